@@ -1,0 +1,62 @@
+"""One exception tree for citegraph.
+
+Every message says what went wrong *and* what the user can do next.
+"""
+
+from __future__ import annotations
+
+
+class CitegraphError(Exception):
+    """Base class of every error citegraph raises on purpose."""
+
+
+class SeedError(CitegraphError):
+    """A seed input (file, line, identifier) cannot be used."""
+
+
+class SeedFileError(SeedError):
+    """A seed file cannot be read or has no usable entries at all."""
+
+
+class StoreError(CitegraphError):
+    """The local store cannot be opened or used."""
+
+
+class StoreSchemaError(StoreError):
+    """The store was written by an incompatible version of citegraph."""
+
+
+class StoreCorruptError(StoreError):
+    """The store file is damaged or is not a citegraph store."""
+
+
+class SourceError(CitegraphError):
+    """A paper source (Semantic Scholar, a local corpus) failed."""
+
+
+class S2RequestError(SourceError):
+    """Semantic Scholar answered with an error that retrying will not fix."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class S2NotFoundError(S2RequestError):
+    """Semantic Scholar does not know the requested paper."""
+
+
+class S2UnavailableError(SourceError):
+    """Semantic Scholar kept failing (429, 5xx, network) after every retry."""
+
+
+class OfflineMissingError(SourceError):
+    """`--offline` was asked for but the store lacks what the map needs."""
+
+
+class NothingUsableError(CitegraphError):
+    """No seed could be resolved, so there is no graph to build."""
+
+
+class AnalysisError(CitegraphError):
+    """An analysis was asked for something the graph cannot answer."""

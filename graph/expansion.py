@@ -1,0 +1,409 @@
+"""Expansion: resolve seeds, fetch their neighbourhood, build the citation graph.
+
+The store is consulted before every request and written after every response,
+so a second run makes zero requests and an interrupted run resumes. The
+source is passed in (S2 over HTTP, a local corpus, or ``None`` for offline).
+
+Request plan for N id seeds, T title seeds, C_i citations listed per seed and
+M papers needing details and reference lists::
+
+    ceil(N/500) + T + sum(ceil(C_i/1000)) + ceil(M/500)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import networkx as nx
+from rapidfuzz import fuzz
+from tqdm import tqdm
+
+from .errors import CitegraphError, SourceError
+from .ids import normalise_title
+from .model import CitationEdge, ListState, PaperRecord
+from .seeds import Seed
+from .sources.base import FetchedPaper, PaperSource
+from .store import Store
+
+BATCH = 500
+PAGE = 1000
+LIST_CAP = 9999
+TITLE_MATCH_MIN = 85  # rapidfuzz token_sort_ratio between asked and returned title
+
+
+@dataclass
+class ExpansionOptions:
+    """How far to expand. ``max_papers`` bounds the graph; ``depth`` 2 adds the
+    papers that the 1-hop papers cite (their citations are not listed: each
+    would cost requests)."""
+
+    depth: int = 1
+    max_citations: int = 1000
+    max_papers: int | None = 5000
+    refresh: bool = False
+    offline: bool = False
+    progress: bool = True
+
+
+@dataclass
+class ResolvedSeed:
+    seed: Seed
+    paper_id: str | None
+    reason: str | None = None
+    via: str | None = None  # "id" | "title" | "store"
+
+
+@dataclass
+class ExpansionResult:
+    graph: nx.DiGraph
+    seeds: list[ResolvedSeed]
+    requests: int = 0
+    request_floor: int = 0
+    cache_hits: int = 0
+    truncated: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def resolved(self) -> list[ResolvedSeed]:
+        return [s for s in self.seeds if s.paper_id]
+
+    @property
+    def unresolved(self) -> list[ResolvedSeed]:
+        return [s for s in self.seeds if not s.paper_id]
+
+
+def _alias_key(seed: Seed) -> str:
+    if seed.pid.kind == "title":
+        return "title:" + normalise_title(seed.pid.value)
+    return seed.pid.s2.lower()
+
+
+class Expander:
+    """Runs one expansion. Use :func:`expand` rather than this class directly."""
+
+    def __init__(self, store: Store, source: PaperSource | None, options: ExpansionOptions,
+                 log: Callable[[str], None]) -> None:
+        self.store = store
+        self.source = source
+        self.opt = options
+        self.log = log
+        self.cache_hits = 0
+        # inputs of the request floor: id lookups, title lookups, citations per seed, papers needing refs
+        self.n_id_lookups = 0
+        self.n_title_lookups = 0
+        self.citations_listed: list[int] = []
+        self.detail_ids: set[str] = set()
+        self.truncated: list[dict] = []
+        self.failures: list[dict] = []
+        self.missing: list[str] = []
+        self.plan: list[str] = []
+
+    # -- helpers -------------------------------------------------------------
+    def _say(self, msg: str) -> None:
+        self.plan.append(msg)
+        self.log(msg)
+
+    def _bar(self, total: int, desc: str):
+        return tqdm(total=total, desc=desc, unit="req", disable=not self.opt.progress, leave=False)
+
+    def _store_fetched(self, fetched: Iterable[FetchedPaper]) -> None:
+        fetched = list(fetched)
+        now = time.time()
+        with self.store.transaction():
+            self.store.put_papers(f.record for f in fetched)
+            for f in fetched:
+                if f.reference_ids is None:
+                    continue
+                self.store.put_edges(CitationEdge(f.record.paper_id, r) for r in f.reference_ids)
+                self.store.put_list_state(ListState(
+                    f.record.paper_id, "references", len(f.reference_ids), f.record.reference_count,
+                    f.references_truncated is None, f.references_truncated, now, None))
+        for f in fetched:
+            if f.references_truncated:
+                self._note_truncated(f.record.paper_id, "references", f.references_truncated)
+
+    def _note_truncated(self, paper_id: str, kind: str, reason: str) -> None:
+        self.truncated.append({"paper_id": paper_id, "list": kind, "reason": reason})
+
+    def _fail(self, item: str, exc: Exception) -> None:
+        self.failures.append({"item": item, "error": str(exc)})
+        self.log(f"warning: {item}: {exc}")
+
+    # -- stage 1: seeds --------------------------------------------------------
+    def resolve(self, seeds: list[Seed]) -> list[ResolvedSeed]:
+        out: dict[int, ResolvedSeed] = {}
+        by_id: list[tuple[int, Seed]] = []
+        by_title: list[tuple[int, Seed]] = []
+        for i, seed in enumerate(seeds):
+            cached = None if self.opt.refresh else self.store.get_alias(_alias_key(seed))
+            if cached is not None:
+                self.cache_hits += 1
+                out[i] = ResolvedSeed(seed, cached[0], cached[1], "store")
+            elif self.source is None:
+                out[i] = ResolvedSeed(seed, None, "not in the store and --offline was given")
+                self.missing.append(f"seed {seed.input} ({seed.source}:{seed.line})")
+            elif seed.pid.resolvable_by_id:
+                by_id.append((i, seed))
+            else:
+                by_title.append((i, seed))
+        n_batches = math.ceil(len(by_id) / BATCH)
+        self.n_id_lookups += len(by_id)
+        self.n_title_lookups += len(by_title)
+        if by_id or by_title:
+            self._say(f"resolve {len(by_id)} seeds by ID ({n_batches} batch requests) and "
+                      f"{len(by_title)} by title ({len(by_title)} requests); {self.cache_hits} from the store")
+        with self._bar(n_batches + len(by_title), "resolving seeds") as bar:
+            for start in range(0, len(by_id), BATCH):
+                chunk = by_id[start:start + BATCH]
+                try:
+                    got = self.source.fetch_papers([s.pid.s2 for _, s in chunk], with_references=True)
+                except (SourceError, OSError) as exc:
+                    self._fail(f"batch lookup of {len(chunk)} seeds", exc)
+                    for i, s in chunk:
+                        out[i] = ResolvedSeed(s, None, f"lookup failed: {exc}")
+                    continue
+                finally:
+                    bar.update(1)
+                self._store_fetched(f for f in got if f is not None)
+                for (i, s), f in zip(chunk, got):
+                    if f is None:
+                        reason = f"{_label(self.source)} does not know {s.pid.s2} (batch lookup returned null)"
+                        self.store.put_alias(_alias_key(s), None, reason)
+                        out[i] = ResolvedSeed(s, None, reason, "id")
+                    else:
+                        self.store.put_alias(_alias_key(s), f.record.paper_id)
+                        out[i] = ResolvedSeed(s, f.record.paper_id, None, "id")
+            for i, s in by_title:
+                out[i] = self._resolve_title(s)
+                bar.update(1)
+        return [out[i] for i in range(len(seeds))]
+
+    def _resolve_title(self, seed: Seed) -> ResolvedSeed:
+        title = seed.pid.value
+        try:
+            rec = self.source.match_title(title)
+        except (SourceError, OSError) as exc:
+            self._fail(f"title match of {title!r}", exc)
+            return ResolvedSeed(seed, None, f"title lookup failed: {exc}")
+        if rec is None:
+            reason = f"no paper titled {title!r} in {_label(self.source)}"
+        elif fuzz.token_sort_ratio(normalise_title(title), normalise_title(rec.title or "")) < TITLE_MATCH_MIN:
+            reason = f"best title match {rec.title!r} is too different from {title!r}"
+        else:
+            self.store.put_papers([rec])
+            self.store.put_alias(_alias_key(seed), rec.paper_id)
+            return ResolvedSeed(seed, rec.paper_id, None, "title")
+        self.store.put_alias(_alias_key(seed), None, reason)
+        return ResolvedSeed(seed, None, reason, "title")
+
+    # -- stage 2: citations of seeds -------------------------------------------
+    def fetch_citations(self, seed_ids: list[str]) -> None:
+        limit = min(self.opt.max_citations, LIST_CAP)
+        if limit <= 0:
+            return
+        states = {} if self.opt.refresh else self.store.get_list_states(seed_ids, "citations")
+        todo = [p for p in seed_ids if not (p in states and states[p].satisfies(limit))]
+        self.cache_hits += len(seed_ids) - len(todo)
+        for pid, st in states.items():
+            if pid not in todo and st.truncated:
+                self._note_truncated(pid, "citations", st.truncated)
+        if not todo:
+            return
+        if self.source is None:
+            self.missing.extend(f"citations of {p}" for p in todo)
+            return
+        papers = self.store.get_papers(todo)
+        for p in [p for p in todo if p in papers and papers[p].citation_count == 0]:
+            # S2 already said there are none: no request needed
+            self.store.put_list_state(ListState(p, "citations", 0, 0, True, None, time.time(), limit))
+            todo.remove(p)
+        expected = {p: min(limit, papers[p].citation_count if p in papers and papers[p].citation_count
+                           is not None else limit) for p in todo}
+        n_req = sum(max(1, math.ceil(expected[p] / PAGE)) for p in todo)
+        self._say(f"list citations of {len(todo)} seeds (up to {limit} each): about {n_req} requests")
+        with self._bar(n_req, "citations") as bar:
+            for pid in todo:
+                self._fetch_citation_list(pid, limit, papers.get(pid), bar)
+
+    def _fetch_citation_list(self, pid: str, limit: int, paper: PaperRecord | None, bar) -> None:
+        n = 0
+        pages = 0
+        try:
+            for page in self.source.iter_citations(pid, limit):
+                self.store.put_edges(page)
+                n += len(page)
+                pages += 1
+                bar.update(1)
+        except (SourceError, OSError) as exc:
+            self._fail(f"citations of {pid}", exc)
+            self.citations_listed.append(n)
+            return  # the pages stored stay; the list is not marked fetched, so a re-run retries it
+        self.citations_listed.append(n)
+        total = paper.citation_count if paper else None
+        truncated = None
+        if total is not None and n < total:
+            if total > LIST_CAP and limit >= LIST_CAP:
+                truncated = (f"Semantic Scholar lists at most {LIST_CAP} citations of a paper; "
+                             f"{n} of {total} are in the graph")
+            elif n >= limit:
+                truncated = f"--max-citations {limit} reached; {n} of {total} citations are in the graph"
+        complete = truncated is None
+        self.store.put_list_state(ListState(pid, "citations", n, total, complete, truncated, time.time(),
+                                            limit))
+        if truncated:
+            self._note_truncated(pid, "citations", truncated)
+
+    # -- stage 3: details and reference lists ------------------------------------
+    def fetch_details(self, paper_ids: list[str], desc: str, *, count_hits: bool = True) -> None:
+        """Make sure each paper has details and a reference list in the store."""
+        ids = list(dict.fromkeys(paper_ids))
+        have_refs = {} if self.opt.refresh else self.store.get_list_states(ids, "references")
+        have_papers = self.store.get_papers(ids) if not self.opt.refresh else {}
+        todo = [p for p in ids if not (p in have_refs and p in have_papers and have_papers[p].title is not None)]
+        if count_hits:
+            self.cache_hits += len(ids) - len(todo)
+        for p, st in have_refs.items():
+            if st.truncated and p not in todo:
+                self._note_truncated(p, "references", st.truncated)
+        if not todo:
+            return
+        if self.source is None:
+            self.missing.append(f"details and references of {len(todo)} papers ({desc})")
+            return
+        n_batches = math.ceil(len(todo) / BATCH)
+        self.detail_ids.update(todo)
+        self._say(f"fetch details and references of {len(todo)} {desc}: {n_batches} batch requests")
+        with self._bar(n_batches, desc) as bar:
+            for start in range(0, len(todo), BATCH):
+                chunk = todo[start:start + BATCH]
+                try:
+                    got = self.source.fetch_papers(chunk, with_references=True)
+                except (SourceError, OSError) as exc:
+                    self._fail(f"details of {len(chunk)} {desc}", exc)
+                    continue
+                finally:
+                    bar.update(1)
+                self._store_fetched(f for f in got if f is not None)
+                lost = [p for p, f in zip(chunk, got) if f is None]
+                if lost:
+                    self.missing.append(f"{len(lost)} papers {_label(self.source)} no longer knows")
+
+    @property
+    def floor(self) -> int:
+        """The fewest requests that could have fetched what this run fetched."""
+        return (math.ceil(self.n_id_lookups / BATCH) + self.n_title_lookups
+                + sum(math.ceil(c / PAGE) for c in self.citations_listed)
+                + math.ceil(len(self.detail_ids) / BATCH))
+
+    def neighbours(self, ids: set[str]) -> dict[str, int]:
+        """Papers one citation away from ``ids`` (either direction), with how many of ``ids`` they touch."""
+        score: dict[str, int] = {}
+        for e in self.store.edges_touching(ids, direction="out"):
+            if e.cited not in ids:
+                score[e.cited] = score.get(e.cited, 0) + 1
+        for e in self.store.edges_touching(ids, direction="in"):
+            if e.citing not in ids:
+                score[e.citing] = score.get(e.citing, 0) + 1
+        return score
+
+    def cited_by(self, ids: set[str]) -> dict[str, int]:
+        score: dict[str, int] = {}
+        for e in self.store.edges_touching(ids, direction="out"):
+            if e.cited not in ids:
+                score[e.cited] = score.get(e.cited, 0) + 1
+        return score
+
+
+def _pick(scores: dict[str, int], room: int | None) -> list[str]:
+    ranked = sorted(scores, key=lambda p: (-scores[p], p))
+    return ranked if room is None else ranked[:max(0, room)]
+
+
+def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
+           options: ExpansionOptions | None = None, log: Callable[[str], None] = lambda m: None,
+           ) -> ExpansionResult:
+    """Resolve ``seeds`` and expand them into a citation graph.
+
+    ``source=None`` (or ``options.offline``) builds from the store alone and lists
+    what is missing in ``result.missing``.
+
+    >>> result = expand(seed_list.seeds, store, S2Source())  # doctest: +SKIP
+    >>> result.graph.number_of_nodes()  # doctest: +SKIP
+    """
+    opt = options or ExpansionOptions()
+    if opt.depth < 1:
+        raise CitegraphError("--depth must be 1 or more")
+    t0 = time.perf_counter()
+    src = None if opt.offline else source
+    requests_before = _requests(src)
+    ex = Expander(store, src, opt, log)
+    resolved = ex.resolve(seeds)
+    seed_ids = list(dict.fromkeys(r.paper_id for r in resolved if r.paper_id))
+    # only title-resolved seeds lack references here; the others came with their lookup
+    ex.fetch_details(seed_ids, "seeds", count_hits=False)
+    ex.fetch_citations(seed_ids)
+    members = set(seed_ids)
+    frontier = set(seed_ids)
+    for level in range(1, opt.depth + 1):
+        room = None if opt.max_papers is None else opt.max_papers - len(members)
+        scores = ex.neighbours(frontier) if level == 1 else ex.cited_by(frontier)
+        chosen = _pick({p: s for p, s in scores.items() if p not in members}, room)
+        if not chosen:
+            break
+        ex.fetch_details(chosen, f"depth-{level} papers")
+        members.update(chosen)
+        frontier = set(chosen)
+    graph = build_graph(store, members, resolved)
+    return ExpansionResult(
+        graph=graph, seeds=resolved, requests=_requests(src) - requests_before, request_floor=ex.floor,
+        cache_hits=ex.cache_hits, truncated=ex.truncated, failures=ex.failures, missing=ex.missing,
+        plan=ex.plan, seconds=time.perf_counter() - t0,
+    )
+
+
+def _requests(source) -> int:
+    stats = getattr(source, "stats", None)
+    return stats.requests if stats is not None else 0
+
+
+def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed]) -> nx.DiGraph:
+    """The citation graph over ``members`` (edge u -> v: u cites v), metadata on nodes."""
+    papers = store.get_papers(members)
+    g = nx.DiGraph()
+    seed_info: dict[str, Seed] = {}
+    for r in resolved:
+        if r.paper_id and r.paper_id not in seed_info:
+            seed_info[r.paper_id] = r.seed
+    for pid in sorted(members):
+        rec = papers.get(pid) or PaperRecord(pid)
+        attrs = rec.to_dict()
+        del attrs["paper_id"]
+        s = seed_info.get(pid)
+        attrs.update(
+            is_seed=s is not None,
+            seed_section=s.section if s else None,
+            seed_input=s.input if s else None,
+            seed_source=f"{s.source}:{s.line}" if s else None,
+            seed_stars=s.stars if s else None,
+            must_read=bool(s and s.must_read),
+            has_details=pid in papers and papers[pid].title is not None,
+        )
+        g.add_node(pid, **attrs)
+    for e in store.edges_touching(members, direction="out"):
+        if e.cited in members and e.citing != e.cited:
+            g.add_edge(e.citing, e.cited, is_influential=e.is_influential,
+                       intents=list(e.intents) if e.intents else None,
+                       contexts=list(e.contexts) if e.contexts else None)
+    g.graph["seeds"] = [r.paper_id for r in resolved if r.paper_id]
+    g.graph["created_at"] = time.time()
+    return g
+
+
+def _label(source) -> str:
+    return getattr(source, "label", source.name)

@@ -1,0 +1,151 @@
+"""Paper identifiers: the one place where user-written IDs are normalised.
+
+>>> normalise_identifier("https://arxiv.org/pdf/1706.03762v7.pdf")
+PaperId(kind='arxiv', value='1706.03762')
+>>> normalise_identifier("arXiv:1706.03762").s2
+'ARXIV:1706.03762'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from .errors import SeedError
+
+# kinds that Semantic Scholar resolves directly by ID
+ID_KINDS = ("s2", "corpus", "arxiv", "doi")
+
+_NEW_ARXIV = r"\d{4}\.\d{4,5}"
+_OLD_ARXIV = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
+_ARXIV_RE = re.compile(rf"^(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v\d+)?$")
+_ARXIV_PREFIX_RE = re.compile(r"^arxiv\s*:\s*", re.IGNORECASE)
+_DOI_RE = re.compile(r"^(?:doi\s*:\s*)?(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE)
+_ARXIV_DOI_RE = re.compile(rf"^10\.48550/arxiv\.(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v\d+)?$", re.IGNORECASE)
+_S2_HEX_RE = re.compile(r"^[0-9a-f]{40}$", re.IGNORECASE)
+_CORPUS_RE = re.compile(r"^corpus_?id\s*:\s*(?P<n>\d+)$", re.IGNORECASE)
+_URL_RE = re.compile(r"^https?://", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class PaperId:
+    """A normalised paper identifier.
+
+    kind is one of ``s2``, ``corpus``, ``arxiv``, ``doi``, ``url`` (a web page that
+    is not an ID Semantic Scholar resolves) or ``title``.
+    """
+
+    kind: str
+    value: str
+
+    @property
+    def s2(self) -> str:
+        """The form Semantic Scholar's paper endpoints accept."""
+        if self.kind == "s2":
+            return self.value
+        if self.kind == "corpus":
+            return f"CorpusId:{self.value}"
+        if self.kind == "arxiv":
+            return f"ARXIV:{self.value}"
+        if self.kind == "doi":
+            return f"DOI:{self.value}"
+        raise SeedError(f"{self} has no Semantic Scholar ID form; resolve it by title instead")
+
+    @property
+    def resolvable_by_id(self) -> bool:
+        return self.kind in ID_KINDS
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+def normalise_title(title: str) -> str:
+    """Case- and punctuation-insensitive form of a title, used as a cache key.
+
+    >>> normalise_title("  Attention Is All You Need! ")
+    'attention is all you need'
+    """
+    words = re.findall(r"\w+", title.casefold())
+    return " ".join(words)
+
+
+def _from_url(text: str) -> PaperId:
+    parts = urlsplit(text.strip())
+    host = parts.netloc.lower().removeprefix("www.")
+    path = unquote(parts.path)
+    if host in {"arxiv.org", "export.arxiv.org"}:
+        m = re.match(r"^/(?:abs|pdf|html)/(?P<id>.+?)(?:\.pdf)?/?$", path)
+        if m and _ARXIV_RE.match(m.group("id")):
+            return PaperId("arxiv", _ARXIV_RE.match(m.group("id")).group("id"))
+    if host in {"doi.org", "dx.doi.org"}:
+        return _from_doi(path.lstrip("/"))
+    if host.endswith("semanticscholar.org"):
+        m = re.search(r"/([0-9a-f]{40})(?:[/?#]|$)", path, re.IGNORECASE)
+        if m:
+            return PaperId("s2", m.group(1).lower())
+        m = re.search(r"CorpusID:(\d+)", path, re.IGNORECASE)
+        if m:
+            return PaperId("corpus", m.group(1))
+    return PaperId("url", text.strip())
+
+
+def _from_doi(doi: str) -> PaperId:
+    doi = doi.strip().rstrip(".")
+    m = _ARXIV_DOI_RE.match(doi)
+    if m:
+        return PaperId("arxiv", m.group("id"))
+    return PaperId("doi", doi.lower())
+
+
+def normalise_identifier(text: str, *, allow_title: bool = True) -> PaperId:
+    """Turn any identifier a user may write into a :class:`PaperId`.
+
+    Accepts arXiv IDs (with or without version or ``arXiv:`` prefix, new and old
+    style), DOIs (bare, ``doi:``, doi.org URLs; arXiv DOIs become arXiv IDs), S2
+    paper IDs, ``CorpusId:N``, Semantic Scholar / arXiv URLs, other URLs, and --
+    when ``allow_title`` -- anything else as a title.
+
+    >>> normalise_identifier("CorpusId:13756489")
+    PaperId(kind='corpus', value='13756489')
+    >>> normalise_identifier("10.1145/3127479.3129250")
+    PaperId(kind='doi', value='10.1145/3127479.3129250')
+    """
+    raw = text.strip()
+    if not raw:
+        raise SeedError("empty identifier: write an arXiv ID, DOI, S2 ID, URL or title")
+    if _URL_RE.match(raw):
+        return _from_url(raw)
+    bare = _ARXIV_PREFIX_RE.sub("", raw)
+    m = _ARXIV_RE.match(bare)
+    if m:
+        return PaperId("arxiv", m.group("id"))
+    m = _DOI_RE.match(raw)
+    if m:
+        return _from_doi(m.group("doi"))
+    if _S2_HEX_RE.match(raw):
+        return PaperId("s2", raw.lower())
+    m = _CORPUS_RE.match(raw)
+    if m:
+        return PaperId("corpus", str(int(m.group("n"))))
+    if bare != raw:
+        raise SeedError(f"{raw!r} has an arXiv: prefix but no valid arXiv ID after it")
+    if not allow_title:
+        raise SeedError(f"{raw!r} is not an arXiv ID, DOI, S2 paper ID, CorpusId or URL")
+    if not normalise_title(raw):
+        raise SeedError(f"{raw!r} has no letters or digits to match a title on")
+    return PaperId("title", " ".join(raw.split()))
+
+
+def arxiv_year(arxiv_id: str | None) -> int | None:
+    """Publication year implied by a new-style arXiv ID (``YYMM.NNNNN``).
+
+    >>> arxiv_year("1706.03762")
+    2017
+    """
+    if not arxiv_id:
+        return None
+    m = re.match(r"^(\d{2})(\d{2})\.\d{4,5}", arxiv_id)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return None
+    return 2000 + int(m.group(1))

@@ -1,0 +1,235 @@
+"""The local store: papers, citation edges and what was fetched when.
+
+SQLite (standard library, one file, ACID). Every API response is written in
+one transaction as soon as it arrives, in WAL mode, so Ctrl-C, ``kill -9`` or a
+dropped network lose nothing already stored, and a re-run fetches only what
+is missing.
+
+>>> with Store(":memory:") as store:
+...     store.put_papers([PaperRecord("p1", title="A")])
+...     store.get_papers(["p1"])["p1"].title
+'A'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from .errors import StoreCorruptError, StoreError, StoreSchemaError
+from .model import CitationEdge, ListState, PaperRecord
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS papers (
+    paper_id TEXT PRIMARY KEY,
+    title TEXT, year INTEGER, venue TEXT, authors TEXT,
+    corpus_id INTEGER, arxiv_id TEXT, doi TEXT,
+    citation_count INTEGER, reference_count INTEGER, influential_citation_count INTEGER,
+    abstract TEXT, tldr TEXT, publication_date TEXT,
+    source TEXT, fetched_at REAL
+);
+CREATE TABLE IF NOT EXISTS edges (
+    citing TEXT NOT NULL, cited TEXT NOT NULL,
+    is_influential INTEGER, intents TEXT, contexts TEXT,
+    PRIMARY KEY (citing, cited)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edges_cited ON edges(cited);
+CREATE TABLE IF NOT EXISTS lists (
+    paper_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('references', 'citations')),
+    n_items INTEGER NOT NULL, total INTEGER, complete INTEGER NOT NULL,
+    truncated TEXT, fetched_at REAL NOT NULL, limit_asked INTEGER,
+    PRIMARY KEY (paper_id, kind)
+);
+CREATE TABLE IF NOT EXISTS aliases (
+    alias TEXT PRIMARY KEY, paper_id TEXT, reason TEXT, fetched_at REAL NOT NULL
+);
+"""
+
+_PAPER_COLS = [
+    "paper_id", "title", "year", "venue", "authors", "corpus_id", "arxiv_id", "doi",
+    "citation_count", "reference_count", "influential_citation_count",
+    "abstract", "tldr", "publication_date", "source", "fetched_at",
+]
+
+
+def default_store_path(api_url: str | None = None) -> Path:
+    """Where the store lives unless ``--store`` or ``CITEGRAPH_STORE`` say otherwise.
+
+    One file per API host, in the user's cache directory, so a test server's
+    papers never mix with real Semantic Scholar data.
+    """
+    env = os.environ.get("CITEGRAPH_STORE")
+    if env:
+        return Path(env)
+    host = urlsplit(api_url or "https://api.semanticscholar.org").netloc or "local"
+    safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in host)
+    return Path(platformdirs.user_cache_dir("citegraph")) / f"s2-{safe}.sqlite"
+
+
+def _json(value) -> str | None:
+    return None if value is None else json.dumps(list(value), ensure_ascii=False)
+
+
+class Store:
+    """A SQLite-backed store of papers, edges, list completeness and ID aliases."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._check_and_create()
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorruptError(
+                f"{self.path} is not a readable citegraph store ({exc}); "
+                "move it aside or pass --store with a new path, then run again"
+            ) from exc
+        self._in_tx = False
+
+    def _check_and_create(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and tables:
+            raise StoreCorruptError(
+                f"{self.path} is an SQLite file but not a citegraph store; "
+                "pass --store with another path"
+            )
+        if version not in (0, SCHEMA_VERSION):
+            raise StoreSchemaError(
+                f"{self.path} has store schema version {version}, this citegraph uses "
+                f"{SCHEMA_VERSION}; delete the file (it is only a cache) or pass --store with a new path"
+            )
+        self._db.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+
+    # -- lifecycle -------------------------------------------------------
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes so that one API response is stored whole or not at all."""
+        if self._in_tx:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+        finally:
+            self._in_tx = False
+
+    def _exec_many(self, sql: str, rows: Iterable[tuple]) -> None:
+        try:
+            with self.transaction():
+                self._db.executemany(sql, rows)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"writing to {self.path} failed ({exc}); check disk space and permissions") from exc
+
+    # -- papers ------------------------------------------------------------
+    def put_papers(self, records: Iterable[PaperRecord]) -> None:
+        """Insert or update papers; a field already known is not erased by a null."""
+        updates = ", ".join(f"{c}=COALESCE(excluded.{c}, papers.{c})" for c in _PAPER_COLS[1:])
+        sql = (f"INSERT INTO papers ({', '.join(_PAPER_COLS)}) VALUES ({', '.join('?' * len(_PAPER_COLS))}) "
+               f"ON CONFLICT(paper_id) DO UPDATE SET {updates}")
+        rows = []
+        for r in records:
+            d = r.to_dict()
+            d["authors"] = json.dumps(d["authors"], ensure_ascii=False) if d["authors"] else None
+            rows.append(tuple(d[c] for c in _PAPER_COLS))
+        self._exec_many(sql, rows)
+
+    def get_papers(self, paper_ids: Iterable[str]) -> dict[str, PaperRecord]:
+        out: dict[str, PaperRecord] = {}
+        for chunk in _chunks(list(paper_ids), 900):
+            q = f"SELECT {', '.join(_PAPER_COLS)} FROM papers WHERE paper_id IN ({', '.join('?' * len(chunk))})"
+            for row in self._db.execute(q, chunk):
+                d = dict(zip(_PAPER_COLS, row))
+                d["authors"] = json.loads(d["authors"]) if d["authors"] else []
+                out[d["paper_id"]] = PaperRecord(**d)
+        return out
+
+    def count(self, table: str) -> int:
+        if table not in {"papers", "edges", "lists", "aliases"}:
+            raise StoreError(f"no table {table!r}")
+        return self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    # -- edges -------------------------------------------------------------
+    def put_edges(self, edges: Iterable[CitationEdge]) -> None:
+        sql = ("INSERT INTO edges (citing, cited, is_influential, intents, contexts) VALUES (?, ?, ?, ?, ?) "
+               "ON CONFLICT(citing, cited) DO UPDATE SET "
+               "is_influential=COALESCE(excluded.is_influential, edges.is_influential), "
+               "intents=COALESCE(excluded.intents, edges.intents), "
+               "contexts=COALESCE(excluded.contexts, edges.contexts)")
+        self._exec_many(sql, ((e.citing, e.cited, None if e.is_influential is None else int(e.is_influential),
+                               _json(e.intents), _json(e.contexts)) for e in edges))
+
+    def edges_touching(self, paper_ids: Iterable[str], *, direction: str) -> list[CitationEdge]:
+        """Edges whose citing (``direction='out'``) or cited (``'in'``) end is in ``paper_ids``."""
+        col = {"out": "citing", "in": "cited"}[direction]
+        out = []
+        for chunk in _chunks(list(paper_ids), 900):
+            q = (f"SELECT citing, cited, is_influential, intents, contexts FROM edges "
+                 f"WHERE {col} IN ({', '.join('?' * len(chunk))})")
+            for citing, cited, infl, intents, contexts in self._db.execute(q, chunk):
+                out.append(CitationEdge(
+                    citing, cited, None if infl is None else bool(infl),
+                    tuple(json.loads(intents)) if intents else None,
+                    tuple(json.loads(contexts)) if contexts else None,
+                ))
+        return out
+
+    # -- list completeness -----------------------------------------------
+    def put_list_state(self, state: ListState) -> None:
+        self._exec_many(
+            "INSERT OR REPLACE INTO lists VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(state.paper_id, state.kind, state.n_items, state.total, int(state.complete),
+              state.truncated, state.fetched_at, state.limit)],
+        )
+
+    def get_list_states(self, paper_ids: Iterable[str], kind: str) -> dict[str, ListState]:
+        out = {}
+        for chunk in _chunks(list(paper_ids), 900):
+            q = (f"SELECT paper_id, kind, n_items, total, complete, truncated, fetched_at, limit_asked "
+                 f"FROM lists WHERE kind = ? AND paper_id IN ({', '.join('?' * len(chunk))})")
+            for row in self._db.execute(q, [kind, *chunk]):
+                out[row[0]] = ListState(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7])
+        return out
+
+    # -- aliases: what an input ID resolved to (or why it did not) ---------
+    def put_alias(self, alias: str, paper_id: str | None, reason: str | None = None) -> None:
+        self._exec_many("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)",
+                        [(alias, paper_id, reason, time.time())])
+
+    def get_alias(self, alias: str) -> tuple[str | None, str | None] | None:
+        """``(paper_id, None)``, ``(None, reason)`` for a known miss, or ``None`` if never looked up."""
+        row = self._db.execute("SELECT paper_id, reason FROM aliases WHERE alias = ?", (alias,)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

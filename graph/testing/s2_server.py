@@ -1,0 +1,431 @@
+"""A local HTTP server that speaks the Semantic Scholar Graph API.
+
+For tests, benchmarks and the notebook: no machine here reaches the real API.
+It serves ``paper``, ``paper/batch``, ``citations``, ``references`` and
+``paper/search/match`` with S2's JSON shapes, caps (500 ids a batch, 1,000 a
+page, offset + limit < 10,000, 1,000 nested items) and error bodies, from a
+small synthetic dataset or from ``shared/data/arxiv-cs-2023``. It can inject
+latency, 429 with ``Retry-After``, 500/502/503 and dropped connections, and it
+counts requests.
+
+>>> with S2TestServer(S2Dataset.synthetic_chain(3)) as server:  # doctest: +SKIP
+...     server.url
+'http://127.0.0.1:...'
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from rapidfuzz import fuzz, process
+
+from ..ids import arxiv_year, normalise_identifier, normalise_title
+
+BATCH_LIMIT = 500
+PAGE_LIMIT = 1000
+OFFSET_CAP = 10000
+NESTED_CAP = 1000
+LIST_EXTRA_FIELDS = {"isInfluential", "intents", "contexts", "contextsWithIntent"}
+KNOWN_FIELDS = {
+    "paperId", "corpusId", "externalIds", "title", "year", "venue", "authors", "citationCount",
+    "referenceCount", "influentialCitationCount", "abstract", "tldr", "publicationDate", "url",
+    "references", "citations",
+}
+
+
+@dataclass
+class S2Dataset:
+    """Papers in S2's shape plus citation adjacency, indexed by every ID form."""
+
+    papers: dict[str, dict[str, Any]]
+    references: dict[str, list[str]]
+    # per-edge extras (isInfluential, intents, contexts) where the data has them
+    edge_info: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.citations: dict[str, list[str]] = {pid: [] for pid in self.papers}
+        for citing, cited_list in self.references.items():
+            for cited in cited_list:
+                self.citations.setdefault(cited, []).append(citing)
+        self.alias: dict[str, str] = {}
+        for pid, p in self.papers.items():
+            self.alias[pid] = pid
+            ext = p.get("externalIds") or {}
+            if ext.get("ArXiv"):
+                self.alias[f"ARXIV:{ext['ArXiv']}".lower()] = pid
+            if ext.get("DOI"):
+                self.alias[f"DOI:{ext['DOI']}".lower()] = pid
+            if p.get("corpusId") is not None:
+                self.alias[f"corpusid:{p['corpusId']}"] = pid
+        self._titles = {pid: normalise_title(p.get("title") or "") for pid, p in self.papers.items()}
+        self._title_exact = {t: pid for pid, t in self._titles.items()}
+        for pid in self.papers:
+            self.papers[pid].setdefault("citationCount", len(self.citations.get(pid, [])))
+            self.papers[pid].setdefault("referenceCount", len(self.references.get(pid, [])))
+
+    # -- lookups ---------------------------------------------------------------
+    def resolve(self, raw_id: str) -> str | None:
+        raw_id = unquote(raw_id)
+        if raw_id.lower() in self.alias:
+            return self.alias[raw_id.lower()]
+        try:
+            pid = normalise_identifier(raw_id.removeprefix("URL:"), allow_title=False)
+        except Exception:
+            return None
+        if pid.kind == "url":
+            return None
+        key = pid.value if pid.kind == "s2" else pid.s2
+        return self.alias.get(key.lower())
+
+    def match_title(self, query: str) -> tuple[str, float] | None:
+        q = normalise_title(query)
+        if q in self._title_exact:
+            return self._title_exact[q], 1.0
+        best = process.extractOne(q, self._titles, scorer=fuzz.token_sort_ratio, score_cutoff=85)
+        return (best[2], best[1] / 100) if best else None
+
+    # -- builders --------------------------------------------------------------
+    @classmethod
+    def from_arxiv_cs(cls, folder: str | Path) -> "S2Dataset":
+        """Serve the real arXiv CS 2023 graph (ids, titles, source-cites-target edges).
+
+        Paper ids are derived from the node index (sha1 of ``arxiv-cs-2023/<index>``) and
+        the corpus id *is* the node index; years come from new-style arXiv IDs. Nothing is
+        added that the data does not have: no authors, venues or abstracts.
+        """
+        folder = Path(folder)
+        ids = _read_column(folder / "ids.csv.gz")
+        titles = _read_column(folder / "titles.csv.gz")
+        papers: dict[str, dict[str, Any]] = {}
+        index_to_pid = []
+        for i, (arxiv, title) in enumerate(zip(ids, titles)):
+            pid = hashlib.sha1(f"arxiv-cs-2023/{i}".encode()).hexdigest()
+            index_to_pid.append(pid)
+            is_arxiv = "." in arxiv or "/" in arxiv
+            ext = {"CorpusId": str(i)}
+            if is_arxiv:
+                ext["ArXiv"] = arxiv
+            papers[pid] = {
+                "paperId": pid, "corpusId": i, "externalIds": ext, "title": title,
+                "year": arxiv_year(arxiv) if is_arxiv else None, "venue": "", "authors": [],
+                "abstract": None, "tldr": None, "publicationDate": None,
+            }
+        refs: dict[str, list[str]] = {}
+        with gzip.open(folder / "edges.csv.gz", "rt") as fh:
+            next(fh)
+            for line in fh:
+                s, t = line.rstrip("\n").split(",")
+                refs.setdefault(index_to_pid[int(s)], []).append(index_to_pid[int(t)])
+        return cls(papers, refs)
+
+    @classmethod
+    def synthetic(cls, n_papers: int, edges: list[tuple[int, int]], *, prefix: str = "SYNTH") -> "S2Dataset":
+        """A visibly synthetic dataset: paper ``i`` is ``SYNTH paper i``, arXiv id ``2101.<i:05d>``."""
+        papers = {}
+        pids = []
+        for i in range(n_papers):
+            pid = hashlib.sha1(f"{prefix}/{i}".encode()).hexdigest()
+            pids.append(pid)
+            papers[pid] = {
+                "paperId": pid, "corpusId": 900000 + i,
+                "externalIds": {"ArXiv": f"2101.{i:05d}", "DOI": f"10.9999/synth.{i}", "CorpusId": str(900000 + i)},
+                "title": f"{prefix} paper {i}", "year": 2000 + i % 24, "venue": f"{prefix} Venue",
+                "authors": [{"authorId": str(i), "name": f"{prefix} Author {i}"}],
+                "abstract": f"Synthetic abstract of {prefix} paper {i}.", "tldr": None,
+                "publicationDate": None,
+            }
+        refs: dict[str, list[str]] = {}
+        info = {}
+        for s, t in edges:
+            refs.setdefault(pids[s], []).append(pids[t])
+            info[(pids[s], pids[t])] = {"isInfluential": (s + t) % 3 == 0, "intents": ["background"],
+                                        "contexts": [f"{prefix} paper {s} cites {prefix} paper {t}."]}
+        return cls(papers, refs, info)
+
+    def pid_of(self, index: int, prefix: str = "SYNTH") -> str:
+        return hashlib.sha1(f"{prefix}/{index}".encode()).hexdigest()
+
+
+def _read_column(path: Path) -> list[str]:
+    import csv
+
+    with gzip.open(path, "rt", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        return [row[0] if row else "" for row in reader]
+
+
+@dataclass
+class Faults:
+    """Failure injection. Rates are probabilities per request, drawn from a seeded RNG."""
+
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    rate_502: float = 0.0
+    rate_503: float = 0.0
+    rate_drop: float = 0.0
+    retry_after: float | None = 0.0
+    latency: float = 0.0
+    seed: int = 0
+
+    def draw(self, rng: random.Random) -> str | None:
+        x = rng.random()
+        for name in ("429", "500", "502", "503", "drop"):
+            rate = getattr(self, f"rate_{name}")
+            if x < rate:
+                return name
+            x -= rate
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = (body if isinstance(body, bytes) else json.dumps(body).encode())
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        srv = self.server
+        with srv.lock:
+            srv.request_log.append((method, parts.path, parts.query))
+            fault = srv.faults.draw(srv.rng)
+        if srv.faults.latency:
+            time.sleep(srv.faults.latency)
+        if fault == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault == "429":
+            headers = {} if srv.faults.retry_after is None else {"Retry-After": f"{srv.faults.retry_after:g}"}
+            self._send(429, {"message": "Too Many Requests. Please wait and try again or apply for a key "
+                                        "for higher rate limits.", "code": "429"}, headers)
+            return
+        if fault in ("500", "502", "503"):
+            self._send(int(fault), {"message": "Internal Server Error" if fault == "500" else "Bad Gateway"})
+            return
+        status, payload = srv.app(method, parts.path, query, body)
+        self._send(status, payload)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _Api:
+    """The API's behaviour, separate from HTTP plumbing."""
+
+    def __init__(self, dataset: S2Dataset) -> None:
+        self.ds = dataset
+
+    def __call__(self, method: str, path: str, query: dict[str, str], body: bytes):
+        if not path.startswith("/graph/v1/paper/"):
+            return 404, {"error": "Not found"}
+        rest = unquote(path[len("/graph/v1/paper/"):])
+        fields = [f for f in query.get("fields", "").split(",") if f]
+        bad = [f for f in fields if f.split(".")[0] not in KNOWN_FIELDS | LIST_EXTRA_FIELDS]
+        if bad:
+            return 400, {"error": f"Unrecognized or unsupported fields: {bad}"}
+        if rest == "batch" and method == "POST":
+            return self.batch(body, fields)
+        if rest == "search/match":
+            return self.match(query.get("query", ""), fields)
+        for kind in ("citations", "references"):
+            if rest.endswith("/" + kind):
+                return self.page(rest[: -len(kind) - 1], kind, query, fields)
+        pid = self.ds.resolve(rest)
+        if pid is None:
+            return 404, {"error": f"Paper with id {rest} not found"}
+        return 200, self.project(pid, fields or ["title"])
+
+    def project(self, pid: str, fields: list[str]) -> dict[str, Any]:
+        paper = self.ds.papers[pid]
+        out: dict[str, Any] = {"paperId": pid}
+        nested: dict[str, list[str]] = {}
+        for f in fields:
+            head, _, sub = f.partition(".")
+            if head in ("references", "citations"):
+                nested.setdefault(head, []).append(sub or "title")
+            elif head == "authors":
+                out["authors"] = [{"authorId": a.get("authorId"), "name": a.get("name")}
+                                  for a in paper.get("authors") or []]
+            elif head == "tldr":
+                out["tldr"] = paper.get("tldr")
+            elif head != "paperId":
+                out[head] = paper.get(head)
+        for head, subs in nested.items():
+            ids = (self.ds.references if head == "references" else self.ds.citations).get(pid, [])
+            out[head] = [self.project(other, subs) for other in ids[:NESTED_CAP]]
+        return out
+
+    def batch(self, body: bytes, fields: list[str]):
+        try:
+            ids = json.loads(body)["ids"]
+        except (ValueError, KeyError, TypeError):
+            return 400, {"error": "Unacceptable request body: expected {\"ids\": [...]}"}
+        if len(ids) > BATCH_LIMIT:
+            return 400, {"error": f"Too many ids: {len(ids)}. Must not exceed {BATCH_LIMIT}"}
+        out = []
+        for raw in ids:
+            pid = self.ds.resolve(str(raw))
+            out.append(None if pid is None else self.project(pid, fields or ["title"]))
+        return 200, out
+
+    def match(self, q: str, fields: list[str]):
+        hit = self.ds.match_title(q) if q.strip() else None
+        if hit is None:
+            return 404, {"error": "Title match not found"}
+        pid, score = hit
+        paper = self.project(pid, fields or ["title"])
+        paper["matchScore"] = round(200 * score, 3)
+        return 200, {"data": [paper]}
+
+    def page(self, raw_id: str, kind: str, query: dict[str, str], fields: list[str]):
+        pid = self.ds.resolve(raw_id)
+        if pid is None:
+            return 404, {"error": f"Paper with id {raw_id} not found"}
+        try:
+            offset, limit = int(query.get("offset", 0)), int(query.get("limit", 100))
+        except ValueError:
+            return 400, {"error": "offset and limit must be integers"}
+        if limit > PAGE_LIMIT or limit < 1:
+            return 400, {"error": f"The limit parameter must be between 1 and {PAGE_LIMIT}"}
+        if offset + limit >= OFFSET_CAP:
+            return 400, {"error": "offset + limit must be < 10000"}
+        others = (self.ds.citations if kind == "citations" else self.ds.references).get(pid, [])
+        key = "citingPaper" if kind == "citations" else "citedPaper"
+        paper_fields = [f for f in fields if f not in LIST_EXTRA_FIELDS] or ["title"]
+        data = []
+        for other in others[offset: offset + limit]:
+            edge = (other, pid) if kind == "citations" else (pid, other)
+            info = self.ds.edge_info.get(edge, {})
+            item = {f: info.get(f) for f in fields if f in LIST_EXTRA_FIELDS}
+            item[key] = self.project(other, paper_fields)
+            data.append(item)
+        out: dict[str, Any] = {"offset": offset, "data": data}
+        if offset + limit < len(others):
+            out["next"] = offset + limit
+        return 200, out
+
+
+class S2TestServer:
+    """Runs the fake API on 127.0.0.1 in a background thread.
+
+    ``server.request_log`` lists every request; ``server.counts()`` groups them by
+    endpoint. Change ``server.faults`` at any time to inject failures.
+    """
+
+    def __init__(self, dataset: S2Dataset | None = None, faults: Faults | None = None, app=None,
+                 port: int = 0) -> None:
+        self._httpd = _Server(("127.0.0.1", port), _Handler)
+        self._httpd.app = app or _Api(dataset)
+        self._httpd.faults = faults or Faults()
+        self._httpd.rng = random.Random(self._httpd.faults.seed)
+        self._httpd.lock = threading.Lock()
+        self._httpd.request_log = []
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def faults(self) -> Faults:
+        return self._httpd.faults
+
+    @faults.setter
+    def faults(self, value: Faults) -> None:
+        self._httpd.faults = value
+        self._httpd.rng = random.Random(value.seed)
+
+    @property
+    def request_log(self) -> list[tuple[str, str, str]]:
+        return self._httpd.request_log
+
+    def counts(self) -> Counter:
+        c: Counter = Counter()
+        for method, path, _ in self.request_log:
+            if path.endswith("/batch"):
+                c["batch"] += 1
+            elif path.endswith("/search/match"):
+                c["match"] += 1
+            elif path.endswith("/citations"):
+                c["citations"] += 1
+            elif path.endswith("/references"):
+                c["references"] += 1
+            else:
+                c["paper"] += 1
+        return c
+
+    def start(self) -> "S2TestServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> "S2TestServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m graph.testing.s2_server --arxiv DIR [--port N]``: serve until Ctrl-C."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--arxiv", required=True, help="folder of the arxiv-cs-2023 CSV files")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--rate-429", type=float, default=0.0)
+    ap.add_argument("--rate-5xx", type=float, default=0.0)
+    args = ap.parse_args(argv)
+    faults = Faults(rate_429=args.rate_429, rate_500=args.rate_5xx / 3, rate_502=args.rate_5xx / 3,
+                    rate_503=args.rate_5xx / 3)
+    server = S2TestServer(S2Dataset.from_arxiv_cs(args.arxiv), faults, port=args.port).start()
+    print(server.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
