@@ -170,7 +170,7 @@ def parse_markdown_reading_list(text: str, source: str = "<markdown>") -> SeedLi
 
 
 def _markdown_entry(m, entry_lines, entry_text, source, line, headings, problems) -> Seed | None:
-    title = m.group("title").strip()
+    title = " ".join(m.group("title").split())
     note = _PAPER_NOTE.search(m.group("rest"))
     try:
         link, pid = _choose_link(entry_lines)

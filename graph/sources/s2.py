@@ -292,6 +292,11 @@ class S2Source:
         now = time.time()
         return [None if item is None else _fetched_from_s2(item, now) for item in data]
 
+    def get_paper(self, paper_id: str, fields: list[str] | None = None) -> PaperRecord:
+        """One paper by any S2 id form (``GET /paper/{id}``); :class:`S2NotFoundError` if unknown."""
+        paper = self._run(self._client.get_paper(paper_id, fields=fields or PAPER_FIELDS))
+        return PaperRecord.from_s2(paper.raw_data, source="s2", fetched_at=time.time())
+
     def match_title(self, title: str) -> PaperRecord | None:
         """Best title match (``GET /paper/search/match``), or ``None`` when S2 finds none."""
         try:

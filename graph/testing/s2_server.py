@@ -221,6 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
         srv = self.server
         with srv.lock:
             srv.request_log.append((method, parts.path, parts.query))
+            srv.request_times.append(time.monotonic())
             fault = srv.faults.draw(srv.rng)
         if srv.faults.latency:
             time.sleep(srv.faults.latency)
@@ -356,6 +357,7 @@ class S2TestServer:
         self._httpd.rng = random.Random(self._httpd.faults.seed)
         self._httpd.lock = threading.Lock()
         self._httpd.request_log = []
+        self._httpd.request_times = []
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
@@ -375,6 +377,11 @@ class S2TestServer:
     @property
     def request_log(self) -> list[tuple[str, str, str]]:
         return self._httpd.request_log
+
+    @property
+    def request_times(self) -> list[float]:
+        """``time.monotonic()`` at the arrival of each request in ``request_log``."""
+        return self._httpd.request_times
 
     def counts(self) -> Counter:
         c: Counter = Counter()

@@ -1,0 +1,89 @@
+"""Shared fixtures: the local S2 API server, the shared real data, fast clients."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from graph.sources.s2 import S2Config, S2Source
+from graph.testing.s2_server import Faults, S2Dataset, S2TestServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CITEGRAPH_SHARED", ROOT.parent / "shared"))
+ARXIV = SHARED / "data" / "arxiv-cs-2023"
+S2_RESPONSES = SHARED / "data" / "s2-api-responses"
+S2_BULK = SHARED / "data" / "s2-bulk-samples"
+READING_LIST = ROOT / "seeds" / "ai-chips-llm-deployment.md"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing; CI always has ../shared, so this is a broken checkout")
+        pytest.skip(f"{path} is absent: these tests read the real data in ../shared, which this machine lacks")
+    return path
+
+
+@pytest.fixture(scope="session")
+def arxiv_dir() -> Path:
+    return _need(ARXIV)
+
+
+@pytest.fixture(scope="session")
+def s2_responses_dir() -> Path:
+    return _need(S2_RESPONSES)
+
+
+@pytest.fixture(scope="session")
+def s2_bulk_dir() -> Path:
+    return _need(S2_BULK)
+
+
+@pytest.fixture(scope="session")
+def arxiv_dataset(arxiv_dir) -> S2Dataset:
+    return S2Dataset.from_arxiv_cs(arxiv_dir)
+
+
+@pytest.fixture
+def arxiv_server(arxiv_dataset):
+    with S2TestServer(arxiv_dataset) as server:
+        yield server
+
+
+# A small synthetic citation graph, SYNTH paper 0..9, with answers that can be worked out by hand:
+#   seeds 0 and 1; 0 cites 2, 3; 1 cites 3, 4; 5, 6 cite 0; 6, 7 cite 1; 8 cites 5; 9 is isolated.
+SYNTH_EDGES = [(0, 2), (0, 3), (1, 3), (1, 4), (5, 0), (6, 0), (6, 1), (7, 1), (8, 5)]
+
+
+@pytest.fixture
+def synth_dataset() -> S2Dataset:
+    return S2Dataset.synthetic(10, SYNTH_EDGES)
+
+
+@pytest.fixture
+def synth_server(synth_dataset):
+    with S2TestServer(synth_dataset) as server:
+        yield server
+
+
+def fast_config(url: str, **kw) -> S2Config:
+    """No pacing and millisecond backoff, so fault-injection tests run quickly."""
+    base = dict(api_url=url, rate=0, max_retries=6, backoff_base=0.001, backoff_max=0.01, timeout=10)
+    base.update(kw)
+    return S2Config(**base)
+
+
+@pytest.fixture
+def make_source():
+    sources = []
+
+    def make(url: str, **kw) -> S2Source:
+        src = S2Source(fast_config(url, **kw))
+        sources.append(src)
+        return src
+
+    yield make
+    for s in sources:
+        s.close()

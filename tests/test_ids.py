@@ -1,0 +1,76 @@
+import pytest
+from hypothesis import given, strategies as st
+
+from graph.errors import SeedError
+from graph.ids import PaperId, arxiv_year, normalise_identifier, normalise_title
+
+new_arxiv = st.builds(lambda yy, mm, n, w: f"{yy:02d}{mm:02d}.{n:0{w}d}",
+                      st.integers(7, 29), st.integers(1, 12), st.integers(0, 9999), st.sampled_from([4, 5]))
+versions = st.one_of(st.just(""), st.integers(1, 20).map(lambda v: f"v{v}"))
+
+
+@given(new_arxiv, versions, st.sampled_from([
+    "{id}{v}", "arXiv:{id}{v}", "ARXIV: {id}{v}", "https://arxiv.org/abs/{id}{v}",
+    "http://arxiv.org/pdf/{id}{v}.pdf", "https://arxiv.org/pdf/{id}{v}", "https://doi.org/10.48550/arXiv.{id}{v}",
+]))
+def test_every_arxiv_spelling_normalises_to_the_bare_id(arxiv_id, version, template):
+    pid = normalise_identifier(template.format(id=arxiv_id, v=version))
+    assert pid == PaperId("arxiv", arxiv_id)
+    assert pid.s2 == f"ARXIV:{arxiv_id}"
+
+
+@given(st.from_regex(r"10\.[0-9]{4,6}/[A-Za-z0-9._;()/:-]{1,30}", fullmatch=True))
+def test_dois_are_case_folded_and_prefix_insensitive(doi):
+    forms = [doi, doi.upper(), f"doi:{doi}", f"https://doi.org/{doi}", f"https://dx.doi.org/{doi}"]
+    got = {normalise_identifier(f) for f in forms}
+    if doi.lower().startswith("10.48550/arxiv."):
+        return
+    assert got == {PaperId("doi", doi.lower().rstrip("."))}
+
+
+@given(st.text(min_size=1, max_size=80))
+def test_normalisation_is_idempotent_or_a_clear_error(text):
+    try:
+        pid = normalise_identifier(text)
+    except SeedError as exc:
+        assert str(exc)  # says what is wrong
+        return
+    again = normalise_identifier(pid.value if pid.kind != "corpus" else f"CorpusId:{pid.value}")
+    if pid.kind in {"arxiv", "doi", "s2", "corpus", "url"}:
+        assert again == pid
+    else:
+        assert again.kind == "title" and normalise_title(again.value) == normalise_title(pid.value)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("CorpusId:215416146", PaperId("corpus", "215416146")),
+    ("corpusid: 0042", PaperId("corpus", "42")),
+    ("649DEF34F8BE52C8B66281AF98AE884C09AEF38B", PaperId("s2", "649def34f8be52c8b66281af98ae884c09aef38b")),
+    ("https://www.semanticscholar.org/paper/Attention-is-All-you-Need-Vaswani/"
+     "204e3073870fae3d05bcbc2f6a8e263d9b72e776", PaperId("s2", "204e3073870fae3d05bcbc2f6a8e263d9b72e776")),
+    ("https://api.semanticscholar.org/CorpusID:13756489", PaperId("corpus", "13756489")),
+    ("hep-th/9901001v2", PaperId("arxiv", "hep-th/9901001")),
+    ("math.GT/0309136", PaperId("arxiv", "math.GT/0309136")),
+    ("https://www.usenix.org/conference/osdi22/presentation/yu",
+     PaperId("url", "https://www.usenix.org/conference/osdi22/presentation/yu")),
+    ("Attention Is All You Need", PaperId("title", "Attention Is All You Need")),
+])
+def test_known_identifier_forms(text, expected):
+    assert normalise_identifier(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "arXiv:not-an-id", "!!!"])
+def test_bad_identifiers_raise_seed_error_naming_the_item(bad):
+    with pytest.raises(SeedError):
+        normalise_identifier(bad)
+
+
+def test_url_and_title_ids_have_no_s2_form():
+    with pytest.raises(SeedError, match="title"):
+        PaperId("title", "x").s2
+
+
+def test_arxiv_year():
+    assert arxiv_year("2307.09288") == 2023
+    assert arxiv_year("hep-th/9901001") is None
+    assert arxiv_year("1713.00001") is None

@@ -1,0 +1,217 @@
+"""The S2 source over real HTTP against the local API server."""
+
+import time
+
+import pytest
+
+from graph.errors import S2NotFoundError, S2RequestError, S2UnavailableError
+from graph.testing.s2_server import Faults, S2Dataset, S2TestServer
+
+from cassettes import CassetteApp
+
+
+def test_batch_is_aligned_with_the_input_and_null_for_unknown_ids(synth_server, synth_dataset, make_source):
+    src = make_source(synth_server.url)
+    got = src.fetch_papers(["ARXIV:2101.00001", "ARXIV:9999.99999", "DOI:10.9999/SYNTH.3"], with_references=True)
+    assert got[1] is None
+    assert got[0].record.title == "SYNTH paper 1"
+    assert got[2].record.paper_id == synth_dataset.pid_of(3)
+    assert sorted(got[0].reference_ids) == sorted([synth_dataset.pid_of(3), synth_dataset.pid_of(4)])
+    assert synth_server.counts() == {"batch": 1}
+    _, _, query = synth_server.request_log[0]
+    assert "fields=" in query and "references.paperId" in query
+
+
+def test_batch_refuses_more_than_500_ids_before_sending(synth_server, make_source):
+    src = make_source(synth_server.url)
+    with pytest.raises(ValueError):
+        src.fetch_papers([f"ARXIV:2101.{i:05d}" for i in range(501)], with_references=False)
+    assert synth_server.request_log == []
+
+
+def test_citations_carry_influence_intents_and_contexts(synth_server, synth_dataset, make_source):
+    src = make_source(synth_server.url)
+    edges = [e for page in src.iter_citations(synth_dataset.pid_of(1), 100) for e in page]
+    assert {e.citing for e in edges} == {synth_dataset.pid_of(6), synth_dataset.pid_of(7)}
+    e6 = next(e for e in edges if e.citing == synth_dataset.pid_of(6))
+    assert e6.cited == synth_dataset.pid_of(1)
+    assert e6.is_influential is False and e6.intents == ("background",)
+    assert e6.contexts == ("SYNTH paper 6 cites SYNTH paper 1.",)
+
+
+def _star(n_citers: int) -> S2Dataset:
+    return S2Dataset.synthetic(n_citers + 1, [(i, 0) for i in range(1, n_citers + 1)], prefix="STAR")
+
+
+def test_long_lists_are_paged_and_stop_at_the_limit():
+    ds = _star(2500)
+    with S2TestServer(ds) as server:
+        from conftest import fast_config
+        from graph.sources.s2 import S2Source
+        with S2Source(fast_config(server.url)) as src:
+            pages = list(src.iter_citations(ds.pid_of(0, "STAR"), 2200))
+        assert [len(p) for p in pages] == [1000, 1000, 200]
+        assert server.counts() == {"citations": 3}
+        offsets = [q for _, _, q in server.request_log]
+        assert "offset=2000" in offsets[2] and "limit=1000" in offsets[2]
+
+
+def test_listing_stops_at_s2s_offset_cap():
+    ds = _star(10050)
+    with S2TestServer(ds) as server:
+        from conftest import fast_config
+        from graph.sources.s2 import S2Source
+        with S2Source(fast_config(server.url)) as src:
+            n = sum(len(p) for p in src.iter_citations(ds.pid_of(0, "STAR"), 20000))
+        assert n == 9999
+        statuses = [q for _, _, q in server.request_log]
+        assert len(statuses) == 10  # never asks for a page the API would refuse
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "502", "503", "drop"])
+def test_transient_failures_are_retried_until_the_real_answer(synth_server, make_source, fault):
+    synth_server.faults = Faults(**{f"rate_{fault}": 0.5, "seed": 3})
+    src = make_source(synth_server.url, max_retries=20)
+    for _ in range(5):
+        got = src.fetch_papers(["ARXIV:2101.00001", "ARXIV:2101.00002"], with_references=True)
+        # a 502/503 must never turn into an empty paper
+        assert [g.record.title for g in got] == ["SYNTH paper 1", "SYNTH paper 2"]
+    assert src.stats.retries > 0
+    assert src.stats.requests == 5 + src.stats.retries
+
+
+def test_retry_after_is_honoured(synth_server, make_source):
+    synth_server.faults = Faults(rate_429=1.0, retry_after=0.4)
+    src = make_source(synth_server.url, max_retries=1)
+    with pytest.raises(S2UnavailableError):
+        src.fetch_papers(["ARXIV:2101.00001"], with_references=False)
+    assert len(synth_server.request_log) == 2
+    assert src.stats.by_status[429] == 2
+
+
+def test_retry_after_gap_between_attempts(synth_dataset, make_source):
+    with S2TestServer(synth_dataset, Faults(rate_429=1.0, retry_after=0.3)) as server:
+        src = make_source(server.url, max_retries=2)
+        with pytest.raises(S2UnavailableError, match="failed 3 times.*run the same command again"):
+            src.fetch_papers(["ARXIV:2101.00001"], with_references=False)
+        assert len(server.request_log) == 3
+        stamps = server.request_times
+    # the server said Retry-After: 0.3; no retry came sooner
+    assert len(stamps) == 3 and all(b - a >= 0.29 for a, b in zip(stamps, stamps[1:]))
+
+
+def test_pacing_spaces_requests_to_the_rate(synth_server, make_source):
+    src = make_source(synth_server.url, rate=20)
+    t0 = time.monotonic()
+    for _ in range(6):
+        src.fetch_papers(["ARXIV:2101.00001"], with_references=False)
+    assert time.monotonic() - t0 >= 5 / 20
+
+
+def test_client_errors_are_not_retried(synth_server, make_source):
+    src = make_source(synth_server.url)
+    with pytest.raises(S2NotFoundError):
+        src.get_paper("ARXIV:9999.99999")
+    with pytest.raises(S2RequestError, match="Unrecognized or unsupported fields"):
+        src.get_paper("ARXIV:2101.00001", fields=["nonsense"])
+    assert len(synth_server.request_log) == 2
+
+
+def test_api_key_is_sent(synth_server, make_source):
+    src = make_source(synth_server.url, api_key="k-123")
+    import http.server
+    handler_headers = []
+    old = http.server.BaseHTTPRequestHandler.parse_request
+
+    def spy(self):
+        ok = old(self)
+        handler_headers.append(self.headers.get("x-api-key"))
+        return ok
+
+    http.server.BaseHTTPRequestHandler.parse_request = spy
+    try:
+        src.fetch_papers(["ARXIV:2101.00001"], with_references=False)
+    finally:
+        http.server.BaseHTTPRequestHandler.parse_request = old
+    assert handler_headers == ["k-123"]
+
+
+def test_title_match(synth_server, make_source):
+    src = make_source(synth_server.url)
+    assert src.match_title("synth paper 7").title == "SYNTH paper 7"
+    assert src.match_title("a title nobody wrote & more?") is None
+
+
+# --- real recorded responses ------------------------------------------------------------
+
+def _replay(s2_responses_dir, *names):
+    return S2TestServer(app=CassetteApp(*(s2_responses_dir / n for n in names)))
+
+
+def test_real_batch_response_with_not_found_ids(s2_responses_dir, make_source):
+    with _replay(s2_responses_dir, "test_get_papers_return_not_found.yaml") as server:
+        src = make_source(server.url)
+        got = src.fetch_papers(["CorpusId:211530585", "CorpusId:470667", "10.2139/ssrn.2250500",
+                                "0f40b1f08821e22e859c6050916cec3667778613"], with_references=False)
+    assert got[0] is None
+    assert [g.record.paper_id for g in got[1:]] == [
+        "c31c87c591a25c64fbaa82e8ac6a81831b6ac7ce", "cb1ebd913c3724c599f6b276b14b5c6253da68f3",
+        "0f40b1f08821e22e859c6050916cec3667778613"]
+    rec = got[1].record
+    assert rec.title and rec.authors and rec.citation_count > 0 and rec.corpus_id == 470667
+
+
+def test_real_paginated_citations_are_read_in_full(s2_responses_dir, make_source):
+    import yaml, json
+    cassette = yaml.safe_load((s2_responses_dir / "test_get_paper_citations.yaml").read_text())
+    recorded = [json.loads(i["response"]["content"]) for i in cassette["interactions"]]
+    expected = [d["citingPaper"]["paperId"] for page in recorded for d in page["data"]
+                if d["citingPaper"].get("paperId")]
+    with _replay(s2_responses_dir, "test_get_paper_citations.yaml") as server:
+        src = make_source(server.url, page_size=100)
+        edges = [e for page in src.iter_citations("CorpusID:14514057", 5000) for e in page]
+        assert len(server.request_log) == len(recorded) == 19
+    assert [e.citing for e in edges] == expected
+    assert all(e.cited == "CorpusID:14514057" for e in edges)
+
+
+def test_real_references_skip_unmatched_entries(s2_responses_dir, make_source):
+    import yaml, json
+    cassette = yaml.safe_load((s2_responses_dir / "test_get_paper_references.yaml").read_text())
+    recorded = [json.loads(i["response"]["body"]["string"]) for i in cassette["interactions"]]
+    all_items = [d["citedPaper"] for p in recorded for d in p["data"]]
+    with _replay(s2_responses_dir, "test_get_paper_references.yaml") as server:
+        src = make_source(server.url, page_size=50)
+        edges = [e for page in src.iter_references("10.2139/ssrn.2250500", 1000) for e in page]
+    assert any(item["paperId"] is None for item in all_items)  # the real data has unmatched references
+    assert [e.cited for e in edges] == [i["paperId"] for i in all_items if i["paperId"]]
+
+
+def test_real_title_match_and_errors(s2_responses_dir, make_source):
+    # the 200 for this paper is the default answer; the 400 only for the bad field it was recorded with
+    with _replay(s2_responses_dir, "test_search_paper_match_title.yaml", "test_not_found.yaml",
+                 "test_get_paper.yaml", "test_bad_query_parameters.yaml") as server:
+        src = make_source(server.url)
+        rec = src.match_title("mining association rules between")
+        assert rec.paper_id == "6fe8c5bf8dddaadf10c765133d38dfef5714347f"
+        assert rec.title == "Mining association rules between sets of items in large databases"
+        assert src.get_paper("10.1093/mind/lix.236.433").title == "Computing Machinery and Intelligence"
+        with pytest.raises(S2NotFoundError):
+            src.get_paper("0")
+        with pytest.raises(S2RequestError, match="Unrecognized or unsupported fields"):
+            src.get_paper("10.1093/mind/lix.236.433", fields=["unknown"])
+
+
+def test_real_full_paper_record_parses(s2_responses_dir):
+    import json
+    from graph.sources.s2 import _fetched_from_s2
+    from graph.model import PaperRecord
+    data = json.loads((s2_responses_dir / "Paper.json").read_text())
+    f = _fetched_from_s2(data, 0.0)
+    assert f.record.title == data["title"] and f.record.year == data["year"]
+    assert f.record.tldr == data["tldr"]["text"]
+    assert f.record.authors == [a["name"] for a in data["authors"]]
+    assert f.reference_ids == [r["paperId"] for r in data["references"] if r.get("paperId")]
+    nulls = json.loads((s2_responses_dir / "PaperWithNullValues.json").read_text())
+    rec = PaperRecord.from_s2(nulls, source="s2", fetched_at=0)
+    assert rec.authors == [] and rec.paper_id == nulls["paperId"]

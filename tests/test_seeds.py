@@ -1,0 +1,118 @@
+from hypothesis import given, strategies as st
+
+from graph.seeds import parse_bibtex, parse_identifier_list, parse_markdown_reading_list, read_seeds
+from graph.ids import PaperId
+
+from conftest import READING_LIST
+
+
+def test_reading_list_gives_exactly_its_28_papers_in_order():
+    sl = read_seeds([str(READING_LIST)])
+    assert sl.problems == []
+    assert len(sl.seeds) == 28
+    assert sl.seeds[0].pid == PaperId("arxiv", "1706.03762")
+    assert sl.seeds[0].title == "Attention Is All You Need"
+    assert sl.seeds[-1].pid == PaperId("arxiv", "2006.06762")
+    arxiv = [s for s in sl.seeds if s.pid.kind == "arxiv"]
+    assert len(arxiv) == 25
+
+
+def test_reading_list_line_numbers_point_at_the_entry():
+    lines = READING_LIST.read_text(encoding="utf-8").splitlines()
+    for seed in read_seeds([str(READING_LIST)]).seeds:
+        assert seed.title in lines[seed.line - 1]
+
+
+def test_entries_without_a_paper_id_are_resolved_by_title():
+    sl = read_seeds([str(READING_LIST)])
+    titles = {s.title: s for s in sl.seeds if s.pid.kind == "title"}
+    assert set(titles) == {
+        "Orca: A Distributed Serving System for Transformer-Based Models",
+        "NVIDIA A100 Tensor Core GPU Architecture",
+        "Understanding Latency Hiding on GPUs",
+    }
+    assert titles["Orca: A Distributed Serving System for Transformer-Based Models"].link.startswith(
+        "https://www.usenix.org/")
+
+
+def test_sections_stars_and_must_read_come_from_the_list():
+    by_id = {s.pid.value: s for s in read_seeds([str(READING_LIST)]).seeds}
+    assert by_id["2208.07339"].section == "三、模型压缩与量化 / 量化技术"
+    assert by_id["2302.13971"].section == "五、开源大模型"
+    assert by_id["1706.03762"].must_read and by_id["1706.03762"].stars == 5
+    assert by_id["2211.17192"].stars == 4 and not by_id["2211.17192"].must_read
+    assert by_id["2112.05682"].stars is None
+    assert by_id["1706.03762"].year_hint == 2017
+
+
+def test_links_that_are_not_papers_are_not_seeds():
+    links = {s.link for s in read_seeds([str(READING_LIST)]).seeds}
+    for not_paper in ["https://arxiv.org/", "https://hai.stanford.edu/", "https://developer.nvidia.com/blog/",
+                      "https://nips.cc/", "https://github.com/vllm-project/vllm", "https://www.semanticscholar.org/"]:
+        assert not_paper not in links
+
+
+def test_code_link_before_paper_link_is_skipped():
+    text = "## S\n\n1. **Paper X** (2020)\n   - 代码：https://github.com/a/b\n   - 链接：https://arxiv.org/abs/2001.00001\n"
+    sl = parse_markdown_reading_list(text, "x.md")
+    assert [s.pid for s in sl.seeds] == [PaperId("arxiv", "2001.00001")]
+
+
+def test_identifier_list_reports_bad_lines_and_keeps_good_ones(tmp_path):
+    f = tmp_path / "ids.txt"
+    f.write_text("# my list\narXiv:1706.03762\narXiv:garbage\n\n10.1145/3297858.3304014\n"
+                 "1706.03762v5\nCorpusId:13756489\nAttention is all you need\n")
+    sl = read_seeds([str(f)])
+    assert [str(s.pid) for s in sl.seeds] == [
+        "arxiv:1706.03762", "doi:10.1145/3297858.3304014", "corpus:13756489", "title:Attention is all you need"]
+    problems = {(p.line, p.reason.split(" ")[0]) for p in sl.problems}
+    assert (3, "'arXiv:garbage'") in problems
+    assert any(p.line == 6 and "duplicate of" in p.reason and ":2" in p.reason for p in sl.problems)
+
+
+def test_bibtex_prefers_eprint_then_doi_then_title_and_reports_bad_blocks(tmp_path):
+    f = tmp_path / "refs.bib"
+    f.write_text(
+        "@article{vaswani, title={Attention is All you Need}, eprint={1706.03762}, archivePrefix={arXiv}}\n"
+        "@inproceedings{tvm, title={{TVM}: An Automated Compiler}, doi={10.5555/3291168.3291211}}\n"
+        "@misc{broken, title = {Never closed\n"
+        "@misc{orca, title={Orca: A Distributed Serving System}}\n"
+        "@misc{empty, note={nothing}}\n"
+    )
+    sl = read_seeds([str(f)])
+    assert [str(s.pid) for s in sl.seeds] == [
+        "arxiv:1706.03762", "doi:10.5555/3291168.3291211", "title:Orca: A Distributed Serving System"]
+    reasons = " ".join(p.reason for p in sl.problems)
+    assert "bad BibTeX" in reasons and "no eprint, doi" in reasons
+    assert {p.line for p in sl.problems} == {3, 5}
+
+
+def test_command_line_identifiers_and_files_mix(tmp_path):
+    sl = read_seeds(["1706.03762", str(READING_LIST), "arXiv:"])
+    assert sl.seeds[0].source == "<command line>"
+    assert any("duplicate" in p.reason for p in sl.problems)  # 1706.03762 again in the list
+    assert any(p.input == "arXiv:" for p in sl.problems)
+    assert len(sl.seeds) == 28
+
+
+@given(st.lists(st.one_of(
+    st.from_regex(r"[0-9]{4}\.[0-9]{5}", fullmatch=True),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
+), max_size=30))
+def test_identifier_list_never_crashes_and_accounts_for_every_line(lines):
+    text = "\n".join(lines)
+    sl = parse_identifier_list(text, "p.txt")
+    content_lines = [n for n, l in enumerate(text.splitlines(), 1) if l.strip() and not l.strip().startswith("#")]
+    seen = sorted([s.line for s in sl.seeds] + [p.line for p in sl.problems])
+    assert seen == content_lines
+
+
+@given(st.lists(st.tuples(st.text(alphabet="abcdefgh XYZ", min_size=1, max_size=20),
+                          st.from_regex(r"[0-9]{4}\.[0-9]{5}", fullmatch=True)), max_size=8))
+def test_markdown_parser_finds_every_generated_entry(entries):
+    md = ["# List", "", "## Section", ""]
+    for i, (title, arxiv) in enumerate(entries, 1):
+        md += [f"{i}. **T{title}** (2020)", f"   - 链接：https://arxiv.org/abs/{arxiv}", ""]
+    sl = parse_markdown_reading_list("\n".join(md), "gen.md")
+    assert [s.pid.value for s in sl.seeds] == [a for _, a in entries]
+    assert [s.title for s in sl.seeds] == [" ".join(("T" + t).split()) for t, _ in entries]

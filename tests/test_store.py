@@ -1,0 +1,107 @@
+import sqlite3
+
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+from graph.errors import StoreCorruptError, StoreSchemaError
+from graph.model import CitationEdge, ListState, PaperRecord
+from graph.store import SCHEMA_VERSION, Store, default_store_path
+
+text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+records = st.builds(
+    PaperRecord,
+    paper_id=st.from_regex(r"[0-9a-f]{40}", fullmatch=True),
+    title=st.none() | text, year=st.none() | st.integers(1900, 2030), venue=st.none() | text,
+    authors=st.lists(text.filter(bool), max_size=4), corpus_id=st.none() | st.integers(0, 2**40),
+    arxiv_id=st.none() | text, doi=st.none() | text, citation_count=st.none() | st.integers(0, 10**6),
+    abstract=st.none() | text, source=st.just("test"), fetched_at=st.none() | st.floats(0, 2e9),
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=50)
+@given(st.lists(records, max_size=20, unique_by=lambda r: r.paper_id))
+def test_papers_round_trip(recs):
+    with Store(":memory:") as store:
+        store.put_papers(recs)
+        got = store.get_papers([r.paper_id for r in recs])
+        assert got == {r.paper_id: r for r in recs}
+
+
+@given(records, records)
+def test_a_later_partial_record_never_erases_known_fields(full, partial):
+    partial = PaperRecord(full.paper_id, title=None, year=partial.year)
+    with Store(":memory:") as store:
+        store.put_papers([full])
+        store.put_papers([partial])
+        got = store.get_papers([full.paper_id])[full.paper_id]
+        assert got.title == full.title
+        assert got.year == (partial.year if partial.year is not None else full.year)
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), st.sampled_from("abcdef"), st.none() | st.booleans()),
+                max_size=30))
+def test_edges_are_a_set_and_keep_the_richest_information(triples):
+    with Store(":memory:") as store:
+        store.put_edges(CitationEdge(a, b, infl) for a, b, infl in triples)
+        got = store.edges_touching(list("abcdef"), direction="out")
+        assert {(e.citing, e.cited) for e in got} == {(a, b) for a, b, _ in triples}
+        for e in got:
+            known = [i for a, b, i in triples if (a, b) == (e.citing, e.cited) and i is not None]
+            assert e.is_influential == (known[-1] if known else None)
+        assert {(e.citing, e.cited) for e in store.edges_touching(["a"], direction="in")} == \
+            {(x, y) for x, y, _ in triples if y == "a"}
+
+
+def test_list_state_and_aliases(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put_list_state(ListState("p", "citations", 10, 50, False, "cap", 1.0, 10))
+        store.put_alias("arxiv:1", "p")
+        store.put_alias("arxiv:2", None, "not found")
+    with Store(tmp_path / "s.sqlite") as store:  # persisted
+        st_ = store.get_list_states(["p", "q"], "citations")
+        assert set(st_) == {"p"} and st_["p"].satisfies(10) and not st_["p"].satisfies(11)
+        assert store.get_alias("arxiv:1") == ("p", None)
+        assert store.get_alias("arxiv:2") == (None, "not found")
+        assert store.get_alias("arxiv:3") is None
+
+
+def test_a_failed_transaction_keeps_earlier_data(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put_papers([PaperRecord("a", title="kept")])
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                store.put_papers([PaperRecord("b", title="rolled back")])
+                raise RuntimeError("interrupted")
+        assert set(store.get_papers(["a", "b"])) == {"a"}
+
+
+def test_newer_schema_gives_an_actionable_error(tmp_path):
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreSchemaError, match="delete the file|--store"):
+        Store(path)
+
+
+def test_corrupt_or_foreign_files_give_an_actionable_error(tmp_path):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(StoreCorruptError, match="--store"):
+        Store(junk)
+    other = tmp_path / "other.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.close()
+    with pytest.raises(StoreCorruptError, match="not a citegraph store"):
+        Store(other)
+
+
+def test_default_store_path_is_per_host_and_overridable(monkeypatch, tmp_path):
+    monkeypatch.delenv("CITEGRAPH_STORE", raising=False)
+    a = default_store_path("https://api.semanticscholar.org")
+    b = default_store_path("http://127.0.0.1:8765")
+    assert a != b and a.name == "s2-api.semanticscholar.org.sqlite"
+    monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "x.sqlite"))
+    assert default_store_path("https://api.semanticscholar.org") == tmp_path / "x.sqlite"
