@@ -99,6 +99,7 @@ class Expander:
         self.n_title_lookups = 0
         self.citations_listed: list[int] = []
         self.detail_ids: set[str] = set()
+        self.fetched_now: set[str] = set()  # so --refresh fetches each paper once per run
         self.truncated: list[dict] = []
         self.failures: list[dict] = []
         self.missing: list[str] = []
@@ -114,6 +115,7 @@ class Expander:
 
     def _store_fetched(self, fetched: Iterable[FetchedPaper]) -> None:
         fetched = list(fetched)
+        self.fetched_now.update(f.record.paper_id for f in fetched if f.reference_ids is not None)
         now = time.time()
         with self.store.transaction():
             self.store.put_papers(f.record for f in fetched)
@@ -265,7 +267,8 @@ class Expander:
         ids = list(dict.fromkeys(paper_ids))
         have_refs = {} if self.opt.refresh else self.store.get_list_states(ids, "references")
         have_papers = self.store.get_papers(ids) if not self.opt.refresh else {}
-        todo = [p for p in ids if not (p in have_refs and p in have_papers and have_papers[p].title is not None)]
+        todo = [p for p in ids if p not in self.fetched_now
+                and not (p in have_refs and p in have_papers and have_papers[p].title is not None)]
         if count_hits:
             self.cache_hits += len(ids) - len(todo)
         for p, st in have_refs.items():

@@ -1,0 +1,121 @@
+"""The command line, run as a user runs it (subprocesses against the local API server)."""
+
+import json
+import re
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from graph.cli import cli
+from graph.testing.s2_server import Faults
+
+from conftest import READING_LIST, ROOT
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, prefix + (name,))
+
+
+def test_every_command_has_useful_help():
+    runner = CliRunner()
+    top = runner.invoke(cli, ["--help"])
+    assert top.exit_code == 0 and "citegraph" in top.output
+    for path, cmd in _commands(cli):
+        res = runner.invoke(cli, [*path, "--help"])
+        assert res.exit_code == 0, path
+        assert cmd.help and len(cmd.help.split()) >= 8, f"{path} needs a real description"
+        for param in cmd.params:
+            if isinstance(param, click.Option) and param.name != "help":
+                assert param.help, f"{' '.join(path)} {param.opts[0]} has no help text"
+
+
+def run_cli(*args, env_extra=None, timeout=300):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "graph", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=ROOT)
+
+
+def test_bad_usage_exits_2():
+    res = run_cli("map", "--depth", "0", "x")
+    assert res.returncode == 2 and "depth" in res.stderr.lower()
+    assert run_cli("map").returncode == 2
+
+
+def test_nothing_usable_exits_1(synth_server, tmp_path):
+    res = run_cli("map", "arXiv:2199.99999", "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path),
+                  env_extra={"S2_API_URL": synth_server.url, "S2_RATE": "0"})
+    assert res.returncode == 1
+    assert "none of the 1 seeds could be resolved" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_corrupt_store_is_an_error_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"garbage" * 500)
+    res = run_cli("map", "2101.00001", "--store", str(bad), "--out", str(tmp_path))
+    assert res.returncode == 1 and "--store" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_map_writes_files_and_json_summary(synth_server, tmp_path):
+    ids = tmp_path / "my-ids.txt"
+    ids.write_text("arXiv:2101.00000\n2101.00001\narXiv:bogus\n")
+    env = {"S2_API_URL": synth_server.url, "S2_RATE": "0"}
+    res = run_cli("map", str(ids), "arXiv:2199.99999", "--store", str(tmp_path / "s.sqlite"),
+                  "--out", str(tmp_path / "out"), "--json", env_extra=env)
+    assert res.returncode == 0, res.stderr
+    info = json.loads(res.stdout)
+    assert info["seeds"]["total"] == 3 and info["seeds"]["resolved"] == 2
+    assert info["seeds"]["unresolved"][0]["input"] == "arXiv:2199.99999"
+    assert info["seeds"]["skipped_lines"][0]["source"].endswith("my-ids.txt:3")
+    assert info["papers"] == 8 and info["edges"] == 8
+    assert info["requests"] == 4 and info["cache_hits"] == 0
+    files = {k: tmp_path / "out" / os.path.basename(v) for k, v in info["files"].items()}
+    assert {p.name for p in files.values()} == {"my-ids.html", "my-ids.papers.csv", "my-ids.graphml"}
+    df = pd.read_csv(files["papers_csv"])
+    assert list(df.columns) == ["paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi",
+                                "citation_count", "is_seed", "seed_section", "in_graph_citations",
+                                "in_graph_references"]
+    assert df["is_seed"].sum() == 2 and len(df) == 8
+    html = files["html"].read_text()
+    # nothing the page loads comes from a URL (links a reader may click are fine)
+    assert not re.search(r"<(script|link|img|iframe)\b[^>]*(src|href)\s*=\s*[\"']?(https?:)?//", html, re.I)
+    assert "<script" in html
+    again = json.loads(run_cli("map", str(ids), "arXiv:2199.99999", "--store", str(tmp_path / "s.sqlite"),
+                               "--out", str(tmp_path / "out"), "--json", env_extra=env).stdout)
+    assert again["requests"] == 0 and again["papers"] == 8
+
+
+def test_killed_run_resumes_with_only_the_missing_requests(arxiv_server, tmp_path):
+    env = {"S2_API_URL": arxiv_server.url, "S2_RATE": "0"}
+    args = ["map", str(READING_LIST), "--out", str(tmp_path / "out"), "--json", "--quiet"]
+    clean = json.loads(run_cli(*args, "--store", str(tmp_path / "clean.sqlite"), env_extra=env).stdout)
+    total = clean["requests"]
+
+    arxiv_server.faults = Faults(latency=0.1)
+    start = len(arxiv_server.request_log)
+    proc = subprocess.Popen([sys.executable, "-m", "graph", *args, "--store", str(tmp_path / "k.sqlite")],
+                            env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(arxiv_server.request_log) - start < total // 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(arxiv_server.request_log) - start
+    assert 0 < done < total
+    arxiv_server.faults = Faults()
+    resumed = json.loads(run_cli(*args, "--store", str(tmp_path / "k.sqlite"), env_extra=env).stdout)
+    # at most the one request in flight at the kill is repeated
+    assert resumed["requests"] <= total - done + 1
+    assert resumed["papers"] == clean["papers"] and resumed["edges"] == clean["edges"]
+    a = pd.read_csv(tmp_path / "out" / "ai-chips-llm-deployment.papers.csv")
+    assert len(a) == clean["papers"]

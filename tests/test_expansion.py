@@ -1,0 +1,156 @@
+"""Expansion against the local API server: graph shape, request counts, caching, resilience."""
+
+import math
+
+import networkx as nx
+import pytest
+
+from graph.expansion import ExpansionOptions, expand
+from graph.seeds import read_seeds
+from graph.store import Store
+from graph.testing.s2_server import Faults
+
+from conftest import READING_LIST, SYNTH_EDGES
+
+QUIET = dict(progress=False)
+
+
+def same_graph(a: nx.DiGraph, b: nx.DiGraph) -> bool:
+    """Same nodes, edges and attributes (the graph's creation time aside)."""
+    return dict(a.nodes(data=True)) == dict(b.nodes(data=True)) and \
+        sorted(a.edges(data=True)) == sorted(b.edges(data=True))
+
+
+def synth_seeds():
+    return read_seeds(["arXiv:2101.00000", "2101.00001"]).seeds
+
+
+def test_one_hop_graph_of_a_hand_built_dataset(synth_server, synth_dataset, make_source, tmp_path):
+    src = make_source(synth_server.url)
+    with Store(tmp_path / "s.sqlite") as store:
+        r = expand(synth_seeds(), store, src, ExpansionOptions(**QUIET))
+    p = synth_dataset.pid_of
+    # seeds 0, 1; their references 2, 3, 4; their citers 5, 6, 7. Not 8 (two hops) nor 9 (isolated).
+    assert set(r.graph.nodes) == {p(i) for i in range(8)}
+    expected_edges = {(p(a), p(b)) for a, b in SYNTH_EDGES if a < 8 and b < 8}
+    assert set(r.graph.edges) == expected_edges
+    assert r.graph.nodes[p(0)]["is_seed"] and not r.graph.nodes[p(5)]["is_seed"]
+    assert r.graph.nodes[p(5)]["title"] == "SYNTH paper 5"
+    assert r.graph.edges[p(6), p(0)]["intents"] == ["background"]
+    # 1 seed batch + 2 citation lists + 1 batch for the 6 neighbours
+    assert synth_server.counts() == {"batch": 2, "citations": 2}
+    assert r.requests == r.request_floor == 4
+
+
+def test_depth_two_adds_what_the_neighbours_cite(synth_server, synth_dataset, make_source, tmp_path):
+    src = make_source(synth_server.url)
+    with Store(tmp_path / "s.sqlite") as store:
+        r = expand(synth_seeds(), store, src, ExpansionOptions(depth=2, **QUIET))
+    p = synth_dataset.pid_of
+    assert set(r.graph.nodes) == {p(i) for i in range(8)}  # 5 cites only 0: nothing new at depth 2
+    assert (p(8), p(5)) not in r.graph.edges
+
+
+def test_max_papers_keeps_the_best_connected(synth_server, synth_dataset, make_source, tmp_path):
+    src = make_source(synth_server.url)
+    with Store(tmp_path / "s.sqlite") as store:
+        r = expand(synth_seeds(), store, src, ExpansionOptions(max_papers=4, **QUIET))
+    p = synth_dataset.pid_of
+    # 3 and 6 touch both seeds; the rest touch one
+    assert set(r.graph.nodes) == {p(0), p(1), p(3), p(6)}
+
+
+def test_second_run_makes_no_request_and_gives_the_same_graph(synth_server, make_source, tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        first = expand(synth_seeds(), store, make_source(synth_server.url), ExpansionOptions(**QUIET))
+    n = len(synth_server.request_log)
+    with Store(path) as store:
+        second = expand(synth_seeds(), store, make_source(synth_server.url), ExpansionOptions(**QUIET))
+    assert len(synth_server.request_log) == n
+    assert second.requests == 0 and second.cache_hits > 0
+    assert same_graph(first.graph, second.graph)
+
+
+def test_offline_uses_the_store_and_names_what_is_missing(synth_server, make_source, tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        expand(synth_seeds(), store, make_source(synth_server.url), ExpansionOptions(**QUIET))
+        seeds = read_seeds(["arXiv:2101.00000", "arXiv:2101.00009"]).seeds
+        r = expand(seeds, store, None, ExpansionOptions(offline=True, **QUIET))
+    assert [s.reason for s in r.unresolved] == ["not in the store and --offline was given"]
+    assert r.requests == 0
+    assert any("2101.00009" in m for m in r.missing)
+    assert r.graph.number_of_nodes() >= 1
+
+
+def test_refresh_refetches(synth_server, make_source, tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        expand(synth_seeds(), store, make_source(synth_server.url), ExpansionOptions(**QUIET))
+        n = len(synth_server.request_log)
+        r = expand(synth_seeds(), store, make_source(synth_server.url), ExpansionOptions(refresh=True, **QUIET))
+    assert len(synth_server.request_log) == 2 * n and r.requests == n
+
+
+def test_unresolvable_seeds_are_listed_and_do_not_stop_the_run(synth_server, make_source, tmp_path):
+    seeds = read_seeds(["2101.00000", "2199.99999", "A paper that does not exist anywhere"]).seeds
+    with Store(tmp_path / "s.sqlite") as store:
+        r = expand(seeds, store, make_source(synth_server.url), ExpansionOptions(**QUIET))
+    reasons = {s.seed.input: s.reason for s in r.unresolved}
+    assert "batch lookup returned null" in reasons["2199.99999"]
+    assert "no paper titled" in reasons["A paper that does not exist anywhere"]
+    assert len(r.resolved) == 1 and r.graph.number_of_nodes() > 1
+
+
+def test_max_citations_truncation_is_reported(synth_server, synth_dataset, make_source, tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        r = expand(synth_seeds(), store, make_source(synth_server.url), ExpansionOptions(max_citations=1, **QUIET))
+    cut = {t["paper_id"]: t["reason"] for t in r.truncated if t["list"] == "citations"}
+    assert set(cut) == {synth_dataset.pid_of(0), synth_dataset.pid_of(1)}
+    assert "1 of 2 citations" in cut[synth_dataset.pid_of(0)]
+
+
+def test_failed_items_keep_everything_fetched(synth_server, synth_dataset, make_source, tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        src = make_source(synth_server.url, max_retries=0)
+        expand(synth_seeds()[:1], store, src, ExpansionOptions(**QUIET))  # seed 0 fully stored
+        synth_server.faults = Faults(rate_503=1.0)
+        r = expand(synth_seeds(), store, src, ExpansionOptions(**QUIET))
+        assert r.failures and "failed 1 times" in r.failures[0]["error"]
+        synth_server.faults = Faults()
+        again = expand(synth_seeds(), store, src, ExpansionOptions(**QUIET))
+    assert synth_dataset.pid_of(0) in r.graph  # what was stored is still used
+    assert len(again.resolved) == 2 and again.failures == []
+
+
+# --- the reading list against the real arXiv CS corpus ---------------------------------
+
+def _map(server, make_source, store_path, **kw):
+    seeds = read_seeds([str(READING_LIST)]).seeds
+    with Store(store_path) as store:
+        return expand(seeds, store, make_source(server.url, max_retries=30), ExpansionOptions(**QUIET, **kw))
+
+
+def test_reading_list_maps_within_10_percent_of_the_request_floor(arxiv_server, make_source, tmp_path):
+    r = _map(arxiv_server, make_source, tmp_path / "s.sqlite")
+    assert len(r.resolved) == 17  # the corpus README: 17 of the 25 arXiv seeds are in it
+    unresolved = {s.seed.pid.value for s in r.unresolved}
+    assert {"2307.08691", "2306.00978", "2309.06180", "1802.04799"} <= unresolved
+    assert r.graph.number_of_nodes() > 2000 and r.graph.number_of_edges() > 15000
+    n_id, n_title = 25, 3
+    c = [min(1000, r.graph.nodes[s]["citation_count"]) for s in r.graph.graph["seeds"]]
+    m = r.graph.number_of_nodes() - 17
+    floor = math.ceil(n_id / 500) + n_title + sum(math.ceil(x / 1000) for x in c) + math.ceil(m / 500)
+    assert r.request_floor == floor
+    assert r.requests <= 1.1 * floor
+    assert len(arxiv_server.request_log) == r.requests
+
+
+def test_faults_do_not_change_the_result(arxiv_server, make_source, tmp_path):
+    clean = _map(arxiv_server, make_source, tmp_path / "clean.sqlite")
+    arxiv_server.faults = Faults(rate_429=0.20, rate_500=0.02, rate_502=0.015, rate_503=0.015, seed=7)
+    faulty = _map(arxiv_server, make_source, tmp_path / "faulty.sqlite")
+    assert faulty.failures == []
+    assert set(faulty.graph.nodes) == set(clean.graph.nodes)
+    assert set(faulty.graph.edges) == set(clean.graph.edges)
+    assert faulty.requests > clean.requests  # the retries happened
