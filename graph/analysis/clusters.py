@@ -1,0 +1,157 @@
+"""Topic clusters of the similarity graph, with readable labels and bridge papers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import CountVectorizer
+
+from ..errors import AnalysisError
+
+OTHER = -1  # papers in clusters smaller than min_size
+_TOKEN = r"(?u)\b[^\W\d_][^\W_]{2,}\b"  # words of 3+ characters that start with a letter
+
+
+def detect_clusters(H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_size: int = 3) -> dict:
+    """Louvain communities of the weighted similarity graph ``H``, numbered by size.
+
+    Returns ``{"membership": {paper: cluster}, "modularity": float}``; clusters
+    smaller than ``min_size`` go to cluster -1 ("other"). Deterministic for a given
+    ``seed`` (nodes are visited in sorted order).
+    """
+    if H.number_of_nodes() == 0:
+        return {"membership": {}, "modularity": 0.0}
+    ordered = nx.Graph()
+    ordered.add_nodes_from(sorted(H.nodes, key=str))
+    ordered.add_weighted_edges_from(sorted(((u, v, d.get("weight", 1.0)) for u, v, d in H.edges(data=True)),
+                                           key=lambda e: (str(e[0]), str(e[1]))))
+    comms = nx.community.louvain_communities(ordered, weight="weight", resolution=resolution, seed=seed)
+    modularity = nx.community.modularity(ordered, comms, weight="weight", resolution=resolution) \
+        if ordered.number_of_edges() else 0.0
+    comms = sorted(comms, key=lambda c: (-len(c), min(map(str, c))))
+    membership = {}
+    number = 0
+    for c in comms:
+        cid = number if len(c) >= min_size else OTHER
+        number += len(c) >= min_size
+        for n in c:
+            membership[n] = cid
+    return {"membership": membership, "modularity": float(modularity)}
+
+
+def _doc(G: nx.DiGraph, n) -> str:
+    d = G.nodes[n] if n in G else {}
+    return " ".join(filter(None, [d.get("title"), d.get("abstract"), d.get("tldr")]))
+
+
+def cluster_terms(G: nx.DiGraph, membership: dict, *, n_terms: int = 5) -> dict[int, list[str]]:
+    """Class-based TF-IDF terms per cluster from titles, abstracts and TLDRs.
+
+    Each cluster's text is one document; a term's weight is its frequency in the
+    cluster times ``log(1 + A / f_t)`` (A: average words per cluster, f_t: the term's
+    frequency over all clusters), as in BERTopic. English stop words are dropped.
+    """
+    clusters = sorted({c for c in membership.values() if c != OTHER})
+    if not clusters:
+        return {}
+    docs = [" ".join(_doc(G, n) for n, c in sorted(membership.items(), key=lambda x: str(x[0])) if c == cid)
+            for cid in clusters]
+    vec = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=_TOKEN, lowercase=True)
+    try:
+        counts = vec.fit_transform(docs)
+    except ValueError:  # no words at all (papers without titles)
+        return {cid: [] for cid in clusters}
+    counts = counts.toarray().astype(float)
+    words_per_class = counts.sum(axis=1, keepdims=True)
+    tf = counts / np.maximum(words_per_class, 1)
+    avg = words_per_class.mean()
+    idf = np.log(1 + avg / np.maximum(counts.sum(axis=0), 1))
+    score = tf * idf
+    vocab = vec.get_feature_names_out()
+    out = {}
+    for row, cid in enumerate(clusters):
+        picked: list[str] = []
+        for j in np.lexsort((vocab, -score[row])):
+            if score[row, j] <= 0 or len(picked) == n_terms:
+                break
+            term = vocab[j]
+            # skip a word already inside a chosen phrase, and a phrase made of chosen words
+            if any(term in p.split() or p in term.split() for p in picked):
+                continue
+            picked.append(term)
+        out[cid] = picked
+    return out
+
+
+def bridge_papers(H: nx.Graph, membership: dict, *, top: int = 10, sample: int | None = 500,
+                  seed: int = 0) -> pd.DataFrame:
+    """Papers with the highest betweenness in the similarity graph that link clusters.
+
+    Betweenness is sampled from ``sample`` source nodes on larger graphs (exact below).
+    """
+    if H.number_of_nodes() == 0:
+        return pd.DataFrame(columns=["paper_id", "betweenness", "clusters"])
+    k = None if sample is None or H.number_of_nodes() <= sample else sample
+    bc = nx.betweenness_centrality(H, k=k, seed=seed, weight=None)
+    rows = []
+    for n, score in sorted(bc.items(), key=lambda x: (-x[1], str(x[0]))):
+        touched = sorted({membership.get(m, OTHER) for m in H.neighbors(n)} | {membership.get(n, OTHER)})
+        touched = [c for c in touched if c != OTHER]
+        if len(touched) >= 2 and score > 0:
+            rows.append({"paper_id": n, "betweenness": score, "clusters": touched})
+        if len(rows) == top:
+            break
+    return pd.DataFrame(rows, columns=["paper_id", "betweenness", "clusters"])
+
+
+def topic_clusters(G: nx.DiGraph, H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_size: int = 3,
+                   n_terms: int = 5, n_central: int = 3, bridges: int = 10,
+                   bridge_sample: int | None = 500) -> dict:
+    """Clusters of the similarity graph ``H`` of ``G``, each with a label and a summary.
+
+    Returns ``{"membership": DataFrame, "clusters": DataFrame, "modularity": float,
+    "bridges": DataFrame}``. The clusters table has: cluster, size, label (3 terms),
+    terms, central_papers (highest weighted degree inside the cluster), year_min,
+    year_max, seed_sections (the reading list's sections of the seeds in it).
+    """
+    if resolution <= 0:
+        raise AnalysisError("resolution must be > 0")
+    found = detect_clusters(H, resolution=resolution, seed=seed, min_size=min_size)
+    membership = found["membership"]
+    terms = cluster_terms(G, membership, n_terms=n_terms)
+    rows = []
+    for cid in sorted(set(membership.values()), key=lambda c: (c == OTHER, c)):
+        members = [n for n, c in membership.items() if c == cid]
+        inside = H.subgraph(members)
+        central = sorted(members, key=lambda n: (-inside.degree(n, weight="weight"), str(n)))[:n_central]
+        years = [G.nodes[n].get("year") for n in members if n in G and G.nodes[n].get("year")]
+        sections = Counter(G.nodes[n].get("seed_section") for n in members
+                           if n in G and G.nodes[n].get("is_seed") and G.nodes[n].get("seed_section"))
+        t = terms.get(cid, [])
+        rows.append({
+            "cluster": cid, "size": len(members),
+            "label": " · ".join(t[:3]) if cid != OTHER else "other (small groups)",
+            "terms": t, "central_papers": central,
+            "year_min": min(years) if years else None, "year_max": max(years) if years else None,
+            "seed_sections": [s for s, _ in sections.most_common()],
+        })
+    clusters = pd.DataFrame(rows, columns=["cluster", "size", "label", "terms", "central_papers", "year_min",
+                                           "year_max", "seed_sections"])
+    labels = dict(zip(clusters["cluster"], clusters["label"]))
+    mem = pd.DataFrame({"paper_id": list(membership), "cluster": list(membership.values())})
+    mem["cluster_label"] = mem["cluster"].map(labels)
+    return {
+        "membership": mem.set_index("paper_id"),
+        "clusters": clusters,
+        "modularity": found["modularity"],
+        "bridges": bridge_papers(H, membership, top=bridges, sample=bridge_sample, seed=seed),
+    }
+
+
+def cluster_of(result: dict, papers: Sequence) -> dict:
+    mem = result["membership"]["cluster"]
+    return {p: int(mem.get(p, OTHER)) for p in papers}

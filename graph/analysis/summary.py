@@ -1,0 +1,68 @@
+"""The whole analysis of one map, as used by ``citegraph map``, the notebook and the HTML."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import networkx as nx
+import pandas as pd
+
+from .clusters import topic_clusters
+from .influence import influence_table
+from .similarity import (SimilarityWeights, citation_matrix, derivative_works, explain, map_nodes,
+                         nearest_seed_paths, prior_works, relatedness, similarity_edges)
+
+
+def _map_edges(edges: pd.DataFrame, nodes: Sequence, min_similarity: float) -> pd.DataFrame:
+    """Edges above ``min_similarity``, plus each node's strongest edge so no paper floats alone."""
+    strong = edges["similarity"] >= min_similarity
+    best = set()
+    for col in ("source", "target"):
+        best.update(edges.reset_index().sort_values("similarity", ascending=False)
+                    .drop_duplicates(col)["index"].tolist())
+    keep = strong | edges.index.isin(best)
+    return edges[keep].reset_index(drop=True)
+
+
+def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "salton",
+            weights: SimilarityWeights = SimilarityWeights(), min_similarity: float = 0.1,
+            resolution: float = 1.0, seed: int = 0) -> dict:
+    """Related papers, influence, clusters, prior/derivative works and explanations for a map.
+
+    Returns a dict with: ``related`` (relatedness of every paper), ``nodes`` (the map's
+    node set: seeds + ``top`` related), ``influence`` (scores of every paper),
+    ``edges`` (similarity edges among the map's nodes), ``clusters`` (see
+    :func:`topic_clusters`, computed on those edges), ``prior`` and ``derivative``
+    works, ``explanations`` (per map paper) and ``table`` (one row per map paper
+    with every score, its cluster and label).
+    """
+    seeds = [s for s in dict.fromkeys(seeds) if s in G]
+    cm = citation_matrix(G)
+    related = relatedness(G, seeds, method=method, weights=weights, cm=cm)
+    nodes = map_nodes(G, seeds, top=top, related=related)
+    influence = influence_table(G)
+    all_edges = similarity_edges(G, nodes, method=method, weights=weights, cm=cm)
+    edges = _map_edges(all_edges, nodes, min_similarity)
+    H = nx.Graph()
+    H.add_nodes_from(nodes)
+    H.add_weighted_edges_from(edges[["source", "target", "similarity"]].itertuples(index=False))
+    clusters = topic_clusters(G, H, resolution=resolution, seed=seed)
+    paths = nearest_seed_paths(G, seeds)
+    explanations = {n: explain(G, n, seeds, seed_paths=paths) for n in nodes}
+    table = pd.DataFrame(index=pd.Index(nodes, name="paper_id"))
+    table["in_map"] = True
+    table = table.join(related[["relatedness", "best_seed", "best_similarity", "seeds_related"]])
+    table = table.join(influence.drop(columns=["title", "year"]))
+    table = table.join(clusters["membership"])
+    table["shared_references"] = [sum(len(v) for v in explanations[n]["shared_references"].values())
+                                  for n in nodes]
+    table["co_citations"] = [sum(len(v) for v in explanations[n]["co_cited_by"].values()) for n in nodes]
+    table["path_to_seed"] = [len(explanations[n]["path_to_nearest_seed"] or []) - 1 for n in nodes]
+    return {
+        "seeds": seeds, "related": related, "nodes": nodes, "influence": influence, "edges": edges,
+        "clusters": clusters, "prior": prior_works(G, nodes), "derivative": derivative_works(G, nodes),
+        "explanations": explanations, "table": table,
+        "parameters": {"top": top, "method": method, "weights": weights.normalised(),
+                       "min_similarity": min_similarity, "resolution": resolution, "seed": seed,
+                       "seed_weights": related.attrs.get("seed_weight"), "rrf_k": related.attrs.get("rrf_k")},
+    }

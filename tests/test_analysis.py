@@ -1,0 +1,225 @@
+"""Analysis on small hand-built graphs with answers worked out by hand, plus properties."""
+
+import math
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from graph.analysis import (SimilarityWeights, analyse, citation_paths, derivative_works, explain,
+                            influence_table, pair_similarity, prior_works, reading_order, reading_order_markdown,
+                            relatedness, similarity_edges, similarity_graph, similarity_to, topic_clusters)
+from graph.errors import AnalysisError
+
+
+@pytest.fixture
+def G():
+    """a, b share references x, y; b, c share z; p and q cite both a and b; r cites c;
+    d and e cite only x (so x is cited 4 times, y and z twice)."""
+    g = nx.DiGraph([("a", "x"), ("a", "y"), ("b", "x"), ("b", "y"), ("b", "z"), ("c", "z"),
+                    ("p", "a"), ("p", "b"), ("q", "a"), ("q", "b"), ("r", "c"), ("d", "x"), ("e", "x")])
+    years = {"x": 2010, "y": 2011, "z": 2012, "a": 2015, "b": 2016, "c": 2016, "p": 2020, "q": 2021,
+             "r": 2021, "d": 2019, "e": 2021}
+    for n, y in years.items():
+        g.nodes[n].update(year=y, title=f"Paper {n}", citation_count=10)
+    return g
+
+
+def test_salton_coupling_and_cocitation_by_hand(G):
+    s = similarity_to(G, ["a", "b"])
+    assert s["coupling"].loc["b", "a"] == pytest.approx(2 / math.sqrt(2 * 3))
+    assert s["cocitation"].loc["b", "a"] == pytest.approx(2 / math.sqrt(2 * 2))
+    assert s["combined"].loc["b", "a"] == pytest.approx(0.5 * 2 / math.sqrt(6) + 0.5)
+    assert s["coupling"].loc["c", "b"] == pytest.approx(1 / math.sqrt(3))
+    assert s["cocitation"].loc["c", "b"] == 0
+    assert s["coupling"].loc["d", "a"] == pytest.approx(1 / math.sqrt(2))
+
+
+def test_adamic_adar_downweights_popular_references(G):
+    aa = similarity_to(G, ["a"], method="adamic_adar")["coupling"].loc["b", "a"]
+    # x is cited 4 times (weight 1/log 4), y and z twice (1/log 2): sqrt((1.5/ln2) / (2.5/ln2))
+    assert aa == pytest.approx(math.sqrt(0.6))
+    assert aa < similarity_to(G, ["a"])["coupling"].loc["b", "a"]
+
+
+def test_weights_are_normalised_and_validated(G):
+    only_coupling = similarity_to(G, ["a"], weights=SimilarityWeights(2, 0))["combined"].loc["b", "a"]
+    assert only_coupling == pytest.approx(2 / math.sqrt(6))
+    with pytest.raises(AnalysisError):
+        similarity_to(G, ["a"], weights=SimilarityWeights(0, 0))
+    with pytest.raises(AnalysisError, match="not in the graph"):
+        similarity_to(G, ["nope"])
+    with pytest.raises(AnalysisError, match="method"):
+        similarity_to(G, ["a"], method="jaccard")
+
+
+random_graphs = st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=40).map(
+    lambda edges: nx.DiGraph([(u, v) for u, v in edges if u != v]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_graphs, st.sampled_from(["salton", "adamic_adar"]),
+       st.floats(0.0, 1.0), st.floats(0.01, 1.0))
+def test_similarity_is_symmetric_bounded_and_equals_its_definition(g, method, wc, wk):
+    if g.number_of_nodes() == 0:
+        return
+    weights = SimilarityWeights(wc, wk)
+    nodes = sorted(g.nodes)
+    sims = similarity_to(g, nodes, method=method, weights=weights)
+    for key in ("coupling", "cocitation", "combined"):
+        m = sims[key].loc[nodes, nodes].to_numpy()
+        assert np.allclose(m, m.T)
+        assert (m >= 0).all() and (m <= 1 + 1e-12).all()
+    for u in nodes:
+        for v in nodes:
+            if u != v:
+                ref = pair_similarity(g, u, v, method=method, weights=weights)
+                for key in ref:
+                    assert sims[key].loc[v, u] == pytest.approx(ref[key], abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(random_graphs)
+def test_similarity_graph_holds_each_papers_top_links(g):
+    if g.number_of_nodes() < 2:
+        return
+    H = similarity_graph(g, top_k=2)
+    sims = similarity_to(g, list(g.nodes))["combined"]
+    for u, v, w in H.edges(data="weight"):
+        assert w == pytest.approx(sims.loc[u, v])
+        assert w > 0
+
+
+def test_relatedness_fuses_ranks_and_excludes_seeds(G):
+    r = relatedness(G, ["a"])
+    assert "a" not in r.index
+    assert list(r.index[:1]) == ["b"]
+    assert r.loc["b", "relatedness"] == pytest.approx(1 / 61)
+    assert set(r.index[1:3]) == {"d", "e"}
+    assert "c" not in r.index  # nothing in common with a
+    two = relatedness(G, ["a", "c"], seed_weights={"c": 3.0})
+    assert two.attrs["seed_weight"] == {"a": 1.0, "c": 3.0}
+    # b is the most similar paper to both seeds: 1/61 + 3/61
+    assert two.loc["b", "relatedness"] == pytest.approx(4 / 61)
+    assert two.loc["b", "seeds_related"] == 2
+
+
+def test_prior_and_derivative_works(G):
+    prior = prior_works(G, ["a", "b"])
+    assert prior.iloc[0]["paper_id"] in {"x", "y"} and prior.iloc[0]["cited_by_map"] == 2
+    assert set(prior["paper_id"]) == {"x", "y", "z"}
+    deriv = derivative_works(G, ["a", "b"])
+    assert set(deriv["paper_id"]) == {"p", "q"} and (deriv["cites_map"] == 2).all()
+
+
+def test_explain_says_why(G):
+    e = explain(G, "b", ["a", "c"])
+    assert e["shared_references"] == {"a": ["x", "y"], "c": ["z"]}
+    assert e["co_cited_by"] == {"a": ["p", "q"]}
+    assert e["path_to_nearest_seed"] in (["b", "p", "a"], ["b", "q", "a"], ["b", "x", "a"], ["b", "y", "a"],
+                                         ["b", "z", "c"])
+    assert len(e["path_to_nearest_seed"]) == 3
+
+
+def test_pagerank_matches_networkx_reference(G):
+    from networkx.algorithms.link_analysis.pagerank_alg import _pagerank_python
+    table = influence_table(G)
+    ref = _pagerank_python(G, alpha=0.85, tol=1e-10)
+    for n, v in ref.items():
+        assert table.loc[n, "pagerank"] == pytest.approx(v, abs=1e-6)
+    assert list(table["rank"]) == list(range(1, len(G) + 1))
+    assert table.index[0] == "x"  # cited by the most papers, including two that are themselves cited
+
+
+def test_hits_recency_and_momentum_by_hand(G):
+    t = influence_table(G)
+    assert t["hits_hub"].idxmax() == "b"  # cites the three most-cited papers
+    assert t.loc["x", "in_graph_citations"] == 4 and t.loc["x", "global_citations"] == 10
+    # latest year 2021: the last 3 years are 2019-2021; momentum counts citers from 2020-2021
+    assert t.loc["x", "recent_pagerank"] == 0 and t.loc["p", "recent_pagerank"] > 0
+    assert t.loc["a", "momentum"] == pytest.approx(1.0)  # cited by p (2020) and q (2021)
+    assert t.loc["x", "momentum"] == pytest.approx(1 / 4)  # of a, b, d, e only e is from 2021
+    assert t.attrs["now_year"] == 2021
+
+
+def _two_topics():
+    """Two groups of 6 papers that each share references, joined by one paper citing both groups' references."""
+    g = nx.DiGraph()
+    for grp, word, refs in (("q", "quantization", ["rq1", "rq2", "rq3"]), ("t", "attention", ["rt1", "rt2", "rt3"])):
+        for i in range(6):
+            n = f"{grp}{i}"
+            g.add_node(n, title=f"Low-bit {word} of {word} models part {i}", year=2018 + i)
+            for r in refs:
+                g.add_edge(n, r)
+        for r in refs:
+            g.nodes[r]["title"] = f"{word} reference"
+    g.add_node("bridge", title="Quantized attention kernels", year=2023)
+    g.add_edges_from([("bridge", "rq1"), ("bridge", "rt1")])
+    return g
+
+
+def test_clusters_labels_and_bridges_on_two_topics():
+    g = _two_topics()
+    papers = [n for n in g if not n.startswith("r")]
+    H = similarity_graph(g, papers, top_k=10)
+    res = topic_clusters(g, H, seed=1)
+    mem = res["membership"]["cluster"]
+    assert mem["q0"] == mem["q5"] != mem["t0"] == mem["t5"]
+    labels = dict(zip(res["clusters"]["cluster"], res["clusters"]["label"]))
+    assert "quantization" in labels[mem["q0"]] and "attention" in labels[mem["t0"]]
+    row = res["clusters"].set_index("cluster").loc[mem["q0"]]
+    assert row["year_min"] == 2018 and row["year_max"] in (2023, 2023)
+    assert res["modularity"] > 0.3
+    assert res["bridges"].iloc[0]["paper_id"] == "bridge"
+    again = topic_clusters(g, H, seed=1)
+    pd.testing.assert_frame_equal(res["membership"], again["membership"])
+    assert list(res["clusters"]["label"]) == list(again["clusters"]["label"])
+
+
+def test_paths_between_papers(G):
+    res = citation_paths(G, "a", "c")
+    assert res["length"] == 4
+    assert sorted(res["paths"]) == [["a", m, "b", "z", "c"] for m in ["p", "q", "x", "y"]]
+    longer = citation_paths(nx.DiGraph([("u", "v"), ("u", "w"), ("w", "v"), ("k", "u")]), "u", "v",
+                            one_hop_longer=True)
+    assert longer["paths"] == [["u", "v"]] and longer["one_hop_longer"] == ["w"]
+    G.add_node("island")
+    assert citation_paths(G, "a", "island") == {"source": "a", "target": "island", "length": None,
+                                                "paths": [], "one_hop_longer": []}
+    with pytest.raises(AnalysisError, match="citegraph map"):
+        citation_paths(G, "a", "unknown")
+
+
+def test_reading_order_reads_cited_papers_first():
+    g = nx.DiGraph([("c", "b"), ("b", "a"), ("d", "a")])
+    for n, y in {"a": 2010, "b": 2012, "c": 2014, "d": 2011}.items():
+        g.nodes[n].update(year=y, title=f"Title {n}")
+    df = reading_order(g, ["c", "b", "a", "d"])
+    assert list(df["paper_id"]) == ["a", "d", "b", "c"]
+    assert list(df["stage"]) == ["beginner", "intermediate", "intermediate", "expert"]
+    assert df.set_index("paper_id").loc["b", "prerequisites"] == ["a"]
+    md = reading_order_markdown(df)
+    assert md.index("## Beginner") < md.index("**Title a**") < md.index("## Expert") < md.index("**Title c**")
+    assert "after: Title b" in md
+
+
+def test_reading_order_breaks_cycles_by_year_then_influence():
+    g = nx.DiGraph([("a", "b"), ("b", "a"), ("c", "a")])
+    for n, y in {"a": 2015, "b": 2015, "c": 2014}.items():
+        g.nodes[n].update(year=y, title=n)
+    df = reading_order(g, ["a", "b", "c"], influence=pd.Series({"a": 0.1, "b": 0.9}))
+    assert list(df["paper_id"]) == ["b", "a", "c"]
+
+
+def test_analyse_bundles_everything(G):
+    res = analyse(G, ["a", "c"], top=4, min_similarity=0.3)
+    # only b, d and e have anything in common with a seed, so fewer than top=4 join them
+    assert res["nodes"] == ["a", "c", "b", "d", "e"]
+    t = res["table"]
+    assert {"relatedness", "pagerank", "hits_hub", "cluster", "cluster_label", "shared_references"} <= set(t.columns)
+    assert t.loc["b", "shared_references"] == 3 and t.loc["b", "co_citations"] == 2
+    e = res["edges"]
+    assert set(e["source"]) | set(e["target"]) <= set(res["nodes"])
+    assert res["parameters"]["weights"] == (0.5, 0.5)
