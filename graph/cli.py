@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from .errors import CitegraphError, NothingUsableError
+from .errors import CitegraphError
 from .expansion import ExpansionOptions
-from .pipeline import build_map, default_name, summary, write_map
+from .analysis import influence_table, reading_order, reading_order_markdown
+from .pipeline import analyse_map, build_map, default_name, find_paths, summary, write_map
 from .sources.s2 import S2Config, S2Source
 from .store import Store, default_store_path
 
@@ -55,29 +56,94 @@ def cli() -> None:
     """
 
 
+def _expansion_options(f):
+    for opt in reversed([
+        click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True,
+                     help="1: seeds with their references and citations; 2: also what those papers cite."),
+        click.option("--max-citations", type=click.IntRange(0, 9999), default=1000, show_default=True,
+                     help="Citations listed per seed (S2 cannot list more than 9,999)."),
+        click.option("--max-papers", type=click.IntRange(1), default=5000, show_default=True,
+                     help="Upper bound on papers in the graph; the best-connected are kept."),
+        click.option("--offline", is_flag=True, help="Build from the store alone; name what is missing."),
+        click.option("--refresh", is_flag=True, help="Refetch everything instead of using the store."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bars or plan on stderr."),
+    ]):
+        f = opt(f)
+    return _source_options(f)
+
+
+def _analysis_options(f):
+    for opt in reversed([
+        click.option("--top", type=click.IntRange(1), default=100, show_default=True,
+                     help="Related papers shown beside the seeds."),
+        click.option("--method", type=click.Choice(["salton", "adamic_adar"]), default="salton",
+                     show_default=True, help="Normalisation of coupling and co-citation."),
+        click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+                     help="Louvain resolution: higher gives more, smaller clusters."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _fail(exc: Exception) -> None:
+    _err(f"error: {exc}")
+    sys.exit(EXIT_NOTHING)
+
+
+def _run(seeds, *, depth, max_citations, max_papers, offline, refresh, quiet, store_path, api_url, rate,
+         progress=True):
+    """Build (or load from the store) the map of ``seeds``; exits 1 with a message on failure."""
+    log = (lambda m: None) if quiet else _err
+    options = ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers,
+                               refresh=refresh, offline=offline, progress=progress and not quiet)
+    config = S2Config.from_env(api_url=api_url.rstrip("/"), rate=rate)
+    try:
+        with _open_store(store_path, config.api_url) as store, S2Source(config) as source:
+            return build_map(seeds, store=store, source=None if offline else source, options=options, log=log)
+    except CitegraphError as exc:
+        _fail(exc)
+
+
+def _emit(df, *, csv_path, as_json, columns, title="title"):
+    """A table to the terminal, or to CSV / JSON."""
+    import pandas as pd
+
+    if csv_path:
+        df.to_csv(csv_path, index=False)
+        _err(f"wrote {csv_path}")
+    if as_json:
+        click.echo(df.to_json(orient="records", force_ascii=False, indent=2))
+        return
+    if csv_path:
+        return
+    view = df[columns].copy()
+    if title in view:
+        view[title] = view[title].fillna("").map(lambda t: t if len(t) <= 60 else t[:59] + "…")
+    with pd.option_context("display.max_rows", None, "display.width", 200, "display.float_format", "{:.4g}".format):
+        click.echo(view.to_string(index=False))
+
+
+def _table_options(f):
+    f = click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the table to this CSV file.")(f)
+    f = click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")(f)
+    return f
+
+
 @cli.command("map")
 @click.argument("seeds", nargs=-1, required=True)
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the map and tables.")
 @click.option("--name", help="Base name of the files written (default: the first seed file's name).")
-@click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="1: seeds with their references and citations; 2: also what those papers cite.")
-@click.option("--max-citations", type=click.IntRange(0, 9999), default=1000, show_default=True,
-              help="Citations listed per seed (S2 cannot list more than 9,999).")
-@click.option("--max-papers", type=click.IntRange(1), default=5000, show_default=True,
-              help="Upper bound on papers in the graph; the best-connected are kept.")
-@click.option("--offline", is_flag=True, help="Build from the store alone; name what is missing.")
-@click.option("--refresh", is_flag=True, help="Refetch everything instead of using the store.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object on stdout.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars or plan on stderr.")
-@_source_options
-def map_command(seeds, out_dir, name, depth, max_citations, max_papers, offline, refresh, as_json, quiet,
-                store_path, api_url, rate):
+@_analysis_options
+@_expansion_options
+def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expansion):
     """Build a citation map from SEEDS (files or identifiers).
 
-    Writes NAME.html (interactive map), NAME.papers.csv and NAME.graphml under
-    --out. Exit status: 0 success (even if some seeds are unresolved), 1 nothing
-    usable, 2 bad usage.
+    Writes NAME.html (interactive map of the seeds and their most related
+    papers), NAME.papers.csv (every paper with its scores and cluster) and
+    NAME.graphml under --out. Exit status: 0 success (even if some seeds are
+    unresolved), 1 nothing usable, 2 bad usage.
 
     \b
     Examples:
@@ -86,25 +152,160 @@ def map_command(seeds, out_dir, name, depth, max_citations, max_papers, offline,
       citegraph map arXiv:2205.14135 "Attention is all you need" --name attention
       citegraph map seeds/ai-chips-llm-deployment.md --offline --json
     """
-    log = (lambda m: None) if quiet else (lambda m: _err(m))
-    options = ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers,
-                               refresh=refresh, offline=offline, progress=not quiet and not as_json)
-    config = S2Config.from_env(api_url=api_url.rstrip("/"), rate=rate)
+    run = _run(seeds, progress=not as_json, **expansion)
     try:
-        with _open_store(store_path, config.api_url) as store, S2Source(config) as source:
-            run = build_map(seeds, store=store, source=None if offline else source, options=options, log=log)
-            files = write_map(run, out_dir, name or default_name(seeds))
-    except NothingUsableError as exc:
-        _err(f"error: {exc}")
-        sys.exit(EXIT_NOTHING)
+        analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+        files = write_map(run, out_dir, name or default_name(seeds), analysis)
     except CitegraphError as exc:
-        _err(f"error: {exc}")
-        sys.exit(EXIT_NOTHING)
+        _fail(exc)
     info = summary(run, files)
+    info["clusters"] = [{"cluster": int(r.cluster), "size": int(r.size), "label": r.label}
+                        for r in analysis["clusters"]["clusters"].itertuples()]
+    info["modularity"] = round(analysis["clusters"]["modularity"], 4)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
     else:
         _print_summary(info)
+
+
+@cli.command("rank")
+@click.argument("seeds", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(1), default=30, show_default=True, help="Rows shown.")
+@_table_options
+@_expansion_options
+def rank_command(seeds, limit, csv_path, as_json, **expansion):
+    """Rank the papers of the SEEDS' citation graph by influence.
+
+    Columns: PageRank, in-graph and global citations, HITS authority and hub
+    (hubs are surveys), PageRank among the last 3 years' papers, and momentum
+    (share of in-graph citations from the last 2 years). --csv/--json give every
+    paper and every column.
+    """
+    run = _run(seeds, **expansion)
+    df = influence_table(run.graph).reset_index()
+    _emit(df if (csv_path or as_json) else df.head(limit), csv_path=csv_path, as_json=as_json,
+          columns=["rank", "title", "year", "pagerank", "in_graph_citations", "global_citations",
+                   "hits_authority", "hits_hub", "momentum"])
+
+
+@cli.command("related")
+@click.argument("seeds", nargs=-1, required=True)
+@_analysis_options
+@_table_options
+@_expansion_options
+def related_command(seeds, top, method, resolution, csv_path, as_json, **expansion):
+    """Papers most related to the SEEDS, and why.
+
+    Relatedness fuses each seed's ranking (reciprocal rank fusion) of
+    similarity = 0.5 x bibliographic coupling + 0.5 x co-citation. The
+    shared_references, co_citations and path_to_seed columns explain each row.
+    """
+    run = _run(seeds, **expansion)
+    analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+    g = run.graph
+    t = analysis["table"].drop(index=analysis["seeds"])
+    t = t.reset_index()
+    t.insert(1, "title", t["paper_id"].map(lambda p: g.nodes[p].get("title")))
+    t.insert(2, "year", t["paper_id"].map(lambda p: g.nodes[p].get("year")).astype("Int64"))
+    t["best_seed_title"] = t["best_seed"].map(lambda p: g.nodes[p].get("title") if p in g else None)
+    _emit(t, csv_path=csv_path, as_json=as_json,
+          columns=["title", "year", "relatedness", "best_similarity", "shared_references", "co_citations",
+                   "path_to_seed", "cluster"])
+
+
+@cli.command("clusters")
+@click.argument("seeds", nargs=-1, required=True)
+@_analysis_options
+@_table_options
+@_expansion_options
+def clusters_command(seeds, top, method, resolution, csv_path, as_json, **expansion):
+    """Topic clusters of the SEEDS' map, with labels.
+
+    Louvain communities (seeded, so reproducible) of the similarity graph of the
+    map's papers; each cluster gets a class-based TF-IDF label from its titles
+    and abstracts, its most central papers, its year span and the reading
+    list's sections that fall into it. Modularity is printed on stderr.
+    """
+    run = _run(seeds, **expansion)
+    analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+    g = run.graph
+    res = analysis["clusters"]
+    df = res["clusters"].copy()
+    df["central_titles"] = df["central_papers"].map(lambda ps: [g.nodes[p].get("title") for p in ps])
+    _err(f"modularity: {res['modularity']:.3f}")
+    _emit(df, csv_path=csv_path, as_json=as_json,
+          columns=["cluster", "size", "label", "year_min", "year_max", "seed_sections"], title="label")
+
+
+@cli.command("path")
+@click.argument("paper_a")
+@click.argument("paper_b")
+@click.option("--one-hop-longer", is_flag=True, help="Also list papers on paths one hop longer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_expansion_options
+def path_command(paper_a, paper_b, one_hop_longer, as_json, **expansion):
+    """All shortest citation paths between PAPER_A and PAPER_B (IDs or titles).
+
+    Citations are taken as undirected. Both papers are resolved and expanded
+    (or taken from the store with --offline), then the paths run through every
+    paper in the store, so earlier maps make longer paths findable.
+    """
+    opts = dict(expansion)
+    config = S2Config.from_env(api_url=opts.pop("api_url").rstrip("/"), rate=opts.pop("rate"))
+    store_path, quiet = opts.pop("store_path"), opts.pop("quiet")
+    options = ExpansionOptions(progress=not quiet, **opts)
+    try:
+        with _open_store(store_path, config.api_url) as store, S2Source(config) as source:
+            res = find_paths(paper_a, paper_b, store=store, source=None if options.offline else source,
+                             options=options, one_hop_longer=one_hop_longer,
+                             log=(lambda m: None) if quiet else _err)
+    except CitegraphError as exc:
+        _fail(exc)
+    title = lambda p: res["titles"].get(p) or p
+    ids = [res["source"], res["target"]]
+    if as_json:
+        click.echo(json.dumps(res, ensure_ascii=False, indent=2))
+        return
+    if res["length"] is None:
+        click.echo(f"no citation path between {title(ids[0])!r} and {title(ids[1])!r} in the store")
+        return
+    click.echo(f"{len(res['paths'])} shortest path(s) of length {res['length']}:")
+    for path in res["paths"]:
+        click.echo("  " + "  ->  ".join(title(p) for p in path))
+    if one_hop_longer:
+        click.echo(f"papers on paths one hop longer: {len(res['one_hop_longer'])}")
+        for p in res["one_hop_longer"]:
+            click.echo(f"  {title(p)}")
+
+
+@cli.command("reading-order")
+@click.argument("seeds", nargs=-1, required=True)
+@click.option("--cluster", type=int, help="Order this cluster of the map instead of the seeds.")
+@_analysis_options
+@_table_options
+@_expansion_options
+def reading_order_command(seeds, cluster, top, method, resolution, csv_path, as_json, **expansion):
+    """An order to read the SEEDS (or one cluster of their map) in, as markdown.
+
+    Each paper comes after the papers of the set it cites; citation cycles and
+    ties are broken by year, then PageRank. Papers are grouped into beginner,
+    intermediate and expert stages by how many prerequisites lead to them.
+    """
+    run = _run(seeds, **expansion)
+    g = run.graph
+    influence = influence_table(g)["pagerank"]
+    papers = g.graph["seeds"]
+    if cluster is not None:
+        analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+        mem = analysis["clusters"]["membership"]
+        papers = list(mem.index[mem["cluster"] == cluster])
+        if not papers:
+            _fail(CitegraphError(f"no cluster {cluster}; see `citegraph clusters` for the numbers"))
+    df = reading_order(g, papers, influence=influence)
+    if csv_path or as_json:
+        _emit(df, csv_path=csv_path, as_json=as_json, columns=list(df.columns))
+    else:
+        click.echo(reading_order_markdown(df))
 
 
 def _print_summary(info: dict) -> None:
@@ -123,6 +324,9 @@ def _print_summary(info: dict) -> None:
         click.echo(f"  failed {f['item']}: {f['error']}")
     for m in info["missing"]:
         click.echo(f"  missing from the store: {m}")
+    click.echo(f"clusters (modularity {info['modularity']}):")
+    for c in info["clusters"]:
+        click.echo(f"  {c['cluster']:>2}  {c['size']:>4} papers  {c['label']}")
     for kind, path in info["files"].items():
         click.echo(f"wrote {kind}: {path}")
 

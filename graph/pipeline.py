@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .analysis import SimilarityWeights, analyse, citation_paths
 from .errors import NothingUsableError
 from .expansion import ExpansionOptions, ExpansionResult, expand
 from .export import papers_table, write_graphml
@@ -50,6 +51,35 @@ def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None
     return MapRun(seed_list, result)
 
 
+def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
+               options: ExpansionOptions | None = None, one_hop_longer: bool = False,
+               log: Callable[[str], None] = lambda m: None) -> dict:
+    """Citation paths between two papers given as IDs or titles.
+
+    Both are resolved and expanded like seeds, then the paths run through every
+    paper in the store; the papers on the paths that lack details get them in one
+    batch request (unless offline). Adds ``titles`` ``{paper_id: title}`` to
+    :func:`graph.analysis.citation_paths`' answer.
+    """
+    run = build_map([a, b], store=store, source=source, options=options, log=log)
+    ids = [r.paper_id for r in run.expansion.seeds]
+    if len(ids) != 2 or not all(ids):
+        bad = "; ".join(f"{r.seed.input}: {r.reason}" for r in run.expansion.seeds if not r.paper_id)
+        raise NothingUsableError(f"cannot resolve {bad or 'two distinct papers'}")
+    g = store.citation_graph()
+    res = citation_paths(g, ids[0], ids[1], one_hop_longer=one_hop_longer)
+    on_paths = list(dict.fromkeys([p for path in res["paths"] for p in path] + res["one_hop_longer"]))
+    known = store.get_papers(on_paths)
+    untitled = [p for p in on_paths if p not in known or not known[p].title]
+    if untitled and source is not None and not (options and options.offline):
+        for start in range(0, len(untitled), 500):
+            got = source.fetch_papers(untitled[start:start + 500], with_references=False)
+            store.put_papers(f.record for f in got if f is not None)
+        known = store.get_papers(on_paths)
+    res["titles"] = {p: (known[p].title if p in known else None) for p in on_paths}
+    return res
+
+
 def default_name(inputs: Sequence[str]) -> str:
     for item in inputs:
         p = Path(item)
@@ -58,17 +88,41 @@ def default_name(inputs: Sequence[str]) -> str:
     return "map"
 
 
-def write_map(run: MapRun, out_dir: str | Path, name: str) -> dict[str, Path]:
+def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resolution: float = 1.0,
+                min_similarity: float = 0.1, weights: SimilarityWeights = SimilarityWeights()) -> dict:
+    """Run :func:`graph.analysis.analyse` on a map's graph with its resolved seeds."""
+    return analyse(run.graph, run.graph.graph["seeds"], top=top, method=method, resolution=resolution,
+                   min_similarity=min_similarity, weights=weights)
+
+
+def scores_table(analysis: dict) -> "pd.DataFrame":
+    """Per-paper scores of the whole graph: influence and relatedness for every paper,
+    map membership, cluster and explanation counts for the map's papers."""
+    import pandas as pd
+
+    infl = analysis["influence"].drop(columns=["title", "year"])
+    rel = analysis["related"][["relatedness", "best_seed", "best_similarity", "seeds_related"]]
+    table = infl.join(rel, how="left")
+    map_cols = analysis["table"][["cluster", "cluster_label", "shared_references", "co_citations", "path_to_seed"]]
+    table = table.join(map_cols, how="left")
+    table.insert(0, "in_map", table.index.isin(analysis["nodes"]))
+    table["relatedness"] = table["relatedness"].fillna(0.0)
+    table["cluster"] = table["cluster"].astype("Int64")
+    return table
+
+
+def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: dict | None = None) -> dict[str, Path]:
     """Write ``NAME.html``, ``NAME.papers.csv`` and ``NAME.graphml`` under ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     g = run.graph
+    analysis = analysis if analysis is not None else analyse_map(run)
     files = {
-        "html": render_basic_map(g, out / f"{name}.html", title=f"citegraph: {name}"),
+        "html": render_basic_map(g, out / f"{name}.html", title=f"citegraph: {name}", analysis=analysis),
         "papers_csv": out / f"{name}.papers.csv",
         "graphml": write_graphml(g, out / f"{name}.graphml"),
     }
-    papers_table(g).to_csv(files["papers_csv"], index=False)
+    papers_table(g, scores_table(analysis)).to_csv(files["papers_csv"], index=False)
     return files
 
 

@@ -45,19 +45,31 @@ def tooltip(d: dict) -> str:
     return "\n".join(parts)
 
 
-def render_basic_map(g: nx.DiGraph, path: str | Path, *, title: str = "citegraph map") -> Path:
-    """Write a first interactive map: node size by citations, colour by year, seeds outlined."""
-    years = [d["year"] for _, d in g.nodes(data=True) if d.get("year")]
+def render_basic_map(g: nx.DiGraph, path: str | Path, *, title: str = "citegraph map",
+                     analysis: dict | None = None) -> Path:
+    """Write a first interactive map: node size by citations, colour by year, seeds outlined.
+
+    With an ``analysis`` (from :func:`graph.analysis.analyse`), only the map's node set
+    is drawn, linked by similarity edges; otherwise the whole citation graph.
+    """
+    if analysis is not None:
+        nodes = analysis["nodes"]
+        edges = list(analysis["edges"][["source", "target"]].itertuples(index=False, name=None))
+        directed = False
+    else:
+        nodes, edges, directed = list(g.nodes), list(g.edges), True
+    years = [g.nodes[n]["year"] for n in nodes if g.nodes[n].get("year")]
     lo, hi = (min(years), max(years)) if years else (0, 0)
-    net = Network(height="100vh", width="100%", directed=True, cdn_resources="in_line", heading="")
-    for pid, d in g.nodes(data=True):
+    net = Network(height="100vh", width="100%", directed=directed, cdn_resources="in_line", heading="")
+    for pid in nodes:
+        d = g.nodes[pid]
         seed = bool(d.get("is_seed"))
         net.add_node(pid, label=(d.get("title") or pid)[:40] if seed else " ", title=tooltip(d),
                      size=node_size(d.get("citation_count")) * (1.4 if seed else 1.0),
                      color={"background": year_colour(d.get("year"), lo, hi),
                             "border": "#d62728" if seed else "#6b6b6b"},
                      borderWidth=4 if seed else 1)
-    for u, v in g.edges:
+    for u, v in edges:
         net.add_edge(u, v, color="#bbbbbb", width=0.5)
     net.toggle_physics(True)
     html = net.generate_html(notebook=False)

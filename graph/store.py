@@ -202,6 +202,18 @@ class Store:
                 ))
         return out
 
+    def citation_graph(self):
+        """Every stored edge as a ``networkx.DiGraph`` with titles and years on the nodes
+        (for paths through everything ever fetched)."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_edges_from(self._db.execute("SELECT citing, cited FROM edges WHERE citing != cited"))
+        for pid, title, year in self._db.execute("SELECT paper_id, title, year FROM papers"):
+            if pid in g:
+                g.nodes[pid].update(title=title, year=year)
+        return g
+
     # -- list completeness -----------------------------------------------
     def put_list_state(self, state: ListState) -> None:
         self._exec_many(

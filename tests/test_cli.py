@@ -81,9 +81,11 @@ def test_map_writes_files_and_json_summary(synth_server, tmp_path):
     files = {k: tmp_path / "out" / os.path.basename(v) for k, v in info["files"].items()}
     assert {p.name for p in files.values()} == {"my-ids.html", "my-ids.papers.csv", "my-ids.graphml"}
     df = pd.read_csv(files["papers_csv"])
-    assert list(df.columns) == ["paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi",
-                                "citation_count", "is_seed", "seed_section", "in_graph_citations",
-                                "in_graph_references"]
+    assert list(df.columns)[:12] == ["paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi",
+                                     "citation_count", "is_seed", "seed_section", "in_graph_citations",
+                                     "in_graph_references"]
+    assert {"pagerank", "relatedness", "cluster", "cluster_label", "hits_hub", "momentum"} <= set(df.columns)
+    assert df.sort_values("pagerank").iloc[-1]["in_graph_citations"] == df["in_graph_citations"].max()
     assert df["is_seed"].sum() == 2 and len(df) == 8
     html = files["html"].read_text()
     # nothing the page loads comes from a URL (links a reader may click are fine)
@@ -119,3 +121,58 @@ def test_killed_run_resumes_with_only_the_missing_requests(arxiv_server, tmp_pat
     assert resumed["papers"] == clean["papers"] and resumed["edges"] == clean["edges"]
     a = pd.read_csv(tmp_path / "out" / "ai-chips-llm-deployment.papers.csv")
     assert len(a) == clean["papers"]
+
+
+@pytest.fixture
+def cli_env(synth_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("S2_API_URL", synth_server.url)
+    monkeypatch.setenv("S2_RATE", "0")
+    monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "store.sqlite"))
+    return synth_server
+
+
+def invoke(*args):
+    res = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def test_rank_related_clusters_as_json(cli_env, synth_dataset):
+    p = synth_dataset.pid_of
+    ranked = json.loads(invoke("rank", "2101.00000", "2101.00001", "-q", "--json"))
+    assert len(ranked) == 8 and ranked[0]["rank"] == 1
+    assert {"pagerank", "hits_hub", "momentum", "recent_pagerank"} <= set(ranked[0])
+    assert ranked[0]["paper_id"] in {p(0), p(3)}  # most cited in the graph
+    # with seeds 0 and 1, no other paper shares a reference or a citer with a seed
+    assert json.loads(invoke("related", "2101.00000", "2101.00001", "-q", "--json")) == []
+    related = json.loads(invoke("related", "2101.00000", "--depth", "2", "-q", "--json"))
+    # depth 2 brings in paper 1 (cited by 6): it shares reference 3 with seed 0, and 6 cites both
+    assert [r["paper_id"] for r in related] == [p(1)]
+    assert related[0]["shared_references"] == 1 and related[0]["co_citations"] == 1
+    assert related[0]["best_seed"] == p(0) and related[0]["path_to_seed"] == 2
+    clusters = json.loads(invoke("clusters", "2101.00000", "2101.00001", "-q", "--json"))
+    # the map is the seeds plus their related papers: here only the two seeds, in the "other" group
+    assert [(c["cluster"], c["size"]) for c in clusters] == [(-1, 2)]
+    assert cli_env.counts()["citations"] == 2  # each seed's citations were fetched once, then read from the store
+
+
+def test_tables_go_to_csv(cli_env, tmp_path):
+    out = tmp_path / "rank.csv"
+    invoke("rank", "2101.00000", "-q", "--csv", str(out))
+    df = pd.read_csv(out)
+    assert list(df["rank"]) == list(range(1, len(df) + 1))
+
+
+def test_path_command(cli_env, synth_dataset):
+    res = json.loads(invoke("path", "2101.00005", "2101.00004", "-q", "--json"))
+    p = synth_dataset.pid_of
+    assert res["length"] == 4
+    assert res["paths"] == [[p(5), p(0), p(3), p(1), p(4)]]
+    text = invoke("path", "2101.00005", "2101.00004", "-q", "--offline")
+    assert "SYNTH paper 5  ->  SYNTH paper 0  ->  SYNTH paper 3" in text
+
+
+def test_reading_order_command(cli_env):
+    md = invoke("reading-order", "2101.00003", "2101.00000", "2101.00005", "-q")
+    assert md.index("SYNTH paper 3") < md.index("SYNTH paper 0") < md.index("SYNTH paper 5")
+    assert "## Beginner" in md and "## Expert" in md

@@ -53,7 +53,10 @@ def cluster_terms(G: nx.DiGraph, membership: dict, *, n_terms: int = 5) -> dict[
 
     Each cluster's text is one document; a term's weight is its frequency in the
     cluster times ``log(1 + A / f_t)`` (A: average words per cluster, f_t: the term's
-    frequency over all clusters), as in BERTopic. English stop words are dropped.
+    frequency over all clusters), as in BERTopic, times ``log(1 + k / k_t)`` (k
+    clusters, k_t of them using the term) so words every cluster uses ("language",
+    "models") do not label them all. English stop words are dropped; a phrase
+    replaces the single words it contains.
     """
     clusters = sorted({c for c in membership.values() if c != OTHER})
     if not clusters:
@@ -70,7 +73,8 @@ def cluster_terms(G: nx.DiGraph, membership: dict, *, n_terms: int = 5) -> dict[
     tf = counts / np.maximum(words_per_class, 1)
     avg = words_per_class.mean()
     idf = np.log(1 + avg / np.maximum(counts.sum(axis=0), 1))
-    score = tf * idf
+    spread = np.log(1 + len(clusters) / np.maximum((counts > 0).sum(axis=0), 1))
+    score = tf * idf * spread
     vocab = vec.get_feature_names_out()
     out = {}
     for row, cid in enumerate(clusters):
@@ -79,8 +83,13 @@ def cluster_terms(G: nx.DiGraph, membership: dict, *, n_terms: int = 5) -> dict[
             if score[row, j] <= 0 or len(picked) == n_terms:
                 break
             term = vocab[j]
-            # skip a word already inside a chosen phrase, and a phrase made of chosen words
-            if any(term in p.split() or p in term.split() for p in picked):
+            words = term.split()
+            if any(term in p.split() for p in picked) or term in picked:
+                continue  # a word already inside a chosen phrase
+            inside = [p for p in picked if p in words]
+            if inside:  # the phrase replaces the chosen word it contains
+                picked[picked.index(inside[0])] = term
+                picked = [p for p in picked if p not in inside[1:]]
                 continue
             picked.append(term)
         out[cid] = picked
