@@ -8,6 +8,7 @@ from typing import Sequence
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
 from ..errors import AnalysisError
@@ -21,17 +22,13 @@ def detect_clusters(H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_
 
     Returns ``{"membership": {paper: cluster}, "modularity": float}``; clusters
     smaller than ``min_size`` go to cluster -1 ("other"). Deterministic for a given
-    ``seed`` (nodes are visited in sorted order).
+    ``seed`` and a graph built in the same order (as citegraph's graphs are).
     """
     if H.number_of_nodes() == 0:
         return {"membership": {}, "modularity": 0.0}
-    ordered = nx.Graph()
-    ordered.add_nodes_from(sorted(H.nodes, key=str))
-    ordered.add_weighted_edges_from(sorted(((u, v, d.get("weight", 1.0)) for u, v, d in H.edges(data=True)),
-                                           key=lambda e: (str(e[0]), str(e[1]))))
-    comms = nx.community.louvain_communities(ordered, weight="weight", resolution=resolution, seed=seed)
-    modularity = nx.community.modularity(ordered, comms, weight="weight", resolution=resolution) \
-        if ordered.number_of_edges() else 0.0
+    comms = nx.community.louvain_communities(H, weight="weight", resolution=resolution, seed=seed)
+    modularity = nx.community.modularity(H, comms, weight="weight", resolution=resolution) \
+        if H.number_of_edges() else 0.0
     comms = sorted(comms, key=lambda c: (-len(c), min(map(str, c))))
     membership = {}
     number = 0
@@ -61,26 +58,32 @@ def cluster_terms(G: nx.DiGraph, membership: dict, *, n_terms: int = 5) -> dict[
     clusters = sorted({c for c in membership.values() if c != OTHER})
     if not clusters:
         return {}
-    docs = [" ".join(_doc(G, n) for n, c in sorted(membership.items(), key=lambda x: str(x[0])) if c == cid)
-            for cid in clusters]
+    texts: dict[int, list[str]] = {cid: [] for cid in clusters}
+    for n, c in sorted(membership.items(), key=lambda x: str(x[0])):
+        if c != OTHER:
+            texts[c].append(_doc(G, n))
+    docs = [" ".join(texts[cid]) for cid in clusters]
     vec = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=_TOKEN, lowercase=True)
     try:
         counts = vec.fit_transform(docs)
     except ValueError:  # no words at all (papers without titles)
         return {cid: [] for cid in clusters}
-    counts = counts.toarray().astype(float)
-    words_per_class = counts.sum(axis=1, keepdims=True)
-    tf = counts / np.maximum(words_per_class, 1)
+    counts = counts.tocsr().astype(float)  # clusters x vocabulary, kept sparse: vocabularies are large
+    words_per_class = np.asarray(counts.sum(axis=1)).ravel()
     avg = words_per_class.mean()
-    idf = np.log(1 + avg / np.maximum(counts.sum(axis=0), 1))
-    spread = np.log(1 + len(clusters) / np.maximum((counts > 0).sum(axis=0), 1))
-    score = tf * idf * spread
+    term_freq = np.asarray(counts.sum(axis=0)).ravel()
+    classes_using = np.diff(counts.tocsc().indptr)
+    idf = np.log(1 + avg / np.maximum(term_freq, 1))
+    spread = np.log(1 + len(clusters) / np.maximum(classes_using, 1))
+    score = (sp.diags(1 / np.maximum(words_per_class, 1)) @ counts @ sp.diags(idf * spread)).tocsr()
     vocab = vec.get_feature_names_out()
     out = {}
     for row, cid in enumerate(clusters):
         picked: list[str] = []
-        for j in np.lexsort((vocab, -score[row])):
-            if score[row, j] <= 0 or len(picked) == n_terms:
+        lo, hi = score.indptr[row], score.indptr[row + 1]
+        cols, vals = score.indices[lo:hi], score.data[lo:hi]
+        for j in cols[np.lexsort((vocab[cols], -vals))]:
+            if len(picked) == n_terms:
                 break
             term = vocab[j]
             words = term.split()
@@ -96,15 +99,19 @@ def cluster_terms(G: nx.DiGraph, membership: dict, *, n_terms: int = 5) -> dict[
     return out
 
 
-def bridge_papers(H: nx.Graph, membership: dict, *, top: int = 10, sample: int | None = 500,
-                  seed: int = 0) -> pd.DataFrame:
+def bridge_papers(H: nx.Graph, membership: dict, *, top: int = 10, sample: int | None = 200,
+                  work: int = 3_000_000, seed: int = 0) -> pd.DataFrame:
     """Papers with the highest betweenness in the similarity graph that link clusters.
 
-    Betweenness is sampled from ``sample`` source nodes on larger graphs (exact below).
+    Betweenness is exact on graphs of up to ``sample`` nodes; on larger ones it is
+    estimated from seeded random source nodes (Brandes' sampling): ``sample`` of them,
+    fewer on big graphs so that about ``work`` node and edge visits are made
+    (at least 10 sources).
     """
     if H.number_of_nodes() == 0:
         return pd.DataFrame(columns=["paper_id", "betweenness", "clusters"])
-    k = None if sample is None or H.number_of_nodes() <= sample else sample
+    size = H.number_of_nodes() + H.number_of_edges()
+    k = None if sample is None or H.number_of_nodes() <= sample else min(sample, max(10, work // size))
     bc = nx.betweenness_centrality(H, k=k, seed=seed, weight=None)
     rows = []
     for n, score in sorted(bc.items(), key=lambda x: (-x[1], str(x[0]))):
@@ -119,7 +126,7 @@ def bridge_papers(H: nx.Graph, membership: dict, *, top: int = 10, sample: int |
 
 def topic_clusters(G: nx.DiGraph, H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_size: int = 3,
                    n_terms: int = 5, n_central: int = 3, bridges: int = 10,
-                   bridge_sample: int | None = 500) -> dict:
+                   bridge_sample: int | None = 200) -> dict:
     """Clusters of the similarity graph ``H`` of ``G``, each with a label and a summary.
 
     Returns ``{"membership": DataFrame, "clusters": DataFrame, "modularity": float,
@@ -132,11 +139,18 @@ def topic_clusters(G: nx.DiGraph, H: nx.Graph, *, resolution: float = 1.0, seed:
     found = detect_clusters(H, resolution=resolution, seed=seed, min_size=min_size)
     membership = found["membership"]
     terms = cluster_terms(G, membership, n_terms=n_terms)
+    groups: dict[int, list] = {}
+    for n, c in membership.items():
+        groups.setdefault(c, []).append(n)
+    inner_degree: Counter = Counter()  # weighted degree inside the paper's own cluster
+    for u, v, w in H.edges(data="weight", default=1.0):
+        if membership.get(u) == membership.get(v):
+            inner_degree[u] += w
+            inner_degree[v] += w
     rows = []
-    for cid in sorted(set(membership.values()), key=lambda c: (c == OTHER, c)):
-        members = [n for n, c in membership.items() if c == cid]
-        inside = H.subgraph(members)
-        central = sorted(members, key=lambda n: (-inside.degree(n, weight="weight"), str(n)))[:n_central]
+    for cid in sorted(groups, key=lambda c: (c == OTHER, c)):
+        members = groups[cid]
+        central = sorted(members, key=lambda n: (-inner_degree[n], str(n)))[:n_central]
         years = [G.nodes[n].get("year") for n in members if n in G and G.nodes[n].get("year")]
         sections = Counter(G.nodes[n].get("seed_section") for n in members
                            if n in G and G.nodes[n].get("is_seed") and G.nodes[n].get("seed_section"))

@@ -69,30 +69,43 @@ def citation_matrix(G: nx.DiGraph) -> CitationMatrix:
     """
     nodes = list(G.nodes)
     index = {n: i for i, n in enumerate(nodes)}
-    rows = np.fromiter((index[u] for u, v in G.edges if u != v), dtype=np.int64)
-    cols = np.fromiter((index[v] for u, v in G.edges if u != v), dtype=np.int64)
+    succ = G.succ
+    lengths = np.fromiter((len(succ[u]) for u in nodes), dtype=np.int64, count=len(nodes))
+    cols = np.fromiter((index[v] for u in nodes for v in succ[u]), dtype=np.int64, count=int(lengths.sum()))
+    rows = np.repeat(np.arange(len(nodes)), lengths)
+    loop = rows == cols
+    if loop.any():
+        rows, cols = rows[~loop], cols[~loop]
     A = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(nodes), len(nodes)))
+    A.sum_duplicates()
     A.data[:] = 1.0
     return CitationMatrix(nodes, index, A)
 
 
-def _weights(cm: CitationMatrix, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column weight for coupling (per cited paper) and co-citation (per citing paper)."""
+def _weights(cm: CitationMatrix, method: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per-column weight for coupling (per cited paper) and co-citation (per citing paper);
+    ``None`` means every weight is 1 (Salton)."""
     if method not in METHODS:
         raise AnalysisError(f"unknown similarity method {method!r}; use one of {', '.join(METHODS)}")
-    n = len(cm.nodes)
     if method == "salton":
-        return np.ones(n), np.ones(n)
+        return None, None
     cited = np.asarray(cm.A.sum(axis=0)).ravel()
     citing = np.asarray(cm.A.sum(axis=1)).ravel()
     return 1.0 / np.log(np.maximum(cited, 2.0)), 1.0 / np.log(np.maximum(citing, 2.0))
 
 
-def _cosine_rows(M: sp.csr_matrix, rows: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _weighted(M: sp.csr_matrix, w: np.ndarray | None) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``M`` with column weights ``w`` (None: all 1) and each row's weighted squared norm."""
+    if w is None:  # a 0/1 matrix: the squared norm is the row's count
+        return M, np.diff(M.indptr).astype(float)
+    Mw = (M @ sp.diags(w)).tocsr()
+    return Mw, np.asarray(Mw.multiply(M).sum(axis=1)).ravel()
+
+
+def _cosine_rows(M: sp.csr_matrix, rows: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     """Weighted cosine of rows ``rows`` of ``M`` against every row: dense |rows| x n."""
-    Mw = M @ sp.diags(w)
+    Mw, norms = _weighted(M, w)
     gram = (Mw[rows] @ M.T).toarray()
-    norms = np.asarray(Mw.multiply(M).sum(axis=1)).ravel()
     denom = np.sqrt(np.outer(norms[rows], norms))
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(denom > 0, gram / denom, 0.0)
@@ -169,39 +182,62 @@ def similarity_edges(G: nx.DiGraph, nodes: Sequence, *, method: str = "salton",
     }).sort_values("similarity", ascending=False, ignore_index=True)
 
 
+def _normalised_block(M: sp.csr_matrix, Mw: sp.csr_matrix, norms: np.ndarray, rows: np.ndarray,
+                      share: float) -> sp.csr_matrix:
+    gram = (Mw[rows] @ M.T).tocoo()
+    den = np.sqrt(norms[rows][gram.row] * norms[gram.col])
+    vals = np.divide(gram.data, den, out=np.zeros_like(gram.data), where=den > 0) * share
+    return sp.csr_matrix((vals, (gram.row, gram.col)), shape=gram.shape)
+
+
 def similarity_graph(G: nx.DiGraph, nodes: Sequence | None = None, *, top_k: int = 10,
                      method: str = "salton", weights: SimilarityWeights = SimilarityWeights(),
-                     cm: CitationMatrix | None = None) -> nx.Graph:
+                     cm: CitationMatrix | None = None, block: int = 2048) -> nx.Graph:
     """Undirected graph linking each paper to its ``top_k`` most similar papers.
 
-    Built from the full sparse products ``A Aᵀ`` and ``Aᵀ A`` (no pairwise loops), then
-    pruned to each row's strongest links so community detection sees a readable graph.
+    Computed from the sparse products ``A Aᵀ`` and ``Aᵀ A`` (no pairwise loops) in
+    blocks of ``block`` rows, so memory stays bounded on large graphs, and pruned to
+    each row's strongest links so community detection sees a readable graph.
     """
     cm = cm or citation_matrix(G)
     keep_idx = np.arange(len(cm.nodes)) if nodes is None else _indices(cm, nodes)
     w_ref, w_citer = _weights(cm, method)
     wc, wk = weights.normalised()
-    S = None
-    for M, w, share in ((cm.A[keep_idx], w_ref, wc), (cm.AT[keep_idx], w_citer, wk)):
-        Mw = M @ sp.diags(w)
-        gram = (Mw @ M.T).tocoo()
-        norms = np.asarray(Mw.multiply(M).sum(axis=1)).ravel()
-        den = np.sqrt(norms[gram.row] * norms[gram.col])
-        vals = np.where(den > 0, gram.data / np.where(den > 0, den, 1), 0.0) * share
-        part = sp.csr_matrix((vals, (gram.row, gram.col)), shape=gram.shape)
-        S = part if S is None else S + part
-    S = S.tocoo()
-    off = S.row != S.col
-    r, c, v = S.row[off], S.col[off], S.data[off]
-    order = np.lexsort((-v, r))
-    r, c, v = r[order], c[order], v[order]
-    starts = np.searchsorted(r, np.arange(len(keep_idx)))
-    rank = np.arange(len(r)) - starts[r]
-    top = rank < top_k
+    parts = []
+    for M, w, share in ((cm.A[keep_idx].tocsr(), w_ref, wc), (cm.AT[keep_idx].tocsr(), w_citer, wk)):
+        Mw, norms = _weighted(M, w)
+        parts.append((M, Mw, norms, share))
+    src, dst, wts = [], [], []
+    n = len(keep_idx)
+    for start in range(0, n, block):
+        rows = np.arange(start, min(n, start + block))
+        S = None
+        for M, Mw, norms, share in parts:
+            if share > 0:
+                piece = _normalised_block(M, Mw, norms, rows, share)
+                S = piece if S is None else S + piece
+        S = S.tocsr()
+        S.eliminate_zeros()
+        for r in range(S.shape[0]):
+            lo, hi = S.indptr[r], S.indptr[r + 1]
+            data, cols = S.data[lo:hi], S.indices[lo:hi]
+            own = cols == start + r  # block row r is paper start + r: no self-loop
+            if own.any():
+                data, cols = data[~own], cols[~own]
+            if len(cols) == 0:
+                continue
+            if len(cols) > top_k:
+                pick = np.argpartition(-data, top_k - 1)[:top_k]
+                data, cols = data[pick], cols[pick]
+            src.append(np.full(len(cols), start + r))
+            dst.append(cols)
+            wts.append(data)
     H = nx.Graph()
     names = [cm.nodes[i] for i in keep_idx]
     H.add_nodes_from(names)
-    H.add_weighted_edges_from(zip((names[i] for i in r[top]), (names[j] for j in c[top]), v[top].tolist()))
+    if src:
+        s_, d_, w_ = np.concatenate(src), np.concatenate(dst), np.concatenate(wts)
+        H.add_weighted_edges_from(zip((names[i] for i in s_), (names[j] for j in d_), w_.tolist()))
     return H
 
 
@@ -222,7 +258,9 @@ def relatedness(G: nx.DiGraph, seeds: Sequence, *, method: str = "salton",
     sims = sims.drop(index=seeds)
     w = {s: 1.0 for s in seeds} | (seed_weights or {})
     values = sims.to_numpy()
-    ranks = (-values).argsort(axis=0).argsort(axis=0) + 1  # 1 = most similar
+    order = np.argsort(-values, axis=0, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, len(values) + 1)[:, None], axis=0)  # 1 = most similar
     contrib = np.where(values > 0, np.array([w[s] for s in seeds]) / (rrf_k + ranks), 0.0)
     best = values.argmax(axis=1) if len(seeds) else np.zeros(len(values), dtype=int)
     out = pd.DataFrame({
