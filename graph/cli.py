@@ -11,7 +11,8 @@ import click
 from .errors import CitegraphError
 from .expansion import ExpansionOptions
 from .analysis import influence_table, reading_order, reading_order_markdown
-from .pipeline import analyse_map, build_map, default_name, find_paths, summary, write_map
+from .pipeline import (EXPORT_FORMATS, analyse_map, bibtex_selection, build_map, default_name, find_paths,
+                       summary, write_map)
 from .sources.s2 import S2Config, S2Source
 from .store import Store, default_store_path
 
@@ -140,9 +141,10 @@ def _table_options(f):
 def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expansion):
     """Build a citation map from SEEDS (files or identifiers).
 
-    Writes NAME.html (interactive map of the seeds and their most related
-    papers), NAME.papers.csv (every paper with its scores and cluster) and
-    NAME.graphml under --out. Exit status: 0 success (even if some seeds are
+    Writes under --out: NAME.html (interactive map of the seeds and their most
+    related papers, with a timeline), NAME.papers.csv and .parquet (every paper
+    with its scores and cluster), NAME.edges.csv, NAME.bib, NAME.graphml,
+    NAME.gexf and NAME.json. Exit status: 0 success (even if some seeds are
     unresolved), 1 nothing usable, 2 bad usage.
 
     \b
@@ -166,6 +168,44 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
     else:
         _print_summary(info)
+
+
+@cli.command("export")
+@click.argument("seeds", nargs=-1, required=True)
+@click.option("--format", "formats", default="csv,edges,bibtex,graphml,gexf,json", show_default=True,
+              help="Comma-separated: " + ", ".join(EXPORT_FORMATS) + ".")
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the files.")
+@click.option("--name", help="Base name of the files (default: the first seed file's name).")
+@click.option("--cluster", type=int, help="BibTeX of this cluster of the map only.")
+@click.option("--bib-top", type=click.IntRange(1), help="BibTeX of the seeds and the N most related only.")
+@_analysis_options
+@_expansion_options
+def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method, resolution, **expansion):
+    """Export the SEEDS' map as tables and graph files.
+
+    Papers (CSV, Parquet) with every score and the cluster label; edges
+    (citations and similarity) as CSV; BibTeX of the map, one --cluster or the
+    --bib-top N papers; GraphML and GEXF for Gephi; node-link JSON. GraphML and
+    JSON read back into the same graph (graph.export.read_graphml,
+    read_node_link_json).
+    """
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    bad = [f for f in chosen if f not in EXPORT_FORMATS]
+    if bad:
+        raise click.BadParameter(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(EXPORT_FORMATS)}",
+                                 param_hint="--format")
+    run = _run(seeds, **expansion)
+    try:
+        analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+        bib = bibtex_selection(analysis, cluster=cluster, top=bib_top) if "bibtex" in chosen else None
+        files = write_map(run, out_dir, name or default_name(seeds), analysis, formats=chosen, bib_nodes=bib)
+    except CitegraphError as exc:
+        _fail(exc)
+    for kind, path in files.items():
+        click.echo(f"wrote {kind}: {path}")
+    for s in run.skipped_exports:
+        click.echo(f"skipped {s}")
 
 
 @cli.command("rank")
@@ -329,6 +369,8 @@ def _print_summary(info: dict) -> None:
         click.echo(f"  {c['cluster']:>2}  {c['size']:>4} papers  {c['label']}")
     for kind, path in info["files"].items():
         click.echo(f"wrote {kind}: {path}")
+    for s in info["skipped_exports"]:
+        click.echo(f"skipped {s}")
 
 
 def main() -> None:

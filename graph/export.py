@@ -47,21 +47,42 @@ def papers_table(g: nx.DiGraph, scores: pd.DataFrame | None = None) -> pd.DataFr
     return df
 
 
-def _plain(value: Any) -> Any:
-    """GraphML/GEXF take str, int, float and bool only; lists and dicts become JSON text."""
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+JSON_ATTRS = "citegraph_json_attributes"  # graph attribute naming the JSON-encoded attributes
 
 
 def plain_graph(g: nx.Graph) -> nx.Graph:
-    """A copy of ``g`` whose attributes GraphML and GEXF can hold (``None`` dropped)."""
+    """A copy of ``g`` whose attributes GraphML and GEXF can hold: ``None`` is dropped,
+    lists and dicts become JSON text, and their names are listed in the graph
+    attribute ``citegraph_json_attributes`` so :func:`read_graphml` can restore them."""
+    encoded: set[str] = set()
+
+    def plain(items):
+        out = {}
+        for k, v in items:
+            if v is None:
+                continue
+            if isinstance(v, (list, tuple, dict)):
+                encoded.add(k)
+                v = json.dumps(v, ensure_ascii=False)
+            out[k] = v
+        return out
+
     h = g.__class__()
-    h.graph.update({k: _plain(v) for k, v in g.graph.items() if v is not None})
+    h.graph.update(plain(g.graph.items()))
     for n, d in g.nodes(data=True):
-        h.add_node(n, **{k: _plain(v) for k, v in d.items() if v is not None})
+        h.add_node(n, **plain(d.items()))
     for u, v, d in g.edges(data=True):
-        h.add_edge(u, v, **{k: _plain(x) for k, x in d.items() if x is not None})
+        h.add_edge(u, v, **plain(d.items()))
+    h.graph[JSON_ATTRS] = json.dumps(sorted(encoded))
+    return h
+
+
+def without_none(g: nx.Graph) -> nx.Graph:
+    """``g`` with ``None``-valued attributes removed: what a GraphML round trip keeps."""
+    h = g.__class__()
+    h.graph.update({k: v for k, v in g.graph.items() if v is not None})
+    h.add_nodes_from((n, {k: v for k, v in d.items() if v is not None}) for n, d in g.nodes(data=True))
+    h.add_edges_from((u, v, {k: x for k, x in d.items() if x is not None}) for u, v, d in g.edges(data=True))
     return h
 
 
@@ -71,9 +92,58 @@ def write_graphml(g: nx.Graph, path: str | Path) -> Path:
     return path
 
 
+def read_graphml(path: str | Path) -> nx.Graph:
+    """Read a citegraph GraphML export back, restoring list attributes.
+
+    >>> g = nx.DiGraph(); g.add_node("p", authors=["A", "B"], year=2020)
+    >>> import tempfile, os; f = os.path.join(tempfile.mkdtemp(), "g.graphml")
+    >>> read_graphml(write_graphml(g, f)).nodes["p"]
+    {'authors': ['A', 'B'], 'year': 2020}
+    """
+    g = nx.read_graphml(path)
+    encoded = set(json.loads(g.graph.pop(JSON_ATTRS, "[]")))
+    decode = lambda d: d.update({k: json.loads(v) for k, v in d.items() if k in encoded})
+    decode(g.graph)
+    for _, d in g.nodes(data=True):
+        decode(d)
+    for _, _, d in g.edges(data=True):
+        decode(d)
+    return g
+
+
 def write_gexf(g: nx.Graph, path: str | Path) -> Path:
     path = Path(path)
     nx.write_gexf(plain_graph(g), path)
+    return path
+
+
+def edges_table(g: nx.DiGraph, analysis: dict | None = None) -> pd.DataFrame:
+    """Citation edges (kind ``cites``: source cites target) and, with an analysis, the
+    map's similarity edges (kind ``similar``, undirected, with their two components)."""
+    title = lambda n: g.nodes[n].get("title") if n in g else None
+    rows = [{"kind": "cites", "source": u, "target": v, "source_title": title(u), "target_title": title(v),
+             "is_influential": d.get("is_influential"), "similarity": None, "coupling": None, "cocitation": None}
+            for u, v, d in g.edges(data=True)]
+    if analysis is not None:
+        for r in analysis["edges"].itertuples():
+            rows.append({"kind": "similar", "source": r.source, "target": r.target, "source_title": title(r.source),
+                         "target_title": title(r.target), "is_influential": None, "similarity": r.similarity,
+                         "coupling": r.coupling, "cocitation": r.cocitation})
+    return pd.DataFrame(rows, columns=["kind", "source", "target", "source_title", "target_title",
+                                       "is_influential", "similarity", "coupling", "cocitation"])
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+    """Parquet through pandas; needs pyarrow (``pip install 'citegraph[parquet]'``)."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        from .errors import CitegraphError
+
+        raise CitegraphError("Parquet export needs pyarrow: pip install 'citegraph[parquet]', "
+                             "or choose --format csv") from exc
+    path = Path(path)
+    df.to_parquet(path, index=False)
     return path
 
 

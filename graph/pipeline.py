@@ -7,15 +7,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 from .analysis import SimilarityWeights, analyse, citation_paths
-from .errors import NothingUsableError
+from .errors import CitegraphError, NothingUsableError
 from .expansion import ExpansionOptions, ExpansionResult, expand
-from .export import papers_table, write_graphml
-from .render import render_basic_map
+from .export import (bibtex, edges_table, papers_table, write_gexf, write_graphml, write_node_link_json,
+                     write_parquet)
+from .render import write_map_html
 from .seeds import SeedList, read_seeds
 from .sources.base import PaperSource
 from .store import Store
@@ -27,6 +28,7 @@ class MapRun:
 
     seed_list: SeedList
     expansion: ExpansionResult
+    skipped_exports: list[str] = field(default_factory=list)
 
     @property
     def graph(self):
@@ -89,7 +91,7 @@ def default_name(inputs: Sequence[str]) -> str:
 
 
 def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resolution: float = 1.0,
-                min_similarity: float = 0.1, weights: SimilarityWeights = SimilarityWeights()) -> dict:
+                min_similarity: float = 0.2, weights: SimilarityWeights = SimilarityWeights()) -> dict:
     """Run :func:`graph.analysis.analyse` on a map's graph with its resolved seeds."""
     return analyse(run.graph, run.graph.graph["seeds"], top=top, method=method, resolution=resolution,
                    min_similarity=min_similarity, weights=weights)
@@ -111,18 +113,69 @@ def scores_table(analysis: dict) -> "pd.DataFrame":
     return table
 
 
-def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: dict | None = None) -> dict[str, Path]:
-    """Write ``NAME.html``, ``NAME.papers.csv`` and ``NAME.graphml`` under ``out_dir``."""
+EXPORT_FORMATS = ("html", "csv", "parquet", "edges", "bibtex", "graphml", "gexf", "json")
+
+
+def bibtex_selection(analysis: dict, *, cluster: int | None = None, top: int | None = None) -> list:
+    """The map's papers for a BibTeX export: all, one cluster, or the ``top`` most related
+    (seeds first)."""
+    nodes = list(analysis["nodes"])
+    if cluster is not None:
+        mem = analysis["clusters"]["membership"]["cluster"]
+        nodes = [n for n in nodes if mem.get(n) == cluster]
+        if not nodes:
+            raise NothingUsableError(f"no cluster {cluster} in this map; `citegraph clusters` lists them")
+    if top is not None:
+        nodes = nodes[:top]
+    return nodes
+
+
+def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: dict | None = None,
+              formats: Sequence[str] = EXPORT_FORMATS, bib_nodes: list | None = None) -> dict[str, Path]:
+    """Write the map and its exports under ``out_dir`` as ``NAME.*``.
+
+    Formats: ``html`` (the interactive map), ``csv``/``parquet`` (papers with every
+    score and cluster label), ``edges`` (citation and similarity edges, CSV),
+    ``bibtex``, ``graphml``, ``gexf`` and ``json`` (node-link). Parquet needs pyarrow;
+    when it is missing and other formats were asked for too, Parquet is skipped and
+    listed in ``run.skipped_exports`` (and the summary) with how to get it.
+    """
+    unknown = set(formats) - set(EXPORT_FORMATS)
+    if unknown:
+        raise ValueError(f"unknown formats {sorted(unknown)}; choose from {', '.join(EXPORT_FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     g = run.graph
     analysis = analysis if analysis is not None else analyse_map(run)
-    files = {
-        "html": render_basic_map(g, out / f"{name}.html", title=f"citegraph: {name}", analysis=analysis),
-        "papers_csv": out / f"{name}.papers.csv",
-        "graphml": write_graphml(g, out / f"{name}.graphml"),
-    }
-    papers_table(g, scores_table(analysis)).to_csv(files["papers_csv"], index=False)
+    files: dict[str, Path] = {}
+    papers = None
+    if "csv" in formats or "parquet" in formats:
+        papers = papers_table(g, scores_table(analysis))
+    if "html" in formats:
+        files["html"] = write_map_html(g, analysis, out / f"{name}.html", title=f"citegraph: {name}")
+    if "csv" in formats:
+        files["papers_csv"] = out / f"{name}.papers.csv"
+        papers.to_csv(files["papers_csv"], index=False)
+    if "parquet" in formats:
+        try:
+            files["papers_parquet"] = write_parquet(papers, out / f"{name}.papers.parquet")
+        except CitegraphError:
+            if list(formats) == ["parquet"]:
+                raise
+            run.skipped_exports.append("parquet (pip install 'citegraph[parquet]' to get it)")
+    if "edges" in formats:
+        files["edges_csv"] = out / f"{name}.edges.csv"
+        edges_table(g, analysis).to_csv(files["edges_csv"], index=False)
+    if "bibtex" in formats:
+        files["bibtex"] = out / f"{name}.bib"
+        files["bibtex"].write_text(bibtex(g, bib_nodes if bib_nodes is not None else analysis["nodes"]),
+                                   encoding="utf-8")
+    if "graphml" in formats:
+        files["graphml"] = write_graphml(g, out / f"{name}.graphml")
+    if "gexf" in formats:
+        files["gexf"] = write_gexf(g, out / f"{name}.gexf")
+    if "json" in formats:
+        files["json"] = write_node_link_json(g, out / f"{name}.json")
     return files
 
 
@@ -148,4 +201,5 @@ def summary(run: MapRun, files: dict[str, Path]) -> dict:
         "missing": r.missing,
         "seconds": round(r.seconds, 3),
         "files": {k: str(v) for k, v in files.items()},
+        "skipped_exports": run.skipped_exports,
     }

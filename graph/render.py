@@ -1,17 +1,28 @@
-"""Render the citation map as one self-contained HTML file (pyvis + vis-network inlined)."""
+"""Render the interactive map: one self-contained HTML file (pyvis + vis-network inlined).
+
+No script, style, font or image comes from a URL, so the file opens from
+``file://`` with no network, forever. Paper text (titles, abstracts, authors,
+venues) is untrusted: it travels as JSON in a ``<script type="application/json">``
+block with ``<``, ``>`` and ``&`` escaped, and the page only ever writes it with
+``textContent``. A Content-Security-Policy forbids loading anything.
+"""
 
 from __future__ import annotations
 
+import html
+import json
 import math
-import re
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from pyvis.network import Network
 
-# pyvis always links bootstrap from a CDN, even with cdn_resources="in_line"; the map does not use it
-_EXTERNAL_TAG = re.compile(r"<(?:link|script)\b[^>]*\b(?:href|src)=\"https?://[^\"]*\"[^>]*>(?:\s*</script>)?",
-                           re.IGNORECASE)
+TEMPLATES = Path(__file__).parent / "templates"
+# categorical palette (Tableau 10 + extras); cluster -1 ("other") is grey
+PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+           "#9c755f", "#17becf", "#bcbd22", "#8c564b", "#1f77b4", "#2ca02c", "#d62728", "#9467bd"]
 
 
 def year_colour(year: int | None, lo: int, hi: int) -> str:
@@ -29,58 +40,148 @@ def year_colour(year: int | None, lo: int, hi: int) -> str:
 
 
 def node_size(citations: int | None) -> float:
-    return 8 + 6 * math.log10(1 + (citations or 0))
+    """Node radius grows with the log of the citation count."""
+    return 8 + 5 * math.log10(1 + (citations or 0))
 
 
-def tooltip(d: dict) -> str:
-    """Plain text; vis-network shows string titles as text, never as HTML."""
-    parts = [d.get("title") or "(untitled)"]
-    meta = ", ".join(str(x) for x in [d.get("year"), d.get("venue")] if x)
-    if meta:
-        parts.append(meta)
-    if d.get("citation_count") is not None:
-        parts.append(f"{d['citation_count']} citations")
-    if d.get("seed_section"):
-        parts.append(f"seed: {d['seed_section']}")
-    return "\n".join(parts)
+def cluster_colour(cluster: int | None) -> str:
+    if cluster is None or cluster < 0:
+        return "#bdbdbd"
+    return PALETTE[cluster % len(PALETTE)]
 
 
-def render_basic_map(g: nx.DiGraph, path: str | Path, *, title: str = "citegraph map",
-                     analysis: dict | None = None) -> Path:
-    """Write a first interactive map: node size by citations, colour by year, seeds outlined.
+def safe_json(data: Any) -> str:
+    """JSON that cannot end the ``<script>`` element it sits in.
 
-    With an ``analysis`` (from :func:`graph.analysis.analyse`), only the map's node set
-    is drawn, linked by similarity edges; otherwise the whole citation graph.
+    >>> safe_json({"t": "</script><img src=x>"})
+    '{"t": "\\\\u003c/script\\\\u003e\\\\u003cimg src=x\\\\u003e"}'
     """
-    if analysis is not None:
-        nodes = analysis["nodes"]
-        edges = list(analysis["edges"][["source", "target"]].itertuples(index=False, name=None))
-        directed = False
-    else:
-        nodes, edges, directed = list(g.nodes), list(g.edges), True
-    years = [g.nodes[n]["year"] for n in nodes if g.nodes[n].get("year")]
-    lo, hi = (min(years), max(years)) if years else (0, 0)
-    net = Network(height="100vh", width="100%", directed=directed, cdn_resources="in_line", heading="")
-    for pid in nodes:
-        d = g.nodes[pid]
-        seed = bool(d.get("is_seed"))
-        net.add_node(pid, label=(d.get("title") or pid)[:40] if seed else " ", title=tooltip(d),
-                     size=node_size(d.get("citation_count")) * (1.4 if seed else 1.0),
-                     color={"background": year_colour(d.get("year"), lo, hi),
-                            "border": "#d62728" if seed else "#6b6b6b"},
-                     borderWidth=4 if seed else 1)
-    for u, v in edges:
-        net.add_edge(u, v, color="#bbbbbb", width=0.5)
-    net.toggle_physics(True)
-    html = net.generate_html(notebook=False)
-    html = _EXTERNAL_TAG.sub("", html)
-    html = html.replace("<title>", f"<title>{_escape(title)}", 1) if "<title>" in html else html
+    text = json.dumps(data, ensure_ascii=False, default=_plain)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _plain(value):
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if value != value:  # NaN
+        return None
+    raise TypeError(f"cannot put {type(value).__name__} in the map")
+
+
+def _num(x) -> float | None:
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
+
+
+def _trim(text: str | None, limit: int = 700) -> str | None:
+    """Abstracts are cut to keep big maps small; the full text is a click away on S2."""
+    if not text or len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def _links(pid: str, d: dict) -> dict:
+    return {
+        "s2": f"https://www.semanticscholar.org/paper/{pid}" if len(pid) == 40 else None,
+        "arxiv": f"https://arxiv.org/abs/{d['arxiv_id']}" if d.get("arxiv_id") else None,
+        "doi": f"https://doi.org/{d['doi']}" if d.get("doi") else None,
+    }
+
+
+def _short_label(d: dict) -> str:
+    first = (d.get("authors") or [""])[0].split(" ")[-1]
+    if first and d.get("year"):
+        return f"{first} {d['year']}"
+    title = d.get("title") or ""
+    return title if len(title) <= 28 else title[:27] + "…"
+
+
+def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
+    """Everything the page shows, as plain JSON-able data."""
+    table = analysis["table"]
+    expl = analysis["explanations"]
+    titles = lambda ids: [G.nodes[i].get("title") or i for i in ids]
+    seeds = [s for s in analysis["seeds"]]
+    seed_index = {s: i for i, s in enumerate(seeds)}
+    papers = []
+    for i, pid in enumerate(analysis["nodes"]):
+        d = G.nodes[pid]
+        row = table.loc[pid]
+        e = expl[pid]
+        cluster = row.get("cluster")
+        cluster = None if cluster is None or cluster != cluster else int(cluster)
+        papers.append({
+            "key": f"n{i}", "id": pid, "title": d.get("title"), "authors": list(d.get("authors") or []), "year": d.get("year"),
+            "venue": d.get("venue"), "citations": d.get("citation_count"), "in_graph_citations": G.in_degree(pid),
+            "abstract": _trim(d.get("abstract")), "tldr": d.get("tldr"), "is_seed": bool(d.get("is_seed")),
+            "seed_section": d.get("seed_section"), "cluster": cluster,
+            "cluster_label": row.get("cluster_label") if isinstance(row.get("cluster_label"), str) else None,
+            "relatedness": _num(row.get("relatedness")) or 0.0, "pagerank": _num(row.get("pagerank")) or 0.0,
+            "momentum": _num(row.get("momentum")),
+            # [seed index, count] pairs: the seeds' titles are listed once, in "seeds"
+            "why": {
+                "shared": [[seed_index[s], len(v)] for s, v in e["shared_references"].items() if s in seed_index],
+                "cocited": [[seed_index[s], len(v)] for s, v in e["co_cited_by"].items() if s in seed_index],
+                "path": titles(e["path_to_nearest_seed"] or []),
+            },
+            "links": _links(pid, d),
+        })
+    clusters = [{"id": int(r.cluster), "label": r.label, "size": int(r.size), "colour": cluster_colour(int(r.cluster))}
+                for r in analysis["clusters"]["clusters"].itertuples()]
+
+    def works(df, col):
+        return [{"id": r.paper_id, "title": r.title, "year": None if r.year != r.year else r.year,
+                 "count": int(getattr(r, col)), "authors": list(G.nodes[r.paper_id].get("authors") or []),
+                 "venue": G.nodes[r.paper_id].get("venue"), "citations": G.nodes[r.paper_id].get("citation_count"),
+                 "abstract": _trim(G.nodes[r.paper_id].get("abstract")), "tldr": G.nodes[r.paper_id].get("tldr"),
+                 "links": _links(r.paper_id, G.nodes[r.paper_id])} for r in df.itertuples()]
+
+    years = [p["year"] for p in papers if p["year"]]
+    return {
+        "title": title, "papers": papers, "clusters": clusters,
+        "seeds": [{"id": s, "title": G.nodes[s].get("title") or s} for s in seeds],
+        "prior": works(analysis["prior"], "cited_by_map"), "derivative": works(analysis["derivative"], "cites_map"),
+        "year_range": [min(years), max(years)] if years else [0, 0],
+        "parameters": {k: v for k, v in analysis.get("parameters", {}).items() if k != "seed_weights"},
+    }
+
+
+def build_map_html(G: nx.DiGraph, analysis: dict, *, title: str = "citegraph map") -> str:
+    """The map of ``analysis['nodes']`` linked by similarity edges, as one HTML string."""
+    data = map_data(G, analysis, title)
+    lo, hi = data["year_range"]
+    net = Network(height="100%", width="100%", directed=False, cdn_resources="in_line")
+    key = {p["id"]: p["key"] for p in data["papers"]}
+    for p in data["papers"]:
+        net.add_node(p["key"], label=_short_label(G.nodes[p["id"]]) if p["is_seed"] else " ",
+                     size=node_size(p["citations"]) * (1.3 if p["is_seed"] else 1.0),
+                     color=year_colour(p["year"], lo, hi), borderWidth=4 if p["is_seed"] else 1, shape="dot")
+    for r in analysis["edges"].itertuples():
+        net.add_edge(key[r.source], key[r.target], value=round(float(r.similarity), 3))
+    net.set_options(json.dumps({
+        "physics": {"solver": "forceAtlas2Based",
+                    "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 90, "avoidOverlap": 0.3},
+                    "stabilization": {"enabled": True, "iterations": 400, "updateInterval": 50, "fit": True}},
+        "edges": {"smooth": False, "scaling": {"min": 0.5, "max": 5}, "color": {"color": "#c8c8c8"}},
+        "nodes": {"font": {"size": 13}, "scaling": {"min": 6, "max": 40}},
+        "interaction": {"hover": True, "tooltipDelay": 100, "hideEdgesOnDrag": True},
+        "layout": {"randomSeed": 7, "improvedLayout": len(data["papers"]) <= 150},
+    }))
+    net.templateEnv = Environment(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)),
+                                                       FileSystemLoader(net.template_dir)]))
+    net.path = "citegraph_map.html"
+    page = net.generate_html(notebook=False)
+    page = page.replace("__CITEGRAPH_TITLE__", html.escape(title), 1)
+    return page.replace("__CITEGRAPH_DATA__", safe_json(data), 1)
+
+
+def write_map_html(G: nx.DiGraph, analysis: dict, path: str | Path, *, title: str = "citegraph map") -> Path:
     path = Path(path)
-    path.write_text(html, encoding="utf-8")
+    path.write_text(build_map_html(G, analysis, title=title), encoding="utf-8")
     return path
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)

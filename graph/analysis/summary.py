@@ -25,14 +25,15 @@ def _map_edges(edges: pd.DataFrame, nodes: Sequence, min_similarity: float) -> p
 
 
 def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "salton",
-            weights: SimilarityWeights = SimilarityWeights(), min_similarity: float = 0.1,
+            weights: SimilarityWeights = SimilarityWeights(), min_similarity: float = 0.2,
             resolution: float = 1.0, seed: int = 0) -> dict:
     """Related papers, influence, clusters, prior/derivative works and explanations for a map.
 
     Returns a dict with: ``related`` (relatedness of every paper), ``nodes`` (the map's
     node set: seeds + ``top`` related), ``influence`` (scores of every paper),
-    ``edges`` (similarity edges among the map's nodes), ``clusters`` (see
-    :func:`topic_clusters`, computed on those edges), ``prior`` and ``derivative``
+    ``edges`` (similarity edges among the map's nodes to draw: those of at least
+    ``min_similarity`` plus each paper's strongest), ``clusters`` (see
+    :func:`topic_clusters`, computed on all similarities among the map's nodes), ``prior`` and ``derivative``
     works, ``explanations`` (per map paper) and ``table`` (one row per map paper
     with every score, its cluster and label).
     """
@@ -43,9 +44,10 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     influence = influence_table(G)
     all_edges = similarity_edges(G, nodes, method=method, weights=weights, cm=cm)
     edges = _map_edges(all_edges, nodes, min_similarity)
+    # clusters use every similarity among the map's papers; only the drawing is thinned
     H = nx.Graph()
     H.add_nodes_from(nodes)
-    H.add_weighted_edges_from(edges[["source", "target", "similarity"]].itertuples(index=False))
+    H.add_weighted_edges_from(all_edges[["source", "target", "similarity"]].itertuples(index=False))
     clusters = topic_clusters(G, H, resolution=resolution, seed=seed)
     paths = nearest_seed_paths(G, seeds)
     explanations = {n: explain(G, n, seeds, seed_paths=paths) for n in nodes}
