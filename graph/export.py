@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,23 @@ def papers_table(g: nx.DiGraph, scores: pd.DataFrame | None = None) -> pd.DataFr
 
 
 JSON_ATTRS = "citegraph_json_attributes"  # graph attribute naming the JSON-encoded attributes
+# characters XML 1.0 cannot hold at all (C0 controls but tab, newline, carriage return; U+FFFE/U+FFFF)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(value: Any) -> Any:
+    """``value`` with the characters XML cannot hold removed (strings, also inside lists).
+
+    >>> xml_safe("a\x08b")
+    'ab'
+    """
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)
+    if isinstance(value, (list, tuple)):
+        return [xml_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {xml_safe(k): xml_safe(v) for k, v in value.items()}
+    return value
 
 
 def plain_graph(g: nx.Graph) -> nx.Graph:
@@ -61,6 +79,7 @@ def plain_graph(g: nx.Graph) -> nx.Graph:
         for k, v in items:
             if v is None:
                 continue
+            v = xml_safe(v)
             if isinstance(v, (list, tuple, dict)):
                 encoded.add(k)
                 v = json.dumps(v, ensure_ascii=False)
@@ -77,12 +96,14 @@ def plain_graph(g: nx.Graph) -> nx.Graph:
     return h
 
 
-def without_none(g: nx.Graph) -> nx.Graph:
-    """``g`` with ``None``-valued attributes removed: what a GraphML round trip keeps."""
+def graphml_equivalent(g: nx.Graph) -> nx.Graph:
+    """What a GraphML round trip keeps of ``g``: ``None`` attributes dropped, tuples as
+    lists, characters XML cannot hold removed."""
+    keep = lambda d: {k: xml_safe(v) for k, v in d.items() if v is not None}
     h = g.__class__()
-    h.graph.update({k: v for k, v in g.graph.items() if v is not None})
-    h.add_nodes_from((n, {k: v for k, v in d.items() if v is not None}) for n, d in g.nodes(data=True))
-    h.add_edges_from((u, v, {k: x for k, x in d.items() if x is not None}) for u, v, d in g.edges(data=True))
+    h.graph.update(keep(g.graph))
+    h.add_nodes_from((n, keep(d)) for n, d in g.nodes(data=True))
+    h.add_edges_from((u, v, keep(d)) for u, v, d in g.edges(data=True))
     return h
 
 
@@ -101,6 +122,9 @@ def read_graphml(path: str | Path) -> nx.Graph:
     {'authors': ['A', 'B'], 'year': 2020}
     """
     g = nx.read_graphml(path)
+    for key in ("node_default", "edge_default"):  # added by the GraphML reader, not ours
+        if not g.graph.get(key):
+            g.graph.pop(key, None)
     encoded = set(json.loads(g.graph.pop(JSON_ATTRS, "[]")))
     decode = lambda d: d.update({k: json.loads(v) for k, v in d.items() if k in encoded})
     decode(g.graph)
