@@ -154,15 +154,16 @@ class Expander:
                 by_id.append((i, seed))
             else:
                 by_title.append((i, seed))
-        n_batches = math.ceil(len(by_id) / BATCH)
+        batch = getattr(self.source, "batch_limit", BATCH)
+        n_batches = math.ceil(len(by_id) / batch)
         self.n_id_lookups += len(by_id)
         self.n_title_lookups += len(by_title)
         if by_id or by_title:
             self._say(f"resolve {len(by_id)} seeds by ID ({n_batches} batch requests) and "
                       f"{len(by_title)} by title ({len(by_title)} requests); {self.cache_hits} from the store")
         with self._bar(n_batches + len(by_title), "resolving seeds") as bar:
-            for start in range(0, len(by_id), BATCH):
-                chunk = by_id[start:start + BATCH]
+            for start in range(0, len(by_id), batch):
+                chunk = by_id[start:start + batch]
                 try:
                     got = self.source.fetch_papers([s.pid.s2 for _, s in chunk], with_references=True)
                 except (SourceError, OSError) as exc:
@@ -175,7 +176,8 @@ class Expander:
                 self._store_fetched(f for f in got if f is not None)
                 for (i, s), f in zip(chunk, got):
                     if f is None:
-                        reason = f"{_label(self.source)} does not know {s.pid.s2} (batch lookup returned null)"
+                        reason = f"{_label(self.source)} does not know {s.pid.s2}" + (
+                            " (batch lookup returned null)" if self.source.name == "s2" else "")
                         self.store.put_alias(_alias_key(s), None, reason)
                         out[i] = ResolvedSeed(s, None, reason, "id")
                     else:
@@ -229,6 +231,9 @@ class Expander:
                            is not None else limit) for p in todo}
         n_req = sum(max(1, math.ceil(expected[p] / PAGE)) for p in todo)
         self._say(f"list citations of {len(todo)} seeds (up to {limit} each): about {n_req} requests")
+        prefetch = getattr(self.source, "prefetch_citations", None)
+        if prefetch is not None:  # a local corpus lists them all in one query
+            prefetch(todo, limit)
         with self._bar(n_req, "citations") as bar:
             for pid in todo:
                 self._fetch_citation_list(pid, limit, papers.get(pid), bar)
@@ -279,12 +284,13 @@ class Expander:
         if self.source is None:
             self.missing.append(f"details and references of {len(todo)} papers ({desc})")
             return
-        n_batches = math.ceil(len(todo) / BATCH)
+        batch = getattr(self.source, "batch_limit", BATCH)
+        n_batches = math.ceil(len(todo) / batch)
         self.detail_ids.update(todo)
         self._say(f"fetch details and references of {len(todo)} {desc}: {n_batches} batch requests")
         with self._bar(n_batches, desc) as bar:
-            for start in range(0, len(todo), BATCH):
-                chunk = todo[start:start + BATCH]
+            for start in range(0, len(todo), batch):
+                chunk = todo[start:start + batch]
                 try:
                     got = self.source.fetch_papers(chunk, with_references=True)
                 except (SourceError, OSError) as exc:
@@ -295,7 +301,7 @@ class Expander:
                 self._store_fetched(f for f in got if f is not None)
                 lost = [p for p, f in zip(chunk, got) if f is None]
                 if lost:
-                    self.missing.append(f"{len(lost)} papers {_label(self.source)} no longer knows")
+                    self.missing.append(f"{len(lost)} papers are not in {_label(self.source)}")
 
     @property
     def floor(self) -> int:
@@ -364,7 +370,8 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
         frontier = set(chosen)
     graph = build_graph(store, members, resolved)
     return ExpansionResult(
-        graph=graph, seeds=resolved, requests=_requests(src) - requests_before, request_floor=ex.floor,
+        graph=graph, seeds=resolved, requests=_requests(src) - requests_before,
+        request_floor=ex.floor if getattr(src, "stats", None) is not None else 0,
         cache_hits=ex.cache_hits, truncated=ex.truncated, failures=ex.failures, missing=ex.missing,
         plan=ex.plan, seconds=time.perf_counter() - t0,
     )

@@ -245,6 +245,7 @@ class S2Source:
 
     name = "s2"
     label = "Semantic Scholar"
+    batch_limit = BATCH_LIMIT
 
     def __init__(self, config: S2Config | None = None) -> None:
         self.config = config or S2Config.from_env()

@@ -1,0 +1,390 @@
+"""Local corpora: S2 bulk datasets or citation CSVs in a DuckDB database.
+
+DuckDB is embedded, reads gzipped JSON and CSV natively and works out of core,
+so a corpus far larger than memory imports with bounded RSS and the k-hop
+neighbourhood of a few seeds is selected in SQL; the full corpus is never
+loaded into networkx.
+
+>>> corpus = Corpus("cs.duckdb")                                         # doctest: +SKIP
+>>> corpus.import_s2(["papers/", "citations/"])                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from .errors import CitegraphError, StoreCorruptError, StoreSchemaError
+
+CORPUS_SCHEMA_VERSION = 1
+CHUNK_BYTES = 64 << 20  # JSON lines are parsed in DuckDB a block of about this many bytes at a time
+MAX_BAD_REPORTED = 50
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS papers (
+    corpusid BIGINT, sha VARCHAR, title VARCHAR, norm_title VARCHAR, year INTEGER, venue VARCHAR,
+    authors VARCHAR[], arxiv VARCHAR, doi VARCHAR, citationcount INTEGER, referencecount INTEGER,
+    influentialcitationcount INTEGER, publicationdate VARCHAR);
+CREATE TABLE IF NOT EXISTS citations (
+    citing BIGINT, cited BIGINT, isinfluential BOOLEAN, intents VARCHAR[], contexts VARCHAR[]);
+CREATE TABLE IF NOT EXISTS abstracts (corpusid BIGINT, abstract VARCHAR);
+CREATE TABLE IF NOT EXISTS tldrs (corpusid BIGINT, text VARCHAR);
+CREATE TABLE IF NOT EXISTS paper_ids (sha VARCHAR, corpusid BIGINT, "primary" BOOLEAN);
+CREATE TABLE IF NOT EXISTS imports (
+    file VARCHAR, digest VARCHAR, kind VARCHAR, rows BIGINT, bad BIGINT, seconds DOUBLE, loaded_at TIMESTAMP);
+"""
+
+# per dataset: the JSON structure to parse and the SELECT list that maps it to the table
+_NORM = "array_to_string(regexp_extract_all(lower({t}), '[\\pL\\pN_]+'), ' ')"
+DATASETS = {
+    "papers": dict(
+        structure={"corpusid": "BIGINT", "externalids": {"ArXiv": "VARCHAR", "DOI": "VARCHAR"}, "url": "VARCHAR",
+                   "title": "VARCHAR", "authors": [{"name": "VARCHAR"}], "venue": "VARCHAR", "year": "INTEGER",
+                   "referencecount": "INTEGER", "citationcount": "INTEGER", "influentialcitationcount": "INTEGER",
+                   "publicationdate": "VARCHAR"},
+        key="s.corpusid",
+        select=("s.corpusid, regexp_extract(s.url, '([0-9a-f]{40})$', 1), s.title, " + _NORM.format(t="s.title")
+                + ", s.year, nullif(s.venue, ''), list_transform(s.authors, lambda a: a.name), s.externalids.ArXiv, "
+                "lower(s.externalids.DOI), s.citationcount, s.referencecount, s.influentialcitationcount, "
+                "s.publicationdate"),
+        unique="corpusid"),
+    "citations": dict(
+        structure={"citingcorpusid": "BIGINT", "citedcorpusid": "BIGINT", "isinfluential": "BOOLEAN",
+                   "intents": ["VARCHAR"], "contexts": ["VARCHAR"]},
+        key="s.citingcorpusid IS NOT NULL AND s.citedcorpusid",
+        select="s.citingcorpusid, s.citedcorpusid, s.isinfluential, s.intents, s.contexts",
+        unique=None,  # too many rows to check one by one: a shard loads once (by digest)
+        missing="citingcorpusid or citedcorpusid is null (a reference S2 did not match to a paper)"),  # too many rows to check one by one: a shard loads once (by digest)
+    "abstracts": dict(structure={"corpusid": "BIGINT", "abstract": "VARCHAR"}, key="s.corpusid",
+                      select="s.corpusid, s.abstract", unique="corpusid"),
+    "tldrs": dict(structure={"corpusid": "BIGINT", "text": "VARCHAR"}, key="s.corpusid",
+                  select="s.corpusid, s.text", unique="corpusid"),
+    "paper_ids": dict(structure={"sha": "VARCHAR", "corpusid": "BIGINT", "primary": "BOOLEAN"}, key="s.sha",
+                      select="s.sha, s.corpusid, s.primary", unique="sha"),
+}
+_KIND_BY_KEYS = [({"citingcorpusid"}, "citations"), ({"sha", "corpusid"}, "paper_ids"),
+                 ({"abstract", "corpusid"}, "abstracts"), ({"model", "text", "corpusid"}, "tldrs"),
+                 ({"corpusid", "title"}, "papers")]
+
+
+@dataclass
+class BadLine:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What one file's import did."""
+
+    file: str
+    kind: str
+    rows: int = 0
+    bad: int = 0
+    bad_lines: list[BadLine] = field(default_factory=list)
+    seconds: float = 0.0
+    skipped: str | None = None
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def _digest(path: Path) -> str:
+    """Identity of a shard: size plus the hash of its first and last MiB (fast on GB files)."""
+    h = hashlib.sha1(str(path.stat().st_size).encode())
+    with open(path, "rb") as fh:
+        h.update(fh.read(1 << 20))
+        if path.stat().st_size > 2 << 20:
+            fh.seek(-(1 << 20), 2)
+            h.update(fh.read())
+    return h.hexdigest()
+
+
+def _open_text(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _line_blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(number of the first line, lines) blocks of about CHUNK_BYTES, decoded as UTF-8."""
+    first = 1
+    tail = b""
+    with _open_text(path) as fh:
+        while True:
+            block = fh.read(CHUNK_BYTES)
+            if not block:
+                break
+            block = tail + block
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                tail = block
+                continue
+            tail = block[cut + 1:]
+            lines = block[:cut].decode("utf-8", errors="replace").split("\n")
+            yield first, lines
+            first += len(lines)
+    if tail:
+        yield first, [tail.decode("utf-8", errors="replace")]
+
+
+def _s2_files(paths: Sequence[str | Path]) -> list[Path]:
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and
+                              (f.name.endswith(".jsonl") or f.name.endswith(".jsonl.gz") or f.name.endswith(".json.gz"))))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise CitegraphError(f"{p} does not exist; give S2 bulk dataset files or folders")
+    return out
+
+
+def detect_kind(path: Path) -> str:
+    """Which S2 dataset a shard holds, from the keys of its first JSON line."""
+    with _open_text(path) as fh:
+        for raw in fh:
+            try:
+                keys = set(json.loads(raw))
+            except ValueError:
+                continue
+            for needed, kind in _KIND_BY_KEYS:
+                if needed <= keys:
+                    return kind
+            raise CitegraphError(f"{path}: not an S2 dataset this version knows (keys {sorted(keys)[:6]}); "
+                                 f"expected papers, citations, abstracts, tldrs or paper-ids")
+    raise CitegraphError(f"{path} has no JSON line at all")
+
+
+class Corpus:
+    """A DuckDB database of papers and citations.
+
+    ``memory_limit`` bounds DuckDB's own memory (it spills to disk beyond it).
+    """
+
+    def __init__(self, path: str | Path, *, memory_limit: str = "2GB", threads: int | None = None,
+                 read_only: bool = False) -> None:
+        try:
+            import duckdb
+        except ImportError as exc:
+            raise CitegraphError("local corpora need DuckDB: pip install 'citegraph[corpus]'") from exc
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise CitegraphError(f"no corpus at {self.path}; create it with `citegraph import s2` or `import csv`")
+        try:
+            self.db = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreCorruptError(f"{self.path} is not a readable DuckDB corpus ({exc}); "
+                                    "pass another --corpus path") from exc
+        self._run(f"SET memory_limit='{memory_limit}'")
+        self._run("SET preserve_insertion_order=false")
+        if threads:
+            self._run(f"SET threads={int(threads)}")
+        if not read_only:
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self._run(statement)
+        self._check_version(read_only)
+
+    def _check_version(self, read_only: bool) -> None:
+        row = self._one("SELECT value FROM meta WHERE key = 'schema_version'")
+        if row is None and not read_only:
+            self._run("INSERT INTO meta VALUES ('schema_version', ?)", [str(CORPUS_SCHEMA_VERSION)])
+        elif row is not None and row[0] != str(CORPUS_SCHEMA_VERSION):
+            raise StoreSchemaError(f"{self.path} is a corpus of schema {row[0]}, this citegraph reads "
+                                   f"{CORPUS_SCHEMA_VERSION}; import the data again into a new file")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Corpus":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def counts(self) -> dict[str, int]:
+        return {t: self._one(f"SELECT count(*) FROM {t}")[0]
+                for t in ("papers", "citations", "abstracts", "tldrs", "paper_ids")}
+
+    # -- import: S2 bulk datasets ------------------------------------------------
+    def import_s2(self, paths: Sequence[str | Path], *,
+                  progress: Callable[[ImportReport, int], None] | None = None) -> list[ImportReport]:
+        """Stream S2 bulk dataset shards (``.jsonl`` / ``.jsonl.gz``) into the corpus.
+
+        The dataset of each shard is recognised from its keys. A shard already loaded
+        (same digest) is skipped; within papers, abstracts, TLDRs and paper-ids a row
+        whose key is already present is not added again. Bad lines are reported with
+        file, line and reason, and the rest loads. ``progress(report, rows_so_far)`` is
+        called after every block.
+        """
+        reports = []
+        for path in _s2_files(paths):
+            reports.append(self._import_shard(path, progress))
+        return reports
+
+    def _import_shard(self, path: Path, progress) -> ImportReport:
+        import pyarrow as pa
+
+        kind = detect_kind(path)
+        report = ImportReport(str(path), kind)
+        digest = _digest(path)
+        if self._one("SELECT 1 FROM imports WHERE digest = ? AND kind = ?", [digest, kind]):
+            report.skipped = "already loaded (same shard)"
+            return report
+        spec = DATASETS[kind]
+        structure = json.dumps(spec["structure"]).replace("'", "''")
+        table = kind
+        t0 = time.perf_counter()
+        self._run("BEGIN TRANSACTION")
+        try:
+            for first, lines in _line_blocks(path):
+                block = pa.table({"n": pa.array(range(first, first + len(lines)), pa.int64()),
+                                  "line": pa.array(lines, pa.string())})
+                self.db.register("block", block)
+                parsed = (f"SELECT n, from_json(line, '{structure}') AS s FROM block "
+                          f"WHERE line <> '' AND json_valid(line) AND json_type(line) = 'OBJECT'")
+                dedupe = ""
+                if spec["unique"]:
+                    dedupe = (f" AND {spec['select'].split(',')[0]} NOT IN "
+                              f"(SELECT {spec['unique']} FROM {table} WHERE {spec['unique']} IS NOT NULL)")
+                before = self._count(table)
+                self._run(f"INSERT INTO {table} SELECT {spec['select']} FROM ({parsed}) "
+                                f"WHERE ({spec['key']}) IS NOT NULL{dedupe}")
+                report.rows += self._count(table) - before
+                bad = self._run(
+                    f"SELECT n, CASE WHEN NOT json_valid(line) THEN 'not valid JSON' "
+                    f"WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object' "
+                    f"ELSE '{spec.get('missing', 'no id field')}' END FROM block WHERE line <> '' AND (NOT json_valid(line) OR "
+                    f"json_type(line) <> 'OBJECT' OR "
+                    f"n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL))")
+                report.bad += len(bad)
+                room = MAX_BAD_REPORTED - len(report.bad_lines)
+                report.bad_lines.extend(BadLine(str(path), n, why) for n, why in bad[:max(0, room)])
+                self.db.unregister("block")
+                report.seconds = time.perf_counter() - t0
+                if progress:
+                    progress(report, report.rows)
+            self._run("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, now())",
+                            [str(path), digest, kind, report.rows, report.bad, time.perf_counter() - t0])
+            self._run("COMMIT")
+        except BaseException:
+            self._run("ROLLBACK")
+            raise
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _one(self, sql: str, params: list | None = None):
+        rows = self._run(sql, params)
+        return rows[0] if rows else None
+
+    def _run(self, sql: str, params: list | None = None) -> list:
+        """Execute and consume the result (DuckDB refuses new work while one is pending)."""
+        return self.db.execute(sql, params or []).fetchall()
+
+    def _count(self, table: str) -> int:
+        return self._one(f"SELECT count(*) FROM {table}")[0]
+
+    # -- import: generic CSV -------------------------------------------------------
+    def import_csv(self, papers: Sequence[str | Path], edges: str | Path, *, title_column: str,
+                   id_column: str | None = None, year_column: str | None = None, doi_column: str | None = None,
+                   arxiv_column: str | None = None, citing_column: str = "source",
+                   cited_column: str = "target") -> ImportReport:
+        """Load a citation graph kept as CSV (plain or gzipped).
+
+        ``papers`` are one or more files with one row per paper, joined side by side
+        by row position (as ``ids.csv.gz`` and ``titles.csv.gz`` of arxiv-cs-2023).
+        Without ``id_column`` the edges name papers by their 0-based row; with it, by
+        that column's values. Papers get corpus ids equal to their row. A value of the
+        arXiv column that is not an arXiv ID is ignored; without a year column the year
+        comes from new-style arXiv IDs.
+        """
+        t0 = time.perf_counter()
+        files = [str(p) for p in papers]
+        for f in files + [str(edges)]:
+            if not Path(f).exists():
+                raise CitegraphError(f"{f} does not exist")
+        digest = hashlib.sha1("|".join(_digest(Path(f)) for f in files + [str(edges)]).encode()).hexdigest()
+        report = ImportReport(", ".join(files) + f" + {edges}", "csv")
+        if self._one("SELECT 1 FROM imports WHERE digest = ?", [digest]):
+            report.skipped = "already loaded (same files)"
+            return report
+        sources = " POSITIONAL JOIN ".join(
+            f"(SELECT * FROM read_csv('{f.replace(chr(39), chr(39) * 2)}', header=true, all_varchar=true))"
+            for f in files)
+        cols = {c for (c, *_) in self._run(f"DESCRIBE SELECT * FROM {sources}")}
+        for name, col in [("--title-column", title_column), ("--id-column", id_column), ("--year-column", year_column),
+                          ("--doi-column", doi_column), ("--arxiv-column", arxiv_column)]:
+            if col and col not in cols:
+                raise CitegraphError(f"{name} {col!r} is not a column of the paper files; they have {sorted(cols)}")
+        q = lambda c: '"' + c.replace('"', '""') + '"'
+        arxiv = (f"CASE WHEN regexp_matches({q(arxiv_column)}, '^(\\d{{4}}\\.\\d{{4,5}}|[a-z\\-]+(\\.[A-Z]{{2}})?/\\d{{7}})(v\\d+)?$') "
+                 f"THEN regexp_replace({q(arxiv_column)}, 'v\\d+$', '') END") if arxiv_column else "NULL"
+        year = ("TRY_CAST(year_raw AS INTEGER)" if year_column else
+                "CASE WHEN regexp_matches(arxiv, '^\\d{4}\\.') AND substr(arxiv, 3, 2)::INT BETWEEN 1 AND 12 "
+                "THEN 2000 + substr(arxiv, 1, 2)::INT END")
+        offset = self._one("SELECT coalesce(max(corpusid) + 1, 0) FROM papers")[0]
+        self._run("BEGIN TRANSACTION")
+        try:
+            self._run(f"""
+                CREATE TEMP TABLE csv_papers AS
+                SELECT {offset} + row_number() OVER () - 1 AS corpusid, * FROM (
+                    SELECT {q(id_column) if id_column else 'NULL'} AS ext_id, {q(title_column)} AS title,
+                           {arxiv} AS arxiv, {('lower(' + q(doi_column) + ')') if doi_column else 'NULL'} AS doi,
+                           {year_column and q(year_column) or 'NULL'} AS year_raw
+                    FROM {sources})""")
+            self._run(f"""
+                INSERT INTO papers
+                SELECT corpusid, NULL, title, {_NORM.format(t='title')}, {year},
+                       NULL, NULL, arxiv, doi, NULL, NULL, NULL, NULL
+                FROM csv_papers""")
+            n_papers = self._count("papers")
+            edges_before = self._count("citations")
+            e = str(edges).replace("'", "''")
+            raw = f"(SELECT {q(citing_column)} AS a, {q(cited_column)} AS b FROM read_csv('{e}', header=true, all_varchar=true))"
+            if id_column:
+                self._run(f"""
+                    INSERT INTO citations
+                    SELECT p1.corpusid, p2.corpusid, NULL, NULL, NULL FROM {raw} r
+                    JOIN csv_papers p1 ON p1.ext_id = r.a JOIN csv_papers p2 ON p2.ext_id = r.b""")
+            else:
+                self._run(f"""
+                    INSERT INTO citations
+                    SELECT {offset} + TRY_CAST(a AS BIGINT), {offset} + TRY_CAST(b AS BIGINT), NULL, NULL, NULL
+                    FROM {raw} WHERE TRY_CAST(a AS BIGINT) BETWEEN 0 AND {n_papers - offset - 1}
+                                 AND TRY_CAST(b AS BIGINT) BETWEEN 0 AND {n_papers - offset - 1}""")
+            total = self._one(f"SELECT count(*) FROM {raw}")[0]
+            loaded_edges = self._count("citations") - edges_before
+            self._run(f"""
+                UPDATE papers SET citationcount = c.n FROM (
+                    SELECT cited, count(*) AS n FROM citations WHERE cited >= {offset} GROUP BY cited) c
+                WHERE papers.corpusid = c.cited""")
+            self._run(f"""
+                UPDATE papers SET referencecount = c.n FROM (
+                    SELECT citing, count(*) AS n FROM citations WHERE citing >= {offset} GROUP BY citing) c
+                WHERE papers.corpusid = c.citing""")
+            self._run(f"UPDATE papers SET citationcount = 0 WHERE corpusid >= {offset} AND citationcount IS NULL")
+            report.rows = (n_papers - offset) + loaded_edges
+            report.bad = total - loaded_edges
+            if report.bad:
+                report.bad_lines.append(BadLine(str(edges), 0, f"{report.bad} edges name papers not in the paper files"))
+            self._run("DROP TABLE csv_papers")
+            self._run("INSERT INTO imports VALUES (?, ?, 'csv', ?, ?, ?, now())",
+                            [report.file, digest, report.rows, report.bad, time.perf_counter() - t0])
+            self._run("COMMIT")
+        except BaseException:
+            self._run("ROLLBACK")
+            raise
+        report.seconds = time.perf_counter() - t0
+        return report

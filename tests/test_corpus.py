@@ -1,0 +1,148 @@
+"""Local corpora in DuckDB: imports (S2 bulk format, CSV) and maps built from them."""
+
+import gzip
+import json
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from graph.cli import cli
+from graph.corpus import Corpus
+from graph.expansion import ExpansionOptions, expand
+from graph.seeds import read_seeds
+from graph.sources.corpus import CorpusSource
+from graph.store import Store
+
+from conftest import READING_LIST
+
+
+def write_jsonl_gz(path, lines):
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return path
+
+
+def synth_paper(i, **extra):
+    return json.dumps({"corpusid": 900000 + i, "externalids": {"ArXiv": f"2101.{i:05d}", "DOI": None},
+                       "url": f"https://www.semanticscholar.org/paper/{i:040x}", "title": f"SYNTH paper {i}",
+                       "authors": [{"authorId": "1", "name": f"SYNTH Author {i}"}], "venue": "SYNTH",
+                       "year": 2010 + i % 10, "referencecount": 0, "citationcount": 0, **extra})
+
+
+def synth_citation(a, b):
+    return json.dumps({"citingcorpusid": str(900000 + a), "citedcorpusid": str(900000 + b),
+                       "isinfluential": a % 2 == 0, "contexts": [f"SYNTH {a} cites {b}"], "intents": ["background"]})
+
+
+def test_real_s2_samples_import_once_and_report_bad_lines(s2_bulk_dir, tmp_path):
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        reports = {r.kind: r for r in corpus.import_s2([s2_bulk_dir])}
+        assert set(reports) == {"papers", "citations", "abstracts", "tldrs", "paper_ids"}
+        assert reports["papers"].rows == 100 and reports["papers"].bad == 0
+        cit = reports["citations"]
+        # the real sample has references S2 did not match to a paper (null cited id)
+        assert cit.rows + cit.bad == 100 and cit.bad > 0
+        assert all("null" in b.reason and b.line >= 1 and b.file.endswith(".jsonl.gz") for b in cit.bad_lines)
+        first = corpus.counts()
+        again = corpus.import_s2([s2_bulk_dir])
+        assert all(r.skipped for r in again) and corpus.counts() == first
+        row = corpus._one("SELECT title, sha, authors FROM papers WHERE corpusid = 108228682")
+        assert row[0].startswith("Optimization, characterization") and row[1] == "d5ec1ea2c9261c54cf41fef1e5c9f2f8abe28ce2"
+        assert row[2] == ["Raid D. Thanoon"]
+
+
+def test_bad_lines_are_reported_and_the_rest_loads(tmp_path):
+    shard = write_jsonl_gz(tmp_path / "papers-0.jsonl.gz", [synth_paper(0), "{not json", synth_paper(1), "",
+                                                            json.dumps({"corpusid": None, "title": "x"}), synth_paper(2)])
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        (r,) = corpus.import_s2([shard])
+        assert r.rows == 3 and r.bad == 2
+        assert [(b.line, b.reason) for b in r.bad_lines] == [(2, "not valid JSON"), (5, "no id field")]
+        # the same rows in another shard are not added twice
+        other = write_jsonl_gz(tmp_path / "papers-1.jsonl.gz", [synth_paper(1), synth_paper(3)])
+        (r2,) = corpus.import_s2([other])
+        assert r2.rows == 1 and corpus.counts()["papers"] == 4
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.tuples(st.integers(0, 30), st.integers(0, 30)),
+                          st.text(alphabet="{}[]\":,abc 1", max_size=12)), max_size=40))
+def test_citation_import_accounts_for_every_line(tmp_path_factory, items):
+    """Every non-empty line is either loaded or reported bad, at its own line number.
+    (Junk drawn from this alphabet can never spell a citation record.)"""
+    lines = [synth_citation(0, 1)]  # the first line tells the dataset
+    bad = []
+    for item in items:
+        lines.append(synth_citation(*item) if isinstance(item, tuple) else item)
+        if isinstance(item, str) and item != "":
+            bad.append(len(lines))
+    path = write_jsonl_gz(tmp_path_factory.mktemp("s") / "citations-0.jsonl.gz", lines)
+    with Corpus(tmp_path_factory.mktemp("c") / "c.duckdb") as corpus:
+        (r,) = corpus.import_s2([path])
+        assert corpus.counts()["citations"] == r.rows
+    assert r.rows == 1 + sum(isinstance(i, tuple) for i in items)
+    assert r.bad == len(bad)
+    assert [b.line for b in r.bad_lines] == bad[:50]
+
+
+@pytest.fixture(scope="module")
+def arxiv_corpus(tmp_path_factory, arxiv_dir):
+    path = tmp_path_factory.mktemp("corpus") / "arxiv.duckdb"
+    with Corpus(path) as corpus:
+        r = corpus.import_csv([arxiv_dir / "ids.csv.gz", arxiv_dir / "titles.csv.gz"], arxiv_dir / "edges.csv.gz",
+                              title_column="titles", arxiv_column="ids")
+        assert r.rows == 33868 + 305672 and r.bad == 0
+        again = corpus.import_csv([arxiv_dir / "ids.csv.gz", arxiv_dir / "titles.csv.gz"],
+                                  arxiv_dir / "edges.csv.gz", title_column="titles", arxiv_column="ids")
+        assert again.skipped and corpus.counts()["papers"] == 33868
+    return path
+
+
+def test_csv_import_derives_years_and_keeps_only_arxiv_ids(arxiv_corpus):
+    with Corpus(arxiv_corpus, read_only=True) as corpus:
+        assert corpus._one("SELECT title, year, arxiv FROM papers WHERE corpusid = 0") == \
+            ("Causal models in string diagrams", 2023, "2304.07638")
+        assert corpus._one("SELECT count(*) FROM papers WHERE arxiv IS NOT NULL")[0] == 24394
+        # citation counts of a CSV corpus are its own in-corpus counts
+        assert corpus._one("SELECT citationcount FROM papers WHERE arxiv = '1706.03762'")[0] == \
+            corpus._one("SELECT count(*) FROM citations c JOIN papers p ON p.corpusid = c.cited "
+                        "WHERE p.arxiv = '1706.03762'")[0]
+
+
+def test_map_from_the_corpus_equals_the_map_through_the_api(arxiv_corpus, arxiv_server, make_source, tmp_path):
+    seeds = read_seeds([str(READING_LIST)]).seeds
+    with Corpus(arxiv_corpus, read_only=True) as corpus, Store(":memory:") as store:
+        source = CorpusSource(corpus)
+        local = expand(seeds, store, source, ExpansionOptions(progress=False))
+        # set-based SQL, not a query per paper: 1 + 2 for the 25 id seeds, 2 per title seed (exact, then
+        # fuzzy), 1 for every seed's citations, 2 for the details and references of ~2,500 neighbours
+        assert source.queries <= 12
+    with Store(tmp_path / "s.sqlite") as store:
+        api = expand(seeds, store, make_source(arxiv_server.url), ExpansionOptions(progress=False))
+    key = lambda g: {(d.get("arxiv_id") or d.get("title")) for _, d in g.nodes(data=True)}
+    assert key(local.graph) == key(api.graph)
+    assert local.graph.number_of_edges() == api.graph.number_of_edges()
+    assert {s.seed.input for s in local.unresolved} == {s.seed.input for s in api.unresolved}
+    assert all("the corpus arxiv.duckdb" in s.reason for s in local.unresolved)
+    assert local.requests == 0
+
+
+def test_cli_import_and_map_with_corpus(tmp_path, arxiv_dir, s2_bulk_dir):
+    runner = CliRunner()
+    db = str(tmp_path / "c.duckdb")
+    res = runner.invoke(cli, ["import", "csv", "--corpus", db, "--papers", str(arxiv_dir / "ids.csv.gz"),
+                              "--papers", str(arxiv_dir / "titles.csv.gz"), "--edges", str(arxiv_dir / "edges.csv.gz"),
+                              "--title-column", "titles", "--arxiv-column", "ids"])
+    assert res.exit_code == 0, res.output
+    assert "339,540 rows" in res.stdout and "33,868 papers" in res.stdout
+    res = runner.invoke(cli, ["import", "csv", "--corpus", db, "--papers", str(arxiv_dir / "ids.csv.gz"),
+                              "--edges", str(arxiv_dir / "edges.csv.gz"), "--title-column", "nope"])
+    assert res.exit_code == 1 and "--title-column 'nope'" in res.stderr
+    res = runner.invoke(cli, ["map", "arXiv:1706.03762", "arXiv:2205.14135", "--corpus", db, "--json", "-q",
+                              "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert info["seeds"]["resolved"] == 2 and info["papers"] > 300 and info["requests"] == 0
+    res = runner.invoke(cli, ["import", "s2", str(s2_bulk_dir / "citations"), "--corpus", str(tmp_path / "s2.duckdb")])
+    assert res.exit_code == 0 and "bad line" in res.stdout and "citations-sample.jsonl.gz:3:" in res.stdout
