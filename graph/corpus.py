@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -36,6 +37,8 @@ CREATE TABLE IF NOT EXISTS citations (
 CREATE TABLE IF NOT EXISTS abstracts (corpusid BIGINT, abstract VARCHAR);
 CREATE TABLE IF NOT EXISTS tldrs (corpusid BIGINT, text VARCHAR);
 CREATE TABLE IF NOT EXISTS paper_ids (sha VARCHAR, corpusid BIGINT, "primary" BOOLEAN);
+CREATE TABLE IF NOT EXISTS shard_progress (
+    digest VARCHAR, kind VARCHAR, file VARCHAR, lines BIGINT, complete BOOLEAN, PRIMARY KEY (digest, kind));
 CREATE TABLE IF NOT EXISTS imports (
     file VARCHAR, digest VARCHAR, kind VARCHAR, rows BIGINT, bad BIGINT, seconds DOUBLE, loaded_at TIMESTAMP);
 """
@@ -115,13 +118,13 @@ def _open_text(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def _line_blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(number of the first line, lines) blocks of about CHUNK_BYTES, decoded as UTF-8."""
+def _line_blocks(path: Path, size: int = CHUNK_BYTES) -> Iterator[tuple[int, list[str]]]:
+    """(number of the first line, lines) blocks of about ``size`` bytes, decoded as UTF-8."""
     first = 1
     tail = b""
     with _open_text(path) as fh:
         while True:
-            block = fh.read(CHUNK_BYTES)
+            block = fh.read(size)
             if not block:
                 break
             block = tail + block
@@ -173,12 +176,13 @@ class Corpus:
     """
 
     def __init__(self, path: str | Path, *, memory_limit: str = "2GB", threads: int | None = None,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, block_bytes: int = CHUNK_BYTES) -> None:
         try:
             import duckdb
         except ImportError as exc:
             raise CitegraphError("local corpora need DuckDB: pip install 'citegraph[corpus]'") from exc
         self.path = Path(path)
+        self.block_bytes = block_bytes
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
@@ -224,7 +228,8 @@ class Corpus:
         """Stream S2 bulk dataset shards (``.jsonl`` / ``.jsonl.gz``) into the corpus.
 
         The dataset of each shard is recognised from its keys. A shard already loaded
-        (same digest) is skipped; within papers, abstracts, TLDRs and paper-ids a row
+        (same digest) is skipped, and one whose import was interrupted resumes after
+        its last committed block; within papers, abstracts, TLDRs and paper-ids a row
         whose key is already present is not added again. Bad lines are reported with
         file, line and reason, and the rest loads. ``progress(report, rows_so_far)`` is
         called after every block.
@@ -235,55 +240,82 @@ class Corpus:
         return reports
 
     def _import_shard(self, path: Path, progress) -> ImportReport:
-        import pyarrow as pa
-
         kind = detect_kind(path)
         report = ImportReport(str(path), kind)
         digest = _digest(path)
-        if self._one("SELECT 1 FROM imports WHERE digest = ? AND kind = ?", [digest, kind]):
+        done = self._one("SELECT lines, complete FROM shard_progress WHERE digest = ? AND kind = ?", [digest, kind])
+        if done and done[1]:
             report.skipped = "already loaded (same shard)"
             return report
+        resume_after = done[0] if done else 0
         spec = DATASETS[kind]
         structure = json.dumps(spec["structure"]).replace("'", "''")
         table = kind
         t0 = time.perf_counter()
+        lines_done = resume_after
+        # one transaction per block, recorded with the shard's progress: memory stays bounded on
+        # billion-row shards, and an interrupted import resumes after the last committed block
+        for first, lines in _line_blocks(path, self.block_bytes):
+            if first + len(lines) - 1 <= resume_after:
+                continue
+            with self._transaction():
+                added, bad = self._load_block(table, spec, structure, first, lines)
+                lines_done = first + len(lines) - 1
+                self._run("INSERT OR REPLACE INTO shard_progress VALUES (?, ?, ?, ?, false)",
+                          [digest, kind, str(path), lines_done])
+            report.rows += added
+            report.bad += len(bad)
+            room = MAX_BAD_REPORTED - len(report.bad_lines)
+            report.bad_lines.extend(BadLine(str(path), n, why) for n, why in bad[:max(0, room)])
+            report.seconds = time.perf_counter() - t0
+            if progress:
+                progress(report, report.rows)
+        with self._transaction():
+            self._run("INSERT OR REPLACE INTO shard_progress VALUES (?, ?, ?, ?, true)",
+                      [digest, kind, str(path), lines_done])
+            self._run("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, now())",
+                      [str(path), digest, kind, report.rows, report.bad, time.perf_counter() - t0])
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _load_block(self, table: str, spec: dict, structure: str, first: int, lines: list[str]):
+        """Insert one block of JSON lines; returns (rows added, [(line, reason) of bad lines])."""
+        import pyarrow as pa
+
+        block = pa.table({"n": pa.array(range(first, first + len(lines)), pa.int64()),
+                          "line": pa.array(lines, pa.string())})
+        self.db.register("block", block)
+        try:
+            parsed = (f"SELECT n, from_json(line, '{structure}') AS s FROM block "
+                      f"WHERE line <> '' AND json_valid(line) AND json_type(line) = 'OBJECT'")
+            dedupe = ""
+            if spec["unique"]:
+                dedupe = (f" AND {spec['select'].split(',')[0]} NOT IN "
+                          f"(SELECT {spec['unique']} FROM {table} WHERE {spec['unique']} IS NOT NULL)")
+            before = self._count(table)
+            self._run(f"INSERT INTO {table} SELECT {spec['select']} FROM ({parsed}) "
+                      f"WHERE ({spec['key']}) IS NOT NULL{dedupe}")
+            added = self._count(table) - before
+            bad = self._run(
+                f"SELECT n, CASE WHEN NOT json_valid(line) THEN 'not valid JSON' "
+                f"WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object' "
+                f"ELSE '{spec.get('missing', 'no id field')}' END FROM block WHERE line <> '' AND "
+                f"(NOT json_valid(line) OR json_type(line) <> 'OBJECT' OR "
+                f"n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL)) ORDER BY n")
+        finally:
+            self.db.unregister("block")
+        return added, bad
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All of one import or none of it: an interrupted import leaves the corpus as it was."""
         self._run("BEGIN TRANSACTION")
         try:
-            for first, lines in _line_blocks(path):
-                block = pa.table({"n": pa.array(range(first, first + len(lines)), pa.int64()),
-                                  "line": pa.array(lines, pa.string())})
-                self.db.register("block", block)
-                parsed = (f"SELECT n, from_json(line, '{structure}') AS s FROM block "
-                          f"WHERE line <> '' AND json_valid(line) AND json_type(line) = 'OBJECT'")
-                dedupe = ""
-                if spec["unique"]:
-                    dedupe = (f" AND {spec['select'].split(',')[0]} NOT IN "
-                              f"(SELECT {spec['unique']} FROM {table} WHERE {spec['unique']} IS NOT NULL)")
-                before = self._count(table)
-                self._run(f"INSERT INTO {table} SELECT {spec['select']} FROM ({parsed}) "
-                                f"WHERE ({spec['key']}) IS NOT NULL{dedupe}")
-                report.rows += self._count(table) - before
-                bad = self._run(
-                    f"SELECT n, CASE WHEN NOT json_valid(line) THEN 'not valid JSON' "
-                    f"WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object' "
-                    f"ELSE '{spec.get('missing', 'no id field')}' END FROM block WHERE line <> '' AND (NOT json_valid(line) OR "
-                    f"json_type(line) <> 'OBJECT' OR "
-                    f"n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL))")
-                report.bad += len(bad)
-                room = MAX_BAD_REPORTED - len(report.bad_lines)
-                report.bad_lines.extend(BadLine(str(path), n, why) for n, why in bad[:max(0, room)])
-                self.db.unregister("block")
-                report.seconds = time.perf_counter() - t0
-                if progress:
-                    progress(report, report.rows)
-            self._run("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, now())",
-                            [str(path), digest, kind, report.rows, report.bad, time.perf_counter() - t0])
-            self._run("COMMIT")
+            yield
         except BaseException:
             self._run("ROLLBACK")
             raise
-        report.seconds = time.perf_counter() - t0
-        return report
+        self._run("COMMIT")
 
     def _one(self, sql: str, params: list | None = None):
         rows = self._run(sql, params)
@@ -335,8 +367,7 @@ class Corpus:
                 "CASE WHEN regexp_matches(arxiv, '^\\d{4}\\.') AND substr(arxiv, 3, 2)::INT BETWEEN 1 AND 12 "
                 "THEN 2000 + substr(arxiv, 1, 2)::INT END")
         offset = self._one("SELECT coalesce(max(corpusid) + 1, 0) FROM papers")[0]
-        self._run("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             self._run(f"""
                 CREATE TEMP TABLE csv_papers AS
                 SELECT {offset} + row_number() OVER () - 1 AS corpusid, * FROM (
@@ -381,10 +412,6 @@ class Corpus:
                 report.bad_lines.append(BadLine(str(edges), 0, f"{report.bad} edges name papers not in the paper files"))
             self._run("DROP TABLE csv_papers")
             self._run("INSERT INTO imports VALUES (?, ?, 'csv', ?, ?, ?, now())",
-                            [report.file, digest, report.rows, report.bad, time.perf_counter() - t0])
-            self._run("COMMIT")
-        except BaseException:
-            self._run("ROLLBACK")
-            raise
+                      [report.file, digest, report.rows, report.bad, time.perf_counter() - t0])
         report.seconds = time.perf_counter() - t0
         return report

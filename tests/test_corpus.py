@@ -146,3 +146,25 @@ def test_cli_import_and_map_with_corpus(tmp_path, arxiv_dir, s2_bulk_dir):
     assert info["seeds"]["resolved"] == 2 and info["papers"] > 300 and info["requests"] == 0
     res = runner.invoke(cli, ["import", "s2", str(s2_bulk_dir / "citations"), "--corpus", str(tmp_path / "s2.duckdb")])
     assert res.exit_code == 0 and "bad line" in res.stdout and "citations-sample.jsonl.gz:3:" in res.stdout
+
+
+def test_an_interrupted_import_resumes_after_its_last_block(tmp_path):
+    shard = write_jsonl_gz(tmp_path / "citations-0.jsonl.gz",
+                           [synth_citation(i, (i * 7) % 50) for i in range(200)] + ["oops"])
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_two_blocks(report, rows):
+        if rows > 60:
+            raise Interrupted
+
+    with Corpus(tmp_path / "c.duckdb", block_bytes=2000) as corpus:
+        with pytest.raises(Interrupted):
+            corpus.import_s2([shard], progress=stop_after_two_blocks)
+        partial = corpus.counts()["citations"]
+        assert 0 < partial < 200
+        (r,) = corpus.import_s2([shard])
+        assert r.rows == 200 - partial and r.bad == 1 and r.bad_lines[0].line == 201
+        assert corpus.counts()["citations"] == 200
+        assert corpus._one("SELECT count(*) FROM (SELECT DISTINCT citing, cited FROM citations)")[0] == 200
