@@ -125,7 +125,7 @@ def _run(seeds, *, depth, max_citations, max_papers, offline, refresh, quiet, st
         _fail(exc)
 
 
-def _emit(df, *, csv_path, as_json, columns, title="title"):
+def _emit(df, *, csv_path, as_json, columns, title="title", empty="nothing to show"):
     """A table to the terminal, or to CSV / JSON."""
     import pandas as pd
 
@@ -136,6 +136,9 @@ def _emit(df, *, csv_path, as_json, columns, title="title"):
         click.echo(df.to_json(orient="records", force_ascii=False, indent=2))
         return
     if csv_path:
+        return
+    if df.empty:
+        click.echo(empty)
         return
     view = df[columns].copy()
     if title in view:
@@ -363,7 +366,9 @@ def related_command(seeds, top, method, resolution, csv_path, as_json, **expansi
     t["best_seed_title"] = t["best_seed"].map(lambda p: g.nodes[p].get("title") if p in g else None)
     _emit(t, csv_path=csv_path, as_json=as_json,
           columns=["title", "year", "relatedness", "best_similarity", "shared_references", "co_citations",
-                   "path_to_seed", "cluster"])
+                   "path_to_seed", "cluster"],
+          empty="no paper of the graph shares a reference or a citing paper with the seeds; "
+                "try --depth 2 or more seeds")
 
 
 @cli.command("clusters")

@@ -111,7 +111,7 @@ class Expander:
         self.log(msg)
 
     def _bar(self, total: int, desc: str):
-        return tqdm(total=total, desc=desc, unit="req", disable=not self.opt.progress, leave=False)
+        return tqdm(total=total, desc=desc, unit="req", disable=not self.opt.progress or total == 0, leave=False)
 
     def _store_fetched(self, fetched: Iterable[FetchedPaper]) -> None:
         fetched = list(fetched)

@@ -69,8 +69,9 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
         bad = "; ".join(f"{r.seed.input}: {r.reason}" for r in run.expansion.seeds if not r.paper_id)
         raise NothingUsableError(f"cannot resolve {bad or 'two distinct papers'}")
     g = store.citation_graph()
+    g.add_nodes_from(ids)  # a paper with no stored citations is still a paper: "no path", not "unknown"
     res = citation_paths(g, ids[0], ids[1], one_hop_longer=one_hop_longer)
-    on_paths = list(dict.fromkeys([p for path in res["paths"] for p in path] + res["one_hop_longer"]))
+    on_paths = list(dict.fromkeys(ids + [p for path in res["paths"] for p in path] + res["one_hop_longer"]))
     known = store.get_papers(on_paths)
     untitled = [p for p in on_paths if p not in known or not known[p].title]
     if untitled and source is not None and not (options and options.offline):

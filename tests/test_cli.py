@@ -178,3 +178,9 @@ def test_reading_order_command(cli_env):
     md = invoke("reading-order", "2101.00003", "2101.00000", "2101.00005", "-q")
     assert md.index("SYNTH paper 3") < md.index("SYNTH paper 0") < md.index("SYNTH paper 5")
     assert "## Beginner" in md and "## Expert" in md
+
+
+def test_isolated_papers_get_answers_not_errors(cli_env):
+    assert "no paper of the graph shares a reference" in invoke("related", "2101.00009", "-q")
+    out = invoke("path", "2101.00009", "2101.00001", "-q")
+    assert out.strip() == "no citation path between 'SYNTH paper 9' and 'SYNTH paper 1' in the store"
