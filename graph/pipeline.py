@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import pandas as pd
+
 from .analysis import SimilarityWeights, analyse, citation_paths
 from .errors import CitegraphError, NothingUsableError
 from .expansion import ExpansionOptions, ExpansionResult, expand
@@ -98,11 +100,9 @@ def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resoluti
                    min_similarity=min_similarity, weights=weights)
 
 
-def scores_table(analysis: dict) -> "pd.DataFrame":
+def scores_table(analysis: dict) -> pd.DataFrame:
     """Per-paper scores of the whole graph: influence and relatedness for every paper,
     map membership, cluster and explanation counts for the map's papers."""
-    import pandas as pd
-
     infl = analysis["influence"].drop(columns=["title", "year"])
     rel = analysis["related"][["relatedness", "best_seed", "best_similarity", "seeds_related"]]
     table = infl.join(rel, how="left")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from graph.sources.s2 import S2Config, S2Source
-from graph.testing.s2_server import Faults, S2Dataset, S2TestServer
+from graph.testing.s2_server import S2Dataset, S2TestServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CITEGRAPH_SHARED", ROOT.parent / "shared"))

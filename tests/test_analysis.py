@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from graph.analysis import (SimilarityWeights, analyse, citation_paths, derivative_works, explain,
                             influence_table, pair_similarity, prior_works, reading_order, reading_order_markdown,
-                            relatedness, similarity_edges, similarity_graph, similarity_to, topic_clusters)
+                            relatedness, similarity_graph, similarity_to, topic_clusters)
 from graph.errors import AnalysisError
 
 

@@ -3,7 +3,6 @@
 import math
 
 import networkx as nx
-import pytest
 
 from graph.expansion import ExpansionOptions, expand
 from graph.seeds import read_seeds

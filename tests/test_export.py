@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from graph.analysis import analyse
-from graph.export import (bibtex, edges_table, papers_table, read_graphml, read_node_link_json, graphml_equivalent,
+from graph.export import (bibtex, edges_table, read_graphml, read_node_link_json, graphml_equivalent,
                           write_gexf, write_graphml, write_node_link_json)
 from graph.pipeline import MapRun, bibtex_selection, write_map
 

@@ -1,6 +1,5 @@
 """The notebook runs top to bottom (nbclient) without network, so it never rots."""
 
-from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient

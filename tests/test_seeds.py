@@ -1,6 +1,6 @@
 from hypothesis import given, strategies as st
 
-from graph.seeds import parse_bibtex, parse_identifier_list, parse_markdown_reading_list, read_seeds
+from graph.seeds import parse_identifier_list, parse_markdown_reading_list, read_seeds
 from graph.ids import PaperId
 
 from conftest import READING_LIST

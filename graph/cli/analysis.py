@@ -1,0 +1,155 @@
+"""The analysis commands: rank, related, clusters, path, reading-order."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..analysis import influence_table, reading_order, reading_order_markdown
+from ..errors import CitegraphError
+from ..expansion import ExpansionOptions
+from ..pipeline import analyse_map, find_paths
+from .common import (_analysis_options, _emit, _err, _expansion_options, _fail, _run, _store_and_source,
+                     _table_options, cli)
+
+@cli.command("rank")
+@click.argument("seeds", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(1), default=30, show_default=True, help="Rows shown.")
+@_table_options
+@_expansion_options
+def rank_command(seeds, limit, csv_path, as_json, **expansion):
+    """Rank the papers of the SEEDS' citation graph by influence.
+
+    Columns: PageRank, in-graph and global citations, HITS authority and hub
+    (hubs are surveys), PageRank among the last 3 years' papers, and momentum
+    (share of in-graph citations from the last 2 years). --csv/--json give every
+    paper and every column.
+    """
+    run = _run(seeds, **expansion)
+    df = influence_table(run.graph).reset_index()
+    _emit(df if (csv_path or as_json) else df.head(limit), csv_path=csv_path, as_json=as_json,
+          columns=["rank", "title", "year", "pagerank", "in_graph_citations", "global_citations",
+                   "hits_authority", "hits_hub", "momentum"])
+
+
+@cli.command("related")
+@click.argument("seeds", nargs=-1, required=True)
+@_analysis_options
+@_table_options
+@_expansion_options
+def related_command(seeds, top, method, resolution, csv_path, as_json, **expansion):
+    """Papers most related to the SEEDS, and why.
+
+    Relatedness fuses each seed's ranking (reciprocal rank fusion) of
+    similarity = 0.5 x bibliographic coupling + 0.5 x co-citation. The
+    shared_references, co_citations and path_to_seed columns explain each row.
+    """
+    run = _run(seeds, **expansion)
+    analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+    g = run.graph
+    t = analysis["table"].drop(index=analysis["seeds"])
+    t = t.reset_index()
+    t.insert(1, "title", t["paper_id"].map(lambda p: g.nodes[p].get("title")))
+    t.insert(2, "year", t["paper_id"].map(lambda p: g.nodes[p].get("year")).astype("Int64"))
+    t["best_seed_title"] = t["best_seed"].map(lambda p: g.nodes[p].get("title") if p in g else None)
+    _emit(t, csv_path=csv_path, as_json=as_json,
+          columns=["title", "year", "relatedness", "best_similarity", "shared_references", "co_citations",
+                   "path_to_seed", "cluster"],
+          empty="no paper of the graph shares a reference or a citing paper with the seeds; "
+                "try --depth 2 or more seeds")
+
+
+@cli.command("clusters")
+@click.argument("seeds", nargs=-1, required=True)
+@_analysis_options
+@_table_options
+@_expansion_options
+def clusters_command(seeds, top, method, resolution, csv_path, as_json, **expansion):
+    """Topic clusters of the SEEDS' map, with labels.
+
+    Louvain communities (seeded, so reproducible) of the similarity graph of the
+    map's papers; each cluster gets a class-based TF-IDF label from its titles
+    and abstracts, its most central papers, its year span and the reading
+    list's sections that fall into it. Modularity is printed on stderr.
+    """
+    run = _run(seeds, **expansion)
+    analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+    g = run.graph
+    res = analysis["clusters"]
+    df = res["clusters"].copy()
+    df["central_titles"] = df["central_papers"].map(lambda ps: [g.nodes[p].get("title") for p in ps])
+    _err(f"modularity: {res['modularity']:.3f}")
+    _emit(df, csv_path=csv_path, as_json=as_json,
+          columns=["cluster", "size", "label", "year_min", "year_max", "seed_sections"], title="label")
+
+
+@cli.command("path")
+@click.argument("paper_a")
+@click.argument("paper_b")
+@click.option("--one-hop-longer", is_flag=True, help="Also list papers on paths one hop longer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_expansion_options
+def path_command(paper_a, paper_b, one_hop_longer, as_json, **expansion):
+    """All shortest citation paths between PAPER_A and PAPER_B (IDs or titles).
+
+    Citations are taken as undirected. Both papers are resolved and expanded
+    (or taken from the store with --offline), then the paths run through every
+    paper in the store, so earlier maps make longer paths findable.
+    """
+    opts = dict(expansion)
+    where = [opts.pop(k) for k in ("store_path", "api_url", "rate", "corpus_path")]
+    quiet = opts.pop("quiet")
+    options = ExpansionOptions(progress=not quiet, **opts)
+    try:
+        with _store_and_source(*where) as (store, source):
+            res = find_paths(paper_a, paper_b, store=store, source=None if options.offline else source,
+                             options=options, one_hop_longer=one_hop_longer,
+                             log=(lambda m: None) if quiet else _err)
+    except CitegraphError as exc:
+        _fail(exc)
+    title = lambda p: res["titles"].get(p) or p
+    ids = [res["source"], res["target"]]
+    if as_json:
+        click.echo(json.dumps(res, ensure_ascii=False, indent=2))
+        return
+    if res["length"] is None:
+        click.echo(f"no citation path between {title(ids[0])!r} and {title(ids[1])!r} in the store")
+        return
+    click.echo(f"{len(res['paths'])} shortest path(s) of length {res['length']}:")
+    for path in res["paths"]:
+        click.echo("  " + "  ->  ".join(title(p) for p in path))
+    if one_hop_longer:
+        click.echo(f"papers on paths one hop longer: {len(res['one_hop_longer'])}")
+        for p in res["one_hop_longer"]:
+            click.echo(f"  {title(p)}")
+
+
+@cli.command("reading-order")
+@click.argument("seeds", nargs=-1, required=True)
+@click.option("--cluster", type=int, help="Order this cluster of the map instead of the seeds.")
+@_analysis_options
+@_table_options
+@_expansion_options
+def reading_order_command(seeds, cluster, top, method, resolution, csv_path, as_json, **expansion):
+    """An order to read the SEEDS (or one cluster of their map) in, as markdown.
+
+    Each paper comes after the papers of the set it cites; citation cycles and
+    ties are broken by year, then PageRank. Papers are grouped into beginner,
+    intermediate and expert stages by how many prerequisites lead to them.
+    """
+    run = _run(seeds, **expansion)
+    g = run.graph
+    influence = influence_table(g)["pagerank"]
+    papers = g.graph["seeds"]
+    if cluster is not None:
+        analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+        mem = analysis["clusters"]["membership"]
+        papers = list(mem.index[mem["cluster"] == cluster])
+        if not papers:
+            _fail(CitegraphError(f"no cluster {cluster}; see `citegraph clusters` for the numbers"))
+    df = reading_order(g, papers, influence=influence)
+    if csv_path or as_json:
+        _emit(df, csv_path=csv_path, as_json=as_json, columns=list(df.columns))
+    else:
+        click.echo(reading_order_markdown(df))

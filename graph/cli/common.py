@@ -1,0 +1,149 @@
+"""Shared pieces of the command line: the group, options, and how commands reach the library."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from ..errors import CitegraphError
+from ..expansion import ExpansionOptions
+from ..pipeline import build_map
+from ..sources.s2 import S2Config, S2Source
+from ..store import Store, default_store_path
+
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
+
+
+def _err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def _open_store(store_path: str | None, api_url: str) -> Store:
+    path = Path(store_path) if store_path else default_store_path(api_url)
+    return Store(path)
+
+
+def _source_options(f):
+    f = click.option("--store", "store_path", envvar="CITEGRAPH_STORE", metavar="PATH",
+                     help="Store file (default: one per API host in your cache directory; "
+                          "env CITEGRAPH_STORE).")(f)
+    f = click.option("--api-url", envvar="S2_API_URL", default="https://api.semanticscholar.org",
+                     show_default=True, help="Semantic Scholar API base URL (env S2_API_URL).")(f)
+    f = click.option("--rate", type=float, envvar="S2_RATE", default=1.0, show_default=True,
+                     help="Requests per second to Semantic Scholar (env S2_RATE; 0 = no pacing).")(f)
+    f = click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", metavar="PATH",
+                     type=click.Path(dir_okay=False),
+                     help="Use this local corpus (from `citegraph import`) instead of the API (env CITEGRAPH_CORPUS).")(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="citegraph")
+def cli() -> None:
+    """citegraph: from a reading list to a citation graph, related papers and a map.
+
+    Seeds (a markdown reading list, a text file of IDs, a BibTeX file, or IDs
+    typed here) are resolved through the Semantic Scholar Graph API, expanded
+    into a citation graph, analysed and written as an interactive HTML map and
+    tables. Everything fetched is kept in a local store, so a second run makes
+    no requests.
+
+    \b
+    Example:
+      citegraph map seeds/ai-chips-llm-deployment.md
+      citegraph map 1706.03762 10.18653/v1/N19-1423 --name transformers
+    """
+
+
+def _expansion_options(f):
+    for opt in reversed([
+        click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True,
+                     help="1: seeds with their references and citations; 2: also what those papers cite."),
+        click.option("--max-citations", type=click.IntRange(0, 9999), default=1000, show_default=True,
+                     help="Citations listed per seed (S2 cannot list more than 9,999)."),
+        click.option("--max-papers", type=click.IntRange(1), default=5000, show_default=True,
+                     help="Upper bound on papers in the graph; the best-connected are kept."),
+        click.option("--offline", is_flag=True, help="Build from the store alone; name what is missing."),
+        click.option("--refresh", is_flag=True, help="Refetch everything instead of using the store."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bars or plan on stderr."),
+    ]):
+        f = opt(f)
+    return _source_options(f)
+
+
+def _analysis_options(f):
+    for opt in reversed([
+        click.option("--top", type=click.IntRange(1), default=100, show_default=True,
+                     help="Related papers shown beside the seeds."),
+        click.option("--method", type=click.Choice(["salton", "adamic_adar"]), default="salton",
+                     show_default=True, help="Normalisation of coupling and co-citation."),
+        click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+                     help="Louvain resolution: higher gives more, smaller clusters."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _fail(exc: Exception) -> None:
+    _err(f"error: {exc}")
+    sys.exit(EXIT_NOTHING)
+
+
+@contextmanager
+def _store_and_source(store_path, api_url, rate, corpus_path):
+    """The store and the source a command works with: Semantic Scholar, or a local corpus
+    (whose maps are built in a throwaway in-memory store unless --store is given)."""
+    if corpus_path:
+        from ..corpus import Corpus
+        from ..sources.corpus import CorpusSource
+
+        with Corpus(corpus_path, read_only=True) as corpus, Store(store_path or ":memory:") as store:
+            yield store, CorpusSource(corpus)
+        return
+    config = S2Config.from_env(api_url=api_url.rstrip("/"), rate=rate)
+    with _open_store(store_path, config.api_url) as store, S2Source(config) as source:
+        yield store, source
+
+
+def _run(seeds, *, depth, max_citations, max_papers, offline, refresh, quiet, store_path, api_url, rate,
+         corpus_path, progress=True):
+    """Build (or load from the store) the map of ``seeds``; exits 1 with a message on failure."""
+    log = (lambda m: None) if quiet else _err
+    options = ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers,
+                               refresh=refresh, offline=offline, progress=progress and not quiet)
+    try:
+        with _store_and_source(store_path, api_url, rate, corpus_path) as (store, source):
+            return build_map(seeds, store=store, source=None if offline else source, options=options, log=log)
+    except CitegraphError as exc:
+        _fail(exc)
+
+
+def _emit(df, *, csv_path, as_json, columns, title="title", empty="nothing to show"):
+    """A table to the terminal, or to CSV / JSON."""
+    import pandas as pd
+
+    if csv_path:
+        df.to_csv(csv_path, index=False)
+        _err(f"wrote {csv_path}")
+    if as_json:
+        click.echo(df.to_json(orient="records", force_ascii=False, indent=2))
+        return
+    if csv_path:
+        return
+    if df.empty:
+        click.echo(empty)
+        return
+    view = df[columns].copy()
+    if title in view:
+        view[title] = view[title].fillna("").map(lambda t: t if len(t) <= 60 else t[:59] + "…")
+    with pd.option_context("display.max_rows", None, "display.width", 200, "display.float_format", "{:.4g}".format):
+        click.echo(view.to_string(index=False))
+
+
+def _table_options(f):
+    f = click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the table to this CSV file.")(f)
+    f = click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")(f)
+    return f

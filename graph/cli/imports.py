@@ -1,0 +1,104 @@
+"""`citegraph import`: local corpora."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from ..errors import CitegraphError
+from .common import _fail, cli
+
+@cli.group("import")
+def import_group():
+    """Load a local corpus (S2 bulk datasets or citation CSVs) into DuckDB.
+
+    Maps can then be built from it with `citegraph map SEEDS --corpus PATH`,
+    with no network and without loading the corpus into memory.
+    """
+
+
+def _import_progress(desc):
+    bar = tqdm(desc=desc, unit=" rows", unit_scale=True, leave=False, file=sys.stderr)
+    state = {"file": None, "seen": 0}
+
+    def update(report, rows):
+        if report.file != state["file"]:
+            state["file"], state["seen"] = report.file, 0
+            bar.set_description(f"{desc} {Path(report.file).name}")
+        bar.update(rows - state["seen"])
+        state["seen"] = rows
+    return bar, update
+
+
+def _print_reports(reports, counts):
+    for r in reports:
+        if r.skipped:
+            click.echo(f"{r.file}: {r.kind}: skipped, {r.skipped}")
+            continue
+        click.echo(f"{r.file}: {r.kind}: {r.rows:,} rows in {r.seconds:.1f} s ({r.rows_per_second:,.0f} rows/s)"
+                   + (f", {r.bad:,} bad lines" if r.bad else ""))
+        for b in r.bad_lines[:10]:
+            click.echo(f"  bad line {b}")
+        if r.bad > 10:
+            click.echo(f"  … {r.bad - 10:,} more bad lines")
+    click.echo("corpus now holds: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+
+
+@import_group.command("s2")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", required=True, type=click.Path(dir_okay=False),
+              help="The corpus database file (created if missing; env CITEGRAPH_CORPUS).")
+@click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit; it spills beyond.")
+def import_s2_command(paths, corpus_path, memory_limit):
+    """Stream S2 bulk dataset shards (papers, citations, abstracts, tldrs,
+    paper-ids; .jsonl or .jsonl.gz, files or folders) into a corpus.
+
+    Each shard's dataset is recognised from its keys. Loading a shard twice adds
+    nothing; bad lines are reported with file, line and reason, and the rest loads.
+    """
+    from ..corpus import Corpus
+
+    bar, update = _import_progress("importing")
+    try:
+        with Corpus(corpus_path, memory_limit=memory_limit) as corpus:
+            reports = corpus.import_s2(paths, progress=update)
+            bar.close()
+            _print_reports(reports, corpus.counts())
+    except CitegraphError as exc:
+        bar.close()
+        _fail(exc)
+
+
+@import_group.command("csv")
+@click.option("--papers", "papers", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False),
+              help="CSV of papers, one row each; repeat to join files side by side by row.")
+@click.option("--edges", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="CSV of citations, one row per citing -> cited pair.")
+@click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", required=True, type=click.Path(dir_okay=False),
+              help="The corpus database file (created if missing; env CITEGRAPH_CORPUS).")
+@click.option("--title-column", default="title", show_default=True, help="Column with the title.")
+@click.option("--id-column", help="Column with paper ids used by the edges (default: edges use row numbers).")
+@click.option("--year-column", help="Column with the year (default: from new-style arXiv IDs).")
+@click.option("--doi-column", help="Column with DOIs.")
+@click.option("--arxiv-column", help="Column with arXiv IDs (other values are ignored).")
+@click.option("--citing-column", default="source", show_default=True, help="Edge column of the citing paper.")
+@click.option("--cited-column", default="target", show_default=True, help="Edge column of the cited paper.")
+def import_csv_command(papers, edges, corpus_path, **columns):
+    """Load a citation graph kept as CSV files (plain or gzipped) into a corpus.
+
+    \b
+    Example (../shared/data/arxiv-cs-2023):
+      citegraph import csv --corpus arxiv.duckdb --papers ids.csv.gz --papers titles.csv.gz \\
+          --edges edges.csv.gz --title-column titles --arxiv-column ids
+    """
+    from ..corpus import Corpus
+
+    try:
+        with Corpus(corpus_path) as corpus:
+            report = corpus.import_csv(papers, edges, **columns)
+            _print_reports([report], corpus.counts())
+    except CitegraphError as exc:
+        _fail(exc)

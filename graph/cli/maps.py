@@ -1,0 +1,113 @@
+"""`citegraph map` and `citegraph export`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import CitegraphError
+from ..pipeline import EXPORT_FORMATS, analyse_map, bibtex_selection, default_name, summary, write_map
+from .common import _analysis_options, _expansion_options, _fail, _run, cli
+
+@cli.command("map")
+@click.argument("seeds", nargs=-1, required=True)
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the map and tables.")
+@click.option("--name", help="Base name of the files written (default: the first seed file's name).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object on stdout.")
+@_analysis_options
+@_expansion_options
+def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expansion):
+    """Build a citation map from SEEDS (files or identifiers).
+
+    Writes under --out: NAME.html (interactive map of the seeds and their most
+    related papers, with a timeline), NAME.papers.csv and .parquet (every paper
+    with its scores and cluster), NAME.edges.csv, NAME.bib, NAME.graphml,
+    NAME.gexf and NAME.json. Exit status: 0 success (even if some seeds are
+    unresolved), 1 nothing usable, 2 bad usage.
+
+    \b
+    Examples:
+      citegraph map seeds/ai-chips-llm-deployment.md
+      citegraph map refs.bib --depth 2 --max-papers 3000
+      citegraph map arXiv:2205.14135 "Attention is all you need" --name attention
+      citegraph map seeds/ai-chips-llm-deployment.md --offline --json
+    """
+    run = _run(seeds, progress=not as_json, **expansion)
+    try:
+        analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+        files = write_map(run, out_dir, name or default_name(seeds), analysis)
+    except CitegraphError as exc:
+        _fail(exc)
+    info = summary(run, files)
+    info["clusters"] = [{"cluster": int(r.cluster), "size": int(r.size), "label": r.label}
+                        for r in analysis["clusters"]["clusters"].itertuples()]
+    info["modularity"] = round(analysis["clusters"]["modularity"], 4)
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+    else:
+        _print_summary(info)
+
+
+@cli.command("export")
+@click.argument("seeds", nargs=-1, required=True)
+@click.option("--format", "formats", default="csv,edges,bibtex,graphml,gexf,json", show_default=True,
+              help="Comma-separated: " + ", ".join(EXPORT_FORMATS) + ".")
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the files.")
+@click.option("--name", help="Base name of the files (default: the first seed file's name).")
+@click.option("--cluster", type=int, help="BibTeX of this cluster of the map only.")
+@click.option("--bib-top", type=click.IntRange(1), help="BibTeX of the seeds and the N most related only.")
+@_analysis_options
+@_expansion_options
+def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method, resolution, **expansion):
+    """Export the SEEDS' map as tables and graph files.
+
+    Papers (CSV, Parquet) with every score and the cluster label; edges
+    (citations and similarity) as CSV; BibTeX of the map, one --cluster or the
+    --bib-top N papers; GraphML and GEXF for Gephi; node-link JSON. GraphML and
+    JSON read back into the same graph (graph.export.read_graphml,
+    read_node_link_json).
+    """
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    bad = [f for f in chosen if f not in EXPORT_FORMATS]
+    if bad:
+        raise click.BadParameter(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(EXPORT_FORMATS)}",
+                                 param_hint="--format")
+    run = _run(seeds, **expansion)
+    try:
+        analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+        bib = bibtex_selection(analysis, cluster=cluster, top=bib_top) if "bibtex" in chosen else None
+        files = write_map(run, out_dir, name or default_name(seeds), analysis, formats=chosen, bib_nodes=bib)
+    except CitegraphError as exc:
+        _fail(exc)
+    for kind, path in files.items():
+        click.echo(f"wrote {kind}: {path}")
+    for s in run.skipped_exports:
+        click.echo(f"skipped {s}")
+
+
+def _print_summary(info: dict) -> None:
+    s = info["seeds"]
+    click.echo(f"seeds: {s['resolved']} of {s['total']} resolved")
+    for u in s["unresolved"]:
+        click.echo(f"  unresolved {u['source']}: {u['title'] or u['input']}: {u['reason']}")
+    for u in s["skipped_lines"]:
+        click.echo(f"  skipped {u['source']}: {u['reason']}: {u['input']}")
+    click.echo(f"graph: {info['papers']} papers, {info['edges']} citation edges")
+    click.echo(f"requests: {info['requests']} (floor {info['request_floor']}), "
+               f"served from the store: {info['cache_hits']}")
+    for t in info["truncated"]:
+        click.echo(f"  incomplete {t['list']} of {t['paper_id']}: {t['reason']}")
+    for f in info["failures"]:
+        click.echo(f"  failed {f['item']}: {f['error']}")
+    for m in info["missing"]:
+        click.echo(f"  missing from the store: {m}")
+    click.echo(f"clusters (modularity {info['modularity']}):")
+    for c in info["clusters"]:
+        click.echo(f"  {c['cluster']:>2}  {c['size']:>4} papers  {c['label']}")
+    for kind, path in info["files"].items():
+        click.echo(f"wrote {kind}: {path}")
+    for s in info["skipped_exports"]:
+        click.echo(f"skipped {s}")
