@@ -215,3 +215,23 @@ def test_real_full_paper_record_parses(s2_responses_dir):
     nulls = json.loads((s2_responses_dir / "PaperWithNullValues.json").read_text())
     rec = PaperRecord.from_s2(nulls, source="s2", fetched_at=0)
     assert rec.authors == [] and rec.paper_id == nulls["paperId"]
+
+
+def test_an_unreachable_api_fails_fast_after_one_retry_budget(synth_server, make_source):
+    synth_server.faults = Faults(rate_drop=1.0)
+    src = make_source(synth_server.url, max_retries=2)
+    with pytest.raises(S2UnavailableError, match="unreachable.*check the network or S2_API_URL"):
+        src.fetch_papers(["ARXIV:2101.00001"], with_references=False)
+    assert len(synth_server.request_log) == 3
+    with pytest.raises(S2UnavailableError, match="unreachable"):
+        src.match_title("SYNTH paper 1")
+    assert len(synth_server.request_log) == 3  # no new request
+
+
+def test_a_rate_limited_api_is_not_taken_for_unreachable(synth_server, make_source):
+    synth_server.faults = Faults(rate_429=1.0, retry_after=0)
+    src = make_source(synth_server.url, max_retries=1)
+    with pytest.raises(S2UnavailableError, match="failed 2 times"):
+        src.fetch_papers(["ARXIV:2101.00001"], with_references=False)
+    synth_server.faults = Faults()
+    assert src.fetch_papers(["ARXIV:2101.00001"], with_references=False)[0].record.title == "SYNTH paper 1"

@@ -131,6 +131,9 @@ class S2HttpRequester(ApiRequester):
         self._client: httpx.AsyncClient | None = None
         self._pace_lock: asyncio.Lock | None = None
         self._next_slot = 0.0
+        # set once the network stayed unreachable through a whole retry budget: later requests of
+        # this run fail at once instead of each waiting out the same budget
+        self._unreachable: str | None = None
 
     async def _pace(self) -> None:
         if self.config.rate <= 0:
@@ -155,6 +158,8 @@ class S2HttpRequester(ApiRequester):
 
     async def get_data_async(self, url: str, parameters: str, headers: dict, payload: dict | None = None):
         endpoint = _endpoint(url)
+        if self._unreachable:
+            raise S2UnavailableError(self._unreachable)
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.config.max_retries + 1),
@@ -167,6 +172,12 @@ class S2HttpRequester(ApiRequester):
                     return await self._request_once(endpoint, url, parameters, headers, payload)
         except RetryError as exc:
             last = exc.last_attempt.exception()
+            if str(last).startswith("network error"):
+                self._unreachable = (
+                    f"Semantic Scholar at {self.config.api_url} is unreachable ({last}, "
+                    f"{self.config.max_retries + 1} tries); check the network or S2_API_URL, then run the "
+                    f"same command again: what was fetched so far is stored")
+                raise S2UnavailableError(self._unreachable) from None
             raise S2UnavailableError(
                 f"Semantic Scholar {endpoint} request failed {self.config.max_retries + 1} times "
                 f"(last: {last}); what was fetched so far is stored, run the same command again later"
