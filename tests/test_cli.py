@@ -184,3 +184,24 @@ def test_isolated_papers_get_answers_not_errors(cli_env):
     assert "no paper of the graph shares a reference" in invoke("related", "2101.00009", "-q")
     out = invoke("path", "2101.00009", "2101.00001", "-q")
     assert out.strip() == "no citation path between 'SYNTH paper 9' and 'SYNTH paper 1' in the store"
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_run_goes_on(arxiv_server, tmp_path):
+    env = {"S2_API_URL": arxiv_server.url, "S2_RATE": "0"}
+    args = ["map", str(READING_LIST), "--out", str(tmp_path / "out"), "--json", "--quiet",
+            "--store", str(tmp_path / "s.sqlite")]
+    arxiv_server.faults = Faults(latency=0.1)
+    proc = subprocess.Popen([sys.executable, "-m", "graph", *args], env={**os.environ, **env}, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(arxiv_server.request_log) < 8 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted: everything fetched so far is stored" in err and "Traceback" not in err
+    arxiv_server.faults = Faults()
+    done = len(arxiv_server.request_log)
+    resumed = json.loads(run_cli(*args, env_extra=env).stdout)
+    assert resumed["seeds"]["resolved"] == 17 and resumed["requests"] == len(arxiv_server.request_log) - done
+    assert resumed["requests"] < 26

@@ -1,11 +1,29 @@
 """``citegraph``: a thin command line over :mod:`graph.pipeline`."""
 
+import sys
+
+import click
+
 from . import analysis, imports, maps  # noqa: F401  (each registers its commands)
 from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli
 
 
+EXIT_INTERRUPTED = 130
+
+
 def main() -> None:
-    cli(prog_name="citegraph")
+    # not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1
+    try:
+        code = cli.main(prog_name="citegraph", standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # every response was stored as it arrived, so this is a pause, not a loss
+        click.echo("\ninterrupted: everything fetched so far is stored; run the same command again to go on",
+                   err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 __all__ = ["EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
