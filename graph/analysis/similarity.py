@@ -21,6 +21,7 @@ with weights that sum to 1 (default 0.5 / 0.5), so it stays in [0, 1].
 from __future__ import annotations
 
 import math
+from itertools import chain
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -67,11 +68,13 @@ def citation_matrix(G: nx.DiGraph) -> CitationMatrix:
     """>>> citation_matrix(nx.DiGraph([("a", "b")])).A.toarray().tolist()
     [[0.0, 1.0], [0.0, 0.0]]
     """
-    nodes = list(G.nodes)
+    adjacency = list(G.adjacency())  # (node, {successor: data}) with the plain dicts, no view per node
+    nodes = [n for n, _ in adjacency]
+    neighbours = [nbrs for _, nbrs in adjacency]
     index = {n: i for i, n in enumerate(nodes)}
-    succ = G.succ
-    lengths = np.fromiter((len(succ[u]) for u in nodes), dtype=np.int64, count=len(nodes))
-    cols = np.fromiter((index[v] for u in nodes for v in succ[u]), dtype=np.int64, count=int(lengths.sum()))
+    lengths = np.fromiter(map(len, neighbours), dtype=np.int64, count=len(nodes))
+    # label -> position for all edge targets at once (hashing in pandas' C code, not a Python loop)
+    cols = pd.Index(nodes).get_indexer(list(chain.from_iterable(neighbours))).astype(np.int64)
     rows = np.repeat(np.arange(len(nodes)), lengths)
     loop = rows == cols
     if loop.any():
