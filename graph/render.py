@@ -119,6 +119,7 @@ def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
         papers.append({
             "key": f"n{i}", "id": pid, "title": d.get("title"), "authors": list(d.get("authors") or []), "year": d.get("year"),
             "venue": d.get("venue"), "citations": d.get("citation_count"), "in_graph_citations": G.in_degree(pid),
+            "influential": d.get("influential_citation_count"),
             "abstract": _trim(d.get("abstract")), "tldr": d.get("tldr"), "is_seed": bool(d.get("is_seed")),
             "seed_section": d.get("seed_section"), "cluster": cluster,
             "cluster_label": row.get("cluster_label") if isinstance(row.get("cluster_label"), str) else None,

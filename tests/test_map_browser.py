@@ -27,7 +27,7 @@ def synthetic_map():
             g.add_node(pid, title=title, year=2016 + i, citation_count=10 * i, venue="SYNTH venue",
                        authors=[f"SYNTH Author{i}", "<svg onload=alert(3)>"], is_seed=i == 0,
                        seed_section="SYNTH section" if i == 0 else None, abstract=f"About {word}. <i>x</i>",
-                       doi=f"10.9999/synth.{pid}")
+                       doi=f"10.9999/synth.{pid}", influential_citation_count=i)
             n += 1
             for r in refs[topic][: 2 + i % 3]:
                 g.add_edge(pid, r)
@@ -107,7 +107,7 @@ def test_clicking_a_node_shows_its_card(page, map_file):
     click_node(page, "quant5")
     assert page.text_content("#card h2") == "SYNTH quantization paper 5"
     card = page.text_content("#card")
-    assert "Why it is here" in card and "SYNTH venue" in card
+    assert "Why it is here" in card and "SYNTH venue" in card and "50 citations (5 influential)" in card
     assert page.get_attribute("#card a >> nth=0", "href") == "https://doi.org/10.9999/synth.quant5"
 
 

@@ -42,7 +42,7 @@ NESTED_LIST_CAP = 1000
 PAPER_FIELDS = [
     "paperId", "corpusId", "externalIds", "title", "year", "venue", "authors",
     "citationCount", "referenceCount", "influentialCitationCount", "abstract",
-    "tldr", "publicationDate",
+    "tldr",
 ]
 CITATION_FIELDS = ["paperId", "isInfluential", "intents", "contexts"]
 
