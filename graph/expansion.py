@@ -310,22 +310,17 @@ class Expander:
                 + sum(math.ceil(c / PAGE) for c in self.citations_listed)
                 + math.ceil(len(self.detail_ids) / BATCH))
 
-    def neighbours(self, ids: set[str]) -> dict[str, int]:
-        """Papers one citation away from ``ids`` (either direction), with how many of ``ids`` they touch."""
+    def neighbours(self, ids: set[str], *, citing_too: bool = True) -> dict[str, int]:
+        """Papers that ``ids`` cite (and, with ``citing_too``, papers citing them), each with
+        how many of ``ids`` it is linked to."""
         score: dict[str, int] = {}
         for e in self.store.edges_touching(ids, direction="out"):
             if e.cited not in ids:
                 score[e.cited] = score.get(e.cited, 0) + 1
-        for e in self.store.edges_touching(ids, direction="in"):
-            if e.citing not in ids:
-                score[e.citing] = score.get(e.citing, 0) + 1
-        return score
-
-    def cited_by(self, ids: set[str]) -> dict[str, int]:
-        score: dict[str, int] = {}
-        for e in self.store.edges_touching(ids, direction="out"):
-            if e.cited not in ids:
-                score[e.cited] = score.get(e.cited, 0) + 1
+        if citing_too:
+            for e in self.store.edges_touching(ids, direction="in"):
+                if e.citing not in ids:
+                    score[e.citing] = score.get(e.citing, 0) + 1
         return score
 
 
@@ -361,7 +356,8 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
     frontier = set(seed_ids)
     for level in range(1, opt.depth + 1):
         room = None if opt.max_papers is None else opt.max_papers - len(members)
-        scores = ex.neighbours(frontier) if level == 1 else ex.cited_by(frontier)
+        # citations are listed for the seeds only (each list costs requests); deeper levels follow references
+        scores = ex.neighbours(frontier, citing_too=level == 1)
         chosen = _pick({p: s for p, s in scores.items() if p not in members}, room)
         if not chosen:
             break
