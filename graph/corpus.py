@@ -5,8 +5,10 @@ so a corpus far larger than memory imports with bounded RSS and the k-hop
 neighbourhood of a few seeds is selected in SQL; the full corpus is never
 loaded into networkx.
 
->>> corpus = Corpus("cs.duckdb")                                         # doctest: +SKIP
->>> corpus.import_s2(["papers/", "citations/"])                           # doctest: +SKIP
+Example::
+
+    with Corpus("s2.duckdb") as corpus:
+        corpus.import_s2(["papers/", "citations/"])
 """
 
 from __future__ import annotations

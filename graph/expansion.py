@@ -337,8 +337,10 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
     ``source=None`` (or ``options.offline``) builds from the store alone and lists
     what is missing in ``result.missing``.
 
-    >>> result = expand(seed_list.seeds, store, S2Source())  # doctest: +SKIP
-    >>> result.graph.number_of_nodes()  # doctest: +SKIP
+    Example::
+
+        result = expand(read_seeds(["seeds/ai-chips-llm-deployment.md"]).seeds, Store("s.sqlite"), S2Source())
+        result.graph.number_of_nodes()
     """
     opt = options or ExpansionOptions()
     if opt.depth < 1:

@@ -1,8 +1,10 @@
 """The library entry points that the CLI and the notebook share.
 
->>> run = build_map(["seeds/ai-chips-llm-deployment.md"], store=Store("s.sqlite"),
-...                 source=S2Source())                       # doctest: +SKIP
->>> files = write_map(run, "output", "ai-chips")              # doctest: +SKIP
+Example::
+
+    with Store("s.sqlite") as store, S2Source() as source:
+        run = build_map(["seeds/ai-chips-llm-deployment.md"], store=store, source=source)
+    files = write_map(run, "output", "ai-chips")
 """
 
 from __future__ import annotations

@@ -65,7 +65,9 @@ class CitationMatrix:
 
 
 def citation_matrix(G: nx.DiGraph) -> CitationMatrix:
-    """>>> citation_matrix(nx.DiGraph([("a", "b")])).A.toarray().tolist()
+    """The citation matrix of ``G`` with its node order.
+
+    >>> citation_matrix(nx.DiGraph([("a", "b")])).A.toarray().tolist()
     [[0.0, 1.0], [0.0, 0.0]]
     """
     adjacency = list(G.adjacency())  # (node, {successor: data}) with the plain dicts, no view per node
@@ -131,7 +133,7 @@ def similarity_to(G: nx.DiGraph, sources: Sequence, *, method: str = "salton",
     paper with one column per source.
 
     >>> G = nx.DiGraph([("a", "x"), ("b", "x")])
-    >>> similarity_to(G, ["a"])["coupling"].loc["b", "a"]
+    >>> float(similarity_to(G, ["a"])["coupling"].loc["b", "a"])
     1.0
     """
     cm = cm or citation_matrix(G)

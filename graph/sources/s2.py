@@ -250,8 +250,10 @@ def _fetched_from_s2(item: dict, fetched_at: float) -> FetchedPaper:
 class S2Source:
     """Semantic Scholar as a paper source, with request accounting.
 
-    >>> src = S2Source(S2Config(api_url="http://127.0.0.1:9"))  # doctest: +SKIP
-    >>> src.fetch_papers(["ARXIV:1706.03762"], with_references=True)  # doctest: +SKIP
+    Example::
+
+        with S2Source(S2Config.from_env()) as src:
+            src.fetch_papers(["ARXIV:1706.03762"], with_references=True)
     """
 
     name = "s2"
