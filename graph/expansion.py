@@ -236,33 +236,36 @@ class Expander:
             prefetch(todo, limit)
         with self._bar(n_req, "citations") as bar:
             for pid in todo:
-                self._fetch_citation_list(pid, limit, papers.get(pid), bar)
+                st = states.get(pid)
+                resume = st.n_items if st is not None and st.in_progress and st.limit == limit else 0
+                self._fetch_citation_list(pid, limit, papers.get(pid), bar, resume)
 
-    def _fetch_citation_list(self, pid: str, limit: int, paper: PaperRecord | None, bar) -> None:
-        n = 0
-        pages = 0
+    def _fetch_citation_list(self, pid: str, limit: int, paper: PaperRecord | None, bar, start: int) -> None:
+        listed = start
         try:
-            for page in self.source.iter_citations(pid, limit):
-                self.store.put_edges(page)
-                n += len(page)
-                pages += 1
+            for page in self.source.iter_citations(pid, limit, start):
+                listed = page.next_offset
+                # edges and the offset reached are stored together: a re-run resumes here
+                with self.store.transaction():
+                    self.store.put_edges(page)
+                    self.store.put_list_state(ListState(pid, "citations", listed, None, False, None,
+                                                        time.time(), limit))
                 bar.update(1)
         except (SourceError, OSError) as exc:
             self._fail(f"citations of {pid}", exc)
-            self.citations_listed.append(n)
-            return  # the pages stored stay; the list is not marked fetched, so a re-run retries it
-        self.citations_listed.append(n)
+            self.citations_listed.append(listed - start)
+            return
+        self.citations_listed.append(listed - start)
         total = paper.citation_count if paper else None
         truncated = None
-        if total is not None and n < total:
+        if total is not None and listed < total:
             if total > LIST_CAP and limit >= LIST_CAP:
                 truncated = (f"Semantic Scholar lists at most {LIST_CAP} citations of a paper; "
-                             f"{n} of {total} are in the graph")
-            elif n >= limit:
-                truncated = f"--max-citations {limit} reached; {n} of {total} citations are in the graph"
-        complete = truncated is None
-        self.store.put_list_state(ListState(pid, "citations", n, total, complete, truncated, time.time(),
-                                            limit))
+                             f"{listed} of {total} are in the graph")
+            elif listed >= limit:
+                truncated = f"--max-citations {limit} reached; {listed} of {total} citations are in the graph"
+        self.store.put_list_state(ListState(pid, "citations", listed, total, truncated is None, truncated,
+                                            time.time(), limit))
         if truncated:
             self._note_truncated(pid, "citations", truncated)
 

@@ -89,15 +89,22 @@ class ListState:
 
     paper_id: str
     kind: str  # "references" | "citations"
-    n_items: int
+    n_items: int  # rows listed so far (for citation lists: the offset to resume at)
     total: int | None
     complete: bool
     truncated: str | None
     fetched_at: float
     limit: int | None = None  # how many items were asked for; None = all
 
+    @property
+    def in_progress(self) -> bool:
+        """Fetched part of the way: neither complete nor cut short on purpose."""
+        return not self.complete and self.truncated is None
+
     def satisfies(self, limit: int | None) -> bool:
         """Whether this stored list answers a request for ``limit`` items."""
         if self.complete:
             return True
-        return self.limit is not None and (limit is not None and self.limit >= limit)
+        if self.in_progress:
+            return False
+        return self.limit is not None and limit is not None and self.limit >= limit

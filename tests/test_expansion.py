@@ -153,3 +153,27 @@ def test_faults_do_not_change_the_result(arxiv_server, make_source, tmp_path):
     assert set(faulty.graph.nodes) == set(clean.graph.nodes)
     assert set(faulty.graph.edges) == set(clean.graph.edges)
     assert faulty.requests > clean.requests  # the retries happened
+
+
+def test_an_interrupted_long_citation_list_resumes_at_its_offset(make_source, tmp_path):
+    from graph.testing.s2_server import S2Dataset, S2TestServer
+
+    ds = S2Dataset.synthetic(2501, [(i, 0) for i in range(1, 2501)], prefix="STAR")
+    with S2TestServer(ds) as server:
+        api = server._httpd.app
+        # the third page (offset 2000) keeps failing during the first run
+        server._httpd.app = lambda m, path, q, body: (503, {"message": "Bad Gateway"}) \
+            if q.get("offset") == "2000" else api(m, path, q, body)
+        seeds = read_seeds(["arXiv:2101.00000"]).seeds
+        opts = ExpansionOptions(max_citations=2500, max_papers=10, **QUIET)
+        with Store(tmp_path / "s.sqlite") as store:
+            first = expand(seeds, store, make_source(server.url, max_retries=1), opts)
+            assert first.failures and "citations of" in first.failures[0]["item"]
+            server._httpd.app = api
+            before = len(server.request_log)
+            again = expand(seeds, store, make_source(server.url), opts)
+            pages = [q for _, path, q in server.request_log[before:] if path.endswith("/citations")]
+            assert pages == ["fields=paperId%2CisInfluential%2Cintents%2Ccontexts&offset=2000&limit=500"]
+            assert again.failures == [] and store.get_list_states([ds.pid_of(0, "STAR")], "citations")[
+                ds.pid_of(0, "STAR")].complete
+            assert len(store.edges_touching([ds.pid_of(0, "STAR")], direction="in")) == 2500

@@ -53,7 +53,7 @@ def test_long_lists_are_paged_and_stop_at_the_limit():
         assert [len(p) for p in pages] == [1000, 1000, 200]
         assert server.counts() == {"citations": 3}
         offsets = [q for _, _, q in server.request_log]
-        assert "offset=2000" in offsets[2] and "limit=1000" in offsets[2]
+        assert "offset=2000" in offsets[2] and "limit=200" in offsets[2]  # asks only for what it needs
 
 
 def test_listing_stops_at_s2s_offset_cap():

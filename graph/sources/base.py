@@ -8,6 +8,15 @@ from typing import Iterator, Protocol
 from ..model import CitationEdge, PaperRecord
 
 
+class Page(list):
+    """One page of a citation or reference list: its edges, and the list offset after it
+    (rows S2 lists without a paper id count towards the offset but give no edge)."""
+
+    def __init__(self, edges=(), next_offset: int = 0) -> None:
+        super().__init__(edges)
+        self.next_offset = next_offset
+
+
 @dataclass
 class FetchedPaper:
     """A paper's details and, when asked for, the ids of the papers it cites."""
@@ -29,8 +38,8 @@ class PaperSource(Protocol):
     def match_title(self, title: str) -> PaperRecord | None:
         """The paper whose title best matches, or ``None``."""
 
-    def iter_citations(self, paper_id: str, limit: int) -> Iterator[list[CitationEdge]]:
-        """Pages of edges ``(citing, paper_id)``, at most ``limit`` in all."""
+    def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
+        """Pages of edges ``(citing, paper_id)`` from list offset ``start`` up to ``limit``."""
 
-    def iter_references(self, paper_id: str, limit: int) -> Iterator[list[CitationEdge]]:
-        """Pages of edges ``(paper_id, cited)``, at most ``limit`` in all."""
+    def iter_references(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
+        """Pages of edges ``(paper_id, cited)`` from list offset ``start`` up to ``limit``."""

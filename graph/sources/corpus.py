@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 from ..corpus import Corpus
 from ..ids import normalise_identifier, normalise_title
 from ..model import CitationEdge, PaperRecord
-from .base import FetchedPaper
+from .base import FetchedPaper, Page
 
 _COLUMNS = ("corpusid, sha, title, year, venue, authors, arxiv, doi, citationcount, referencecount, "
             "influentialcitationcount, publicationdate")
@@ -151,11 +151,13 @@ class CorpusSource:
                 corpus_id(citing), corpus_id(cited), infl, tuple(intents) if intents is not None else None,
                 tuple(contexts) if contexts is not None else None))
 
-    def iter_citations(self, paper_id: str, limit: int) -> Iterator[list[CitationEdge]]:
+    def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
         if paper_id not in self._citations:
             self.prefetch_citations([paper_id], limit)
-        yield self._citations.pop(paper_id, [])[:limit]
+        edges = self._citations.pop(paper_id, [])[start:limit]
+        yield Page(edges, start + len(edges))
 
-    def iter_references(self, paper_id: str, limit: int) -> Iterator[list[CitationEdge]]:
+    def iter_references(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
         got = self.fetch_papers([paper_id], with_references=True)[0]
-        yield [CitationEdge(paper_id, r) for r in (got.reference_ids or [])[:limit]] if got else []
+        edges = [CitationEdge(paper_id, r) for r in (got.reference_ids or [])[start:limit]] if got else []
+        yield Page(edges, start + len(edges))

@@ -1,7 +1,7 @@
 """Semantic Scholar Graph API source (HTTP only; nothing here touches the store).
 
-Built on the ``semanticscholar`` client, with its HTTP layer replaced by
-:class:`S2HttpRequester`, because the stock requester has traps a long run
+Built on the ``semanticscholar`` client (URLs, title match, single papers), with its
+HTTP layer replaced by :class:`S2HttpRequester`, because the stock requester has traps a long run
 cannot live with: 502/503 come back as empty papers with no error, only 429
 is retried (fixed waits, ``Retry-After`` ignored, ``tenacity.RetryError`` at the
 end), and a new connection is opened per request. Ours paces requests to the
@@ -30,7 +30,7 @@ from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_af
 
 from ..errors import S2NotFoundError, S2RequestError, S2UnavailableError
 from ..model import CitationEdge, PaperRecord
-from .base import FetchedPaper
+from .base import FetchedPaper, Page
 
 DEFAULT_API_URL = "https://api.semanticscholar.org"
 BATCH_LIMIT = 500
@@ -323,36 +323,33 @@ class S2Source:
             return None
         return PaperRecord.from_s2(raw, source="s2", fetched_at=time.time())
 
-    def iter_citations(self, paper_id: str, limit: int) -> Iterator[list[CitationEdge]]:
-        """Pages of the papers citing ``paper_id``, up to ``limit`` edges.
+    def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
+        """Pages of the papers citing ``paper_id``, from list offset ``start`` up to ``limit``.
 
         S2 cannot list beyond offset 9,999; callers compare with the paper's
         citation count to report the list as truncated.
         """
-        yield from self._iter_list(paper_id, limit, "citations")
+        yield from self._iter_list(paper_id, limit, "citations", start)
 
-    def iter_references(self, paper_id: str, limit: int) -> Iterator[list[CitationEdge]]:
-        yield from self._iter_list(paper_id, limit, "references")
+    def iter_references(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
+        yield from self._iter_list(paper_id, limit, "references", start)
 
-    def _iter_list(self, paper_id: str, limit: int, kind: str) -> Iterator[list[CitationEdge]]:
+    def _iter_list(self, paper_id: str, limit: int, kind: str, start: int) -> Iterator[Page]:
+        # paged here rather than with the client's paginator, which always starts at offset 0:
+        # an interrupted list resumes at the offset the store recorded
         limit = min(limit, LIST_OFFSET_CAP)
-        if limit <= 0:
-            return
-        page = min(self.config.page_size, limit, PAGE_LIMIT)
-        getter = self._client.get_paper_citations if kind == "citations" else self._client.get_paper_references
-        results = self._run(getter(paper_id, fields=CITATION_FIELDS, limit=page))
-        got = 0
-        while True:
-            edges = [_edge(paper_id, kind, raw) for raw in results.raw_data]
-            edges = [e for e in edges if e is not None][: limit - got]
-            got += len(results.raw_data)
-            yield edges
-            if got >= limit or not results.next:
+        url = f"{self._client.api_url}/graph/v1/paper/{quote(paper_id, safe=':/')}/{kind}"
+        fields = ",".join(CITATION_FIELDS)
+        offset = start
+        while offset < limit:
+            size = min(self.config.page_size, PAGE_LIMIT, limit - offset)
+            data = self._run(self._requester.get_data_async(
+                url, f"fields={fields}&offset={offset}&limit={size}", self._client.auth_header))
+            rows = data.get("data") or []
+            offset += len(rows)
+            yield Page((e for e in (_edge(paper_id, kind, raw) for raw in rows) if e is not None), offset)
+            if not rows or "next" not in data:
                 return
-            try:
-                self._run(results.async_next_page())
-            except NoMorePagesException:
-                return  # the client stops at S2's offset cap
 
 
 def _edge(paper_id: str, kind: str, raw: dict) -> CitationEdge | None:
