@@ -31,7 +31,7 @@ def reading_list_graph(shared: Path):
             Store(Path(tmp) / "s.sqlite") as store, S2Source(S2Config(api_url=srv.url, rate=0)) as src:
         run = build_map([str(ROOT / "seeds" / "ai-chips-llm-deployment.md")], store=store, source=src,
                         options=ExpansionOptions(progress=False))
-    return run.graph
+    return run
 
 
 def main() -> None:
@@ -44,16 +44,16 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from graph.analysis import analyse
-    from graph.analysis.similarity import similarity_edges
     from graph.render import write_map_html
     from graph.testing.browser import launch, wait_until_settled
 
-    G = reading_list_graph(Path(args.shared))
+    run = reading_list_graph(Path(args.shared))
+    G, refs = run.graph, run.references
     seeds = G.graph["seeds"]
-    big = analyse(G, seeds, top=300 - len(seeds), min_similarity=1.0)
-    sims = similarity_edges(G, big["nodes"])["similarity"].sort_values(ascending=False)
+    big = analyse(G, seeds, top=300 - len(seeds), min_similarity=1.0, references=refs)
+    sims = big["edges_all"]["similarity"].sort_values(ascending=False)
     threshold = float(sims.iloc[min(len(sims), 2000) - 1])
-    big = analyse(G, seeds, top=300 - len(seeds), min_similarity=threshold)
+    big = analyse(G, seeds, top=300 - len(seeds), min_similarity=threshold, references=refs)
     out = Path(tempfile.mkdtemp())
     path = write_map_html(G, big, out / "map-300.html", title="citegraph: 300-paper benchmark map")
     size = path.stat().st_size
@@ -74,7 +74,7 @@ def main() -> None:
               f"over {args.runs} loads (target <= 5 s)")
         print(f"navigation to settled page: median {statistics.median(wall):.2f} s, max {max(wall):.2f} s")
         if args.screenshot:
-            small = analyse(G, seeds)
+            small = analyse(G, seeds, references=refs)
             shot = write_map_html(G, small, out / "map.html", title="citegraph: ai-chips-llm-deployment")
             page = browser.new_page(viewport={"width": 1500, "height": 900})
             page.goto(shot.as_uri())

@@ -33,6 +33,8 @@ class MapRun:
     seed_list: SeedList
     expansion: ExpansionResult
     skipped_exports: list[str] = field(default_factory=list)
+    # every stored reference of the graph's papers, those outside the graph included
+    references: dict = field(default_factory=dict)
 
     @property
     def graph(self):
@@ -54,7 +56,10 @@ def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None
     if not result.resolved:
         reasons = "; ".join(f"{r.seed.input}: {r.reason}" for r in result.unresolved[:5])
         raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved ({reasons})")
-    return MapRun(seed_list, result)
+    references: dict = {}
+    for e in store.edges_touching(result.graph.nodes, direction="out"):
+        references.setdefault(e.citing, []).append(e.cited)
+    return MapRun(seed_list, result, references=references)
 
 
 def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
@@ -99,7 +104,7 @@ def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resoluti
                 min_similarity: float = 0.2, weights: SimilarityWeights = SimilarityWeights()) -> dict:
     """Run :func:`graph.analysis.analyse` on a map's graph with its resolved seeds."""
     return analyse(run.graph, run.graph.graph["seeds"], top=top, method=method, resolution=resolution,
-                   min_similarity=min_similarity, weights=weights)
+                   min_similarity=min_similarity, weights=weights, references=run.references)
 
 
 def scores_table(analysis: dict) -> pd.DataFrame:

@@ -223,3 +223,34 @@ def test_analyse_bundles_everything(G):
     e = res["edges"]
     assert set(e["source"]) | set(e["target"]) <= set(res["nodes"])
     assert res["parameters"]["weights"] == (0.5, 0.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_graphs, st.dictionaries(st.integers(0, 9), st.lists(st.sampled_from(["e1", "e2", "e3", 1, 2]),
+                                                                   max_size=4), max_size=6),
+       st.sampled_from(["salton", "adamic_adar"]))
+def test_similarity_with_references_outside_the_graph_equals_its_definition(g, references, method):
+    from graph.analysis import citation_matrix
+
+    references = {n: r for n, r in references.items() if n in g}
+    if g.number_of_nodes() == 0:
+        return
+    nodes = sorted(g.nodes)
+    cm = citation_matrix(g, references)
+    sims = similarity_to(g, nodes, method=method, cm=cm)
+    for u in nodes:
+        for v in nodes:
+            if u != v:
+                ref = pair_similarity(g, u, v, method=method, references=references)
+                for key in ref:
+                    assert sims[key].loc[v, u] == pytest.approx(ref[key], abs=1e-9)
+
+
+def test_shared_references_outside_the_graph_count(G):
+    without = analyse(G, ["a"], top=10)
+    refs = {"a": ["x", "y", "outside1", "outside2"], "c": ["z", "outside1", "outside2"]}
+    with_refs = analyse(G, ["a"], top=10, references=refs)
+    # c shares nothing with a inside the graph, two references outside it
+    assert "c" not in without["related"].index
+    assert with_refs["related"].loc["c", "best_similarity"] == pytest.approx(0.5 * 2 / math.sqrt(4 * 3))
+    assert with_refs["explanations"]["c"]["shared_references"] == {"a": ["outside1", "outside2"]}

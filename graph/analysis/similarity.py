@@ -55,33 +55,46 @@ class CitationMatrix:
 
     nodes: list
     index: dict
-    A: sp.csr_matrix  # A[i, k] = 1: node i cites node k
+    # A[i, k] = 1: paper i cites k. Columns are the graph's papers, then any papers outside the
+    # graph that its papers cite (from their full reference lists), so coupling sees every reference.
+    A: sp.csr_matrix
 
     @property
     def AT(self) -> sp.csr_matrix:
+        """Cited x citing among the graph's papers (co-citation only knows citers in the graph)."""
         if not hasattr(self, "_AT"):
-            self._AT = self.A.T.tocsr()
+            self._AT = self.A[:, :len(self.nodes)].T.tocsr()
         return self._AT
 
 
-def citation_matrix(G: nx.DiGraph) -> CitationMatrix:
+def citation_matrix(G: nx.DiGraph, references: dict | None = None) -> CitationMatrix:
     """The citation matrix of ``G`` with its node order.
+
+    ``references`` optionally gives papers' full reference lists (as the store holds
+    them); the papers they name outside ``G`` become extra columns, so coupling counts
+    them. Citations between papers of ``G`` always come from ``G``'s own edges.
 
     >>> citation_matrix(nx.DiGraph([("a", "b")])).A.toarray().tolist()
     [[0.0, 1.0], [0.0, 0.0]]
+    >>> citation_matrix(nx.DiGraph([("a", "b")]), {"b": ["z"]}).A.toarray().tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
     adjacency = list(G.adjacency())  # (node, {successor: data}) with the plain dicts, no view per node
     nodes = [n for n, _ in adjacency]
-    neighbours = [nbrs for _, nbrs in adjacency]
+    targets = [list(nbrs) for _, nbrs in adjacency]
+    if references:
+        targets = [t + [r for r in references.get(n, ()) if r not in G] for n, t in zip(nodes, targets)]
     index = {n: i for i, n in enumerate(nodes)}
-    lengths = np.fromiter(map(len, neighbours), dtype=np.int64, count=len(nodes))
+    flat = list(chain.from_iterable(targets))
+    outside = list(dict.fromkeys(r for r in flat if r not in index)) if references else []
+    lengths = np.fromiter(map(len, targets), dtype=np.int64, count=len(nodes))
     # label -> position for all edge targets at once (hashing in pandas' C code, not a Python loop)
-    cols = pd.Index(nodes).get_indexer(list(chain.from_iterable(neighbours))).astype(np.int64)
+    cols = pd.Index(nodes + outside).get_indexer(flat).astype(np.int64)
     rows = np.repeat(np.arange(len(nodes)), lengths)
     loop = rows == cols
     if loop.any():
         rows, cols = rows[~loop], cols[~loop]
-    A = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(nodes), len(nodes)))
+    A = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(nodes), len(nodes) + len(outside)))
     A.sum_duplicates()
     A.data[:] = 1.0
     return CitationMatrix(nodes, index, A)
@@ -148,8 +161,10 @@ def similarity_to(G: nx.DiGraph, sources: Sequence, *, method: str = "salton",
 
 
 def pair_similarity(G: nx.DiGraph, u, v, *, method: str = "salton",
-                    weights: SimilarityWeights = SimilarityWeights()) -> dict[str, float]:
+                    weights: SimilarityWeights = SimilarityWeights(), references: dict | None = None,
+                    ) -> dict[str, float]:
     """The definition, written out for one pair with sets (for tests and explanations)."""
+    refs = lambda n: (set(G.successors(n)) | {r for r in (references or {}).get(n, ()) if r not in G}) - {n}
     def cosine(shared, a, b, weight):
         num = sum(weight(k) for k in shared)
         den = math.sqrt(sum(weight(k) for k in a) * sum(weight(k) for k in b))
@@ -158,11 +173,15 @@ def pair_similarity(G: nx.DiGraph, u, v, *, method: str = "salton",
     if method == "salton":
         w_ref = w_citer = lambda k: 1.0
     elif method == "adamic_adar":
-        w_ref = lambda k: 1.0 / math.log(max(G.in_degree(k), 2))
-        w_citer = lambda m: 1.0 / math.log(max(G.out_degree(m), 2))
+        cited_by = {}
+        for n in G:
+            for k in refs(n):
+                cited_by[k] = cited_by.get(k, 0) + 1
+        w_ref = lambda k: 1.0 / math.log(max(cited_by.get(k, 0), 2))
+        w_citer = lambda m: 1.0 / math.log(max(len(refs(m)), 2))
     else:
         raise AnalysisError(f"unknown similarity method {method!r}")
-    ru, rv = set(G.successors(u)) - {u}, set(G.successors(v)) - {v}
+    ru, rv = refs(u), refs(v)
     cu, cv = set(G.predecessors(u)) - {u}, set(G.predecessors(v)) - {v}
     coupling = min(1.0, cosine(ru & rv, ru, rv, w_ref))
     cocitation = min(1.0, cosine(cu & cv, cu, cv, w_citer))
@@ -338,7 +357,8 @@ def _explained(paper, shared, cocited) -> dict:
     return {"paper_id": paper, "shared_references": shared, "co_cited_by": cocited}
 
 
-def explain(G: nx.DiGraph, paper, seeds: Sequence, *, seed_paths: dict | None = None) -> dict:
+def explain(G: nx.DiGraph, paper, seeds: Sequence, *, seed_paths: dict | None = None,
+            references: dict | None = None) -> dict:
     """Why ``paper`` is related to the seeds: shared references and co-citations per
     seed, and its citation path (either direction) to the nearest seed.
 
@@ -348,13 +368,14 @@ def explain(G: nx.DiGraph, paper, seeds: Sequence, *, seed_paths: dict | None = 
     """
     if paper not in G:
         raise AnalysisError(f"{paper!r} is not in the graph")
-    refs = set(G.successors(paper))
+    full_refs = lambda n: set(G.successors(n)) | {r for r in (references or {}).get(n, ()) if r not in G}
+    refs = full_refs(paper)
     citers = set(G.predecessors(paper))
     shared, cocited = {}, {}
     for s in seeds:
         if s not in G or s == paper:
             continue
-        common_refs = sorted(refs & set(G.successors(s)))
+        common_refs = sorted(refs & full_refs(s))
         common_citers = sorted(citers & set(G.predecessors(s)))
         if common_refs:
             shared[s] = common_refs

@@ -26,19 +26,22 @@ def _map_edges(edges: pd.DataFrame, nodes: Sequence, min_similarity: float) -> p
 
 def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "salton",
             weights: SimilarityWeights = SimilarityWeights(), min_similarity: float = 0.2,
-            resolution: float = 1.0, seed: int = 0) -> dict:
+            resolution: float = 1.0, seed: int = 0, references: dict | None = None) -> dict:
     """Related papers, influence, clusters, prior/derivative works and explanations for a map.
 
     Returns a dict with: ``related`` (relatedness of every paper), ``nodes`` (the map's
     node set: seeds + ``top`` related), ``influence`` (scores of every paper),
     ``edges`` (similarity edges among the map's nodes to draw: those of at least
-    ``min_similarity`` plus each paper's strongest), ``clusters`` (see
+    ``min_similarity`` plus each paper's strongest; ``edges_all`` has every pair), ``clusters`` (see
     :func:`topic_clusters`, computed on all similarities among the map's nodes), ``prior`` and ``derivative``
     works, ``explanations`` (per map paper) and ``table`` (one row per map paper
     with every score, its cluster and label).
+
+    ``references`` (paper -> full reference list, papers outside ``G`` included, as the
+    store holds them) lets bibliographic coupling count every shared reference.
     """
     seeds = [s for s in dict.fromkeys(seeds) if s in G]
-    cm = citation_matrix(G)
+    cm = citation_matrix(G, references)
     related = relatedness(G, seeds, method=method, weights=weights, cm=cm)
     nodes = map_nodes(G, seeds, top=top, related=related)
     influence = influence_table(G)
@@ -50,7 +53,7 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     H.add_weighted_edges_from(all_edges[["source", "target", "similarity"]].itertuples(index=False))
     clusters = topic_clusters(G, H, resolution=resolution, seed=seed)
     paths = nearest_seed_paths(G, seeds)
-    explanations = {n: explain(G, n, seeds, seed_paths=paths) for n in nodes}
+    explanations = {n: explain(G, n, seeds, seed_paths=paths, references=references) for n in nodes}
     table = pd.DataFrame(index=pd.Index(nodes, name="paper_id"))
     table["in_map"] = True
     table = table.join(related[["relatedness", "best_seed", "best_similarity", "seeds_related"]])
@@ -62,6 +65,7 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     table["path_to_seed"] = [len(explanations[n]["path_to_nearest_seed"] or []) - 1 for n in nodes]
     return {
         "seeds": seeds, "related": related, "nodes": nodes, "influence": influence, "edges": edges,
+        "edges_all": all_edges,
         "clusters": clusters, "prior": prior_works(G, nodes), "derivative": derivative_works(G, nodes),
         "explanations": explanations, "table": table,
         "parameters": {"top": top, "method": method, "weights": weights.normalised(),
