@@ -68,6 +68,8 @@ class ExpansionResult:
     missing: list[str] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # each paper's stored references, papers outside the graph included (for full coupling)
+    references: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def resolved(self) -> list[ResolvedSeed]:
@@ -369,12 +371,16 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
         ex.fetch_details(chosen, f"depth-{level} papers")
         members.update(chosen)
         frontier = set(chosen)
-    graph = build_graph(store, members, resolved)
+    out_edges = store.edges_touching(members, direction="out")
+    graph = build_graph(store, members, resolved, out_edges)
+    references: dict[str, list[str]] = {}
+    for e in out_edges:
+        references.setdefault(e.citing, []).append(e.cited)
     return ExpansionResult(
         graph=graph, seeds=resolved, requests=_requests(src) - requests_before,
         request_floor=ex.floor if getattr(src, "stats", None) is not None else 0,
         cache_hits=ex.cache_hits, truncated=ex.truncated, failures=ex.failures, missing=ex.missing,
-        plan=ex.plan, seconds=time.perf_counter() - t0,
+        plan=ex.plan, seconds=time.perf_counter() - t0, references=references,
     )
 
 
@@ -383,8 +389,11 @@ def _requests(source) -> int:
     return stats.requests if stats is not None else 0
 
 
-def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed]) -> nx.DiGraph:
-    """The citation graph over ``members`` (edge u -> v: u cites v), metadata on nodes."""
+def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
+                out_edges: list[CitationEdge]) -> nx.DiGraph:
+    """The citation graph over ``members`` (edge u -> v: u cites v), metadata on nodes.
+
+    ``out_edges`` are the stored edges whose citing paper is a member."""
     papers = store.get_papers(members)
     g = nx.DiGraph()
     seed_info: dict[str, Seed] = {}
@@ -406,7 +415,7 @@ def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed]) -
             has_details=pid in papers and papers[pid].title is not None,
         )
         g.add_node(pid, **attrs)
-    for e in store.edges_touching(members, direction="out"):
+    for e in out_edges:
         if e.cited in members and e.citing != e.cited:
             g.add_edge(e.citing, e.cited, is_influential=e.is_influential,
                        intents=list(e.intents) if e.intents else None,

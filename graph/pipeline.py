@@ -33,12 +33,15 @@ class MapRun:
     seed_list: SeedList
     expansion: ExpansionResult
     skipped_exports: list[str] = field(default_factory=list)
-    # every stored reference of the graph's papers, those outside the graph included
-    references: dict = field(default_factory=dict)
 
     @property
     def graph(self):
         return self.expansion.graph
+
+    @property
+    def references(self) -> dict:
+        """Every stored reference of the graph's papers, those outside the graph included."""
+        return self.expansion.references
 
 
 def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None,
@@ -56,10 +59,7 @@ def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None
     if not result.resolved:
         reasons = "; ".join(f"{r.seed.input}: {r.reason}" for r in result.unresolved[:5])
         raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved ({reasons})")
-    references: dict = {}
-    for e in store.edges_touching(result.graph.nodes, direction="out"):
-        references.setdefault(e.citing, []).append(e.cited)
-    return MapRun(seed_list, result, references=references)
+    return MapRun(seed_list, result)
 
 
 def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
@@ -84,8 +84,9 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
     known = store.get_papers(on_paths)
     untitled = [p for p in on_paths if p not in known or not known[p].title]
     if untitled and source is not None and not (options and options.offline):
-        for start in range(0, len(untitled), 500):
-            got = source.fetch_papers(untitled[start:start + 500], with_references=False)
+        batch = getattr(source, "batch_limit", 500)
+        for start in range(0, len(untitled), batch):
+            got = source.fetch_papers(untitled[start:start + batch], with_references=False)
             store.put_papers(f.record for f in got if f is not None)
         known = store.get_papers(on_paths)
     res["titles"] = {p: (known[p].title if p in known else None) for p in on_paths}
