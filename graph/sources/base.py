@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Protocol
 
-from ..model import CitationEdge, PaperRecord
+from ..model import PaperRecord
 
 
 class Page(list):

@@ -25,7 +25,6 @@ from urllib.parse import quote
 import httpx
 from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
-from semanticscholar.SemanticScholarException import NoMorePagesException
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt
 
 from ..errors import S2NotFoundError, S2RequestError, S2UnavailableError
@@ -90,7 +89,8 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def _endpoint(url: str) -> str:
+def endpoint_name(url: str) -> str:
+    """Which Graph API endpoint a URL or path calls: batch, match, citations, references or paper."""
     path = url.split("/graph/v1/", 1)[-1]
     if path.startswith("paper/batch"):
         return "batch"
@@ -157,7 +157,7 @@ class S2HttpRequester(ApiRequester):
         return backoff
 
     async def get_data_async(self, url: str, parameters: str, headers: dict, payload: dict | None = None):
-        endpoint = _endpoint(url)
+        endpoint = endpoint_name(url)
         if self._unreachable:
             raise S2UnavailableError(self._unreachable)
         try:

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from rapidfuzz import fuzz, process
 
 from ..ids import arxiv_year, normalise_identifier, normalise_title
+from ..sources.s2 import endpoint_name
 
 BATCH_LIMIT = 500
 PAGE_LIMIT = 1000
@@ -384,19 +385,7 @@ class S2TestServer:
         return self._httpd.request_times
 
     def counts(self) -> Counter:
-        c: Counter = Counter()
-        for method, path, _ in self.request_log:
-            if path.endswith("/batch"):
-                c["batch"] += 1
-            elif path.endswith("/search/match"):
-                c["match"] += 1
-            elif path.endswith("/citations"):
-                c["citations"] += 1
-            elif path.endswith("/references"):
-                c["references"] += 1
-            else:
-                c["paper"] += 1
-        return c
+        return Counter(endpoint_name(path) for _, path, _ in self.request_log)
 
     def start(self) -> "S2TestServer":
         self._thread.start()
