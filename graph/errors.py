@@ -42,6 +42,10 @@ class S2RequestError(SourceError):
         self.status = status
 
 
+class S2ConfigError(SourceError):
+    """The Semantic Scholar settings (API URL, rate, timeouts) cannot be used."""
+
+
 class S2NotFoundError(S2RequestError):
     """Semantic Scholar does not know the requested paper."""
 
@@ -52,6 +56,14 @@ class S2UnavailableError(SourceError):
 
 class OfflineMissingError(SourceError):
     """`--offline` was asked for but the store lacks what the map needs."""
+
+
+class PlanTooLongError(CitegraphError):
+    """A run would take longer than the user agreed to (confirm, or pass ``--yes``)."""
+
+
+class OutputError(CitegraphError):
+    """An output location (``--out``, ``--name``, ``--csv``) cannot be written."""
 
 
 class NothingUsableError(CitegraphError):

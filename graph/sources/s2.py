@@ -13,22 +13,23 @@ every request.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterator
-from urllib.parse import quote
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator
+from urllib.parse import quote, urlsplit
 
 import httpx
 from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
-from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt
 
-from ..errors import S2NotFoundError, S2RequestError, S2UnavailableError
-from ..model import CitationEdge, PaperRecord
+from ..errors import S2ConfigError, S2NotFoundError, S2RequestError, S2UnavailableError
+from ..model import CitationEdge, InvalidRecord, PaperRecord
 from .base import FetchedPaper, Page
 
 DEFAULT_API_URL = "https://api.semanticscholar.org"
@@ -57,20 +58,60 @@ class S2Config:
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     max_retry_after: float = 120.0
+    # total time one attempt may take, headers and body: a server dripping a byte every few
+    # seconds never trips a per-read timeout, so the whole answer has a deadline
     timeout: float = 30.0
+    # total time one request may take with all its retries and waits; a Retry-After beyond what is
+    # left of it stops at once with the time to come back instead of sleeping for it
+    max_wait: float = 300.0
+    # waits at least this long are announced (what is waited for, and how long)
+    announce_wait: float = 2.0
     page_size: int = PAGE_LIMIT
+
+    def __post_init__(self) -> None:
+        check_api_url(self.api_url)
+        for name in ("rate", "timeout", "max_wait"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value != value or value < 0 or value == float("inf"):
+                raise S2ConfigError(f"{name} must be a finite number of 0 or more, got {value!r}")
+        if self.timeout <= 0:
+            raise S2ConfigError("the request timeout must be more than 0 seconds")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "S2Config":
+        """Settings from ``S2_API_URL``, ``S2_API_KEY``, ``S2_RATE``, ``S2_TIMEOUT`` (seconds per
+        attempt) and ``S2_MAX_WAIT`` (seconds per request, retries included), then ``overrides``."""
         env: dict[str, Any] = {}
         if os.environ.get("S2_API_URL"):
             env["api_url"] = os.environ["S2_API_URL"].rstrip("/")
         if os.environ.get("S2_API_KEY"):
             env["api_key"] = os.environ["S2_API_KEY"]
-        if os.environ.get("S2_RATE"):
-            env["rate"] = float(os.environ["S2_RATE"])
+        for var, key in (("S2_RATE", "rate"), ("S2_TIMEOUT", "timeout"), ("S2_MAX_WAIT", "max_wait")):
+            if os.environ.get(var):
+                try:
+                    env[key] = float(os.environ[var])
+                except ValueError:
+                    raise S2ConfigError(f"{var}={os.environ[var]!r} is not a number of seconds") from None
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)
+
+
+def check_api_url(url: Any) -> str:
+    """``url`` if it is an http(s) URL with a host, else :class:`S2ConfigError` saying what is wrong.
+
+    >>> check_api_url("http://127.0.0.1:8765")
+    'http://127.0.0.1:8765'
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises ValueError on a port that is not a number or out of range
+    except (TypeError, ValueError, AttributeError):
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(
+            c.isspace() for c in url):
+        raise S2ConfigError(f"the API URL {url!r} is not an http(s) URL with a host "
+                            "(check --api-url or S2_API_URL, e.g. https://api.semanticscholar.org)")
+    return url
 
 
 @dataclass
@@ -84,9 +125,10 @@ class RequestStats:
 
 
 class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, *, network: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.network = network  # the server gave no usable answer at all (dropped, timed out)
 
 
 def endpoint_name(url: str) -> str:
@@ -114,20 +156,29 @@ def _retry_after(response: httpx.Response) -> float | None:
 def _error_text(response: httpx.Response) -> str:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, UnicodeDecodeError):
         return response.text[:200]
     if isinstance(body, dict):
-        return str(body.get("error") or body.get("message") or body)
+        return str(body.get("error") or body.get("message") or body)[:200]
     return str(body)[:200]
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause of a connection failure, e.g. ``[Errno 111] Connection refused``."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__
+    return str(exc)[:200] or type(exc).__name__
 
 
 class S2HttpRequester(ApiRequester):
     """The ``semanticscholar`` client's requester, made strict, paced and retrying."""
 
-    def __init__(self, config: S2Config, stats: RequestStats) -> None:
+    def __init__(self, config: S2Config, stats: RequestStats,
+                 log: Callable[[str], None] | None = None) -> None:
         super().__init__(config.timeout, retry=False)
         self.config = config
         self.stats = stats
+        self.log = log
         self._client: httpx.AsyncClient | None = None
         self._pace_lock: asyncio.Lock | None = None
         self._next_slot = 0.0
@@ -147,60 +198,104 @@ class S2HttpRequester(ApiRequester):
         if wait > 0:
             await asyncio.sleep(wait)
 
-    def _wait(self, state) -> float:
-        exc = state.outcome.exception()
-        backoff = min(self.config.backoff_max, self.config.backoff_base * 2 ** (state.attempt_number - 1))
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        backoff = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
         backoff *= random.uniform(0.5, 1.0)
-        retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             return max(min(retry_after, self.config.max_retry_after), backoff)
         return backoff
 
+    def _say(self, msg: str) -> None:
+        if self.log is not None:
+            self.log(msg)
+
     async def get_data_async(self, url: str, parameters: str, headers: dict, payload: dict | None = None):
+        """One API call with pacing, retries and a time budget; the decoded JSON answer."""
         endpoint = endpoint_name(url)
         if self._unreachable:
             raise S2UnavailableError(self._unreachable)
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.config.max_retries + 1),
-                wait=self._wait,
-                retry=retry_if_exception_type(_Retryable),
-            ):
-                with attempt:
-                    if attempt.retry_state.attempt_number > 1:
-                        self.stats.retries += 1
-                    return await self._request_once(endpoint, url, parameters, headers, payload)
-        except RetryError as exc:
-            last = exc.last_attempt.exception()
-            if str(last).startswith("network error"):
+        started = time.monotonic()
+        tries = self.config.max_retries + 1
+        last: _Retryable | None = None
+        for attempt in range(1, tries + 1):
+            if attempt > 1:
+                self.stats.retries += 1
+            left = self.config.max_wait - (time.monotonic() - started)
+            try:
+                return await self._request_once(endpoint, url, parameters, headers, payload,
+                                                deadline=max(0.05, min(self.config.timeout, left)))
+            except _Retryable as exc:
+                last = exc
+            if attempt == tries:
+                break
+            wait = self._backoff(attempt, last.retry_after)
+            left = self.config.max_wait - (time.monotonic() - started)
+            if last.retry_after is not None and last.retry_after > left:
+                # sleeping through it would hang the run: stop now and say when to come back
+                back = datetime.now(timezone.utc) + timedelta(seconds=last.retry_after)
                 self._unreachable = (
-                    f"Semantic Scholar at {self.config.api_url} is unreachable ({last}, "
-                    f"{self.config.max_retries + 1} tries); check the network or S2_API_URL, then run the "
-                    f"same command again: what was fetched so far is stored")
-                raise S2UnavailableError(self._unreachable) from None
-            raise S2UnavailableError(
-                f"Semantic Scholar {endpoint} request failed {self.config.max_retries + 1} times "
-                f"(last: {last}); what was fetched so far is stored, run the same command again later"
-                + ("" if self.config.api_key else ", or set S2_API_KEY for a higher rate limit")
-            ) from None
+                    f"Semantic Scholar asks to wait {last.retry_after:,.0f} s before the next request "
+                    f"({last}), more than this run may wait ({self.config.max_wait:g} s, S2_MAX_WAIT); "
+                    f"what was fetched so far is stored: run the same command again after "
+                    f"{back:%Y-%m-%d %H:%M} UTC" + ("" if self.config.api_key else
+                                                    ", or set S2_API_KEY for a higher rate limit"))
+                raise S2UnavailableError(self._unreachable)
+            if wait >= left:
+                break  # the budget is spent: report now rather than after a last useless wait
+            if wait >= self.config.announce_wait:
+                self._say(f"waiting {wait:.0f} s for Semantic Scholar ({endpoint}: {last}; "
+                          f"retry {attempt} of {tries - 1})")
+            await asyncio.sleep(wait)
+        spent = time.monotonic() - started
+        if last is not None and last.network:
+            self._unreachable = (
+                f"Semantic Scholar at {self.config.api_url} is unreachable ({last}, {attempt} tries in "
+                f"{spent:.0f} s); check the network or S2_API_URL, then run the same command again: "
+                f"what was fetched so far is stored")
+            raise S2UnavailableError(self._unreachable)
+        raise S2UnavailableError(
+            f"Semantic Scholar {endpoint} request failed {attempt} times in {spent:.0f} s "
+            f"(last: {last}); what was fetched so far is stored, run the same command again later"
+            + ("" if self.config.api_key else ", or set S2_API_KEY for a higher rate limit"))
 
-    async def _request_once(self, endpoint, url, parameters, headers, payload):
+    async def _request_once(self, endpoint, url, parameters, headers, payload, *, deadline: float):
         await self._pace()
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.config.timeout)
         self.stats.requests += 1
         self.stats.by_endpoint[endpoint] += 1
         try:
-            r = await self._client.request("POST" if payload is not None else "GET", url,
-                                           params=parameters.lstrip("&"), headers=headers, json=payload)
+            r = await asyncio.wait_for(
+                self._client.request("POST" if payload is not None else "GET", url,
+                                     params=parameters.lstrip("&"), headers=headers, json=payload),
+                timeout=deadline)
+        except (asyncio.TimeoutError, httpx.TimeoutException):
+            self.stats.by_status["timeout"] += 1
+            raise _Retryable(f"network error: no complete answer within {deadline:g} s", network=True) from None
+        except httpx.ConnectError as exc:
+            # DNS failure or connection refused: no server there, and retrying will not make one
+            self.stats.by_status["network"] += 1
+            self._unreachable = (
+                f"cannot connect to Semantic Scholar at {self.config.api_url} ({_reason(exc)}); check the "
+                f"network, --api-url or S2_API_URL, then run the same command again: what was fetched so far "
+                f"is stored")
+            raise S2UnavailableError(self._unreachable) from None
         except httpx.TransportError as exc:
             self.stats.by_status["network"] += 1
-            raise _Retryable(f"network error: {type(exc).__name__}") from exc
+            raise _Retryable(f"network error: {type(exc).__name__}", network=True) from exc
+        except httpx.InvalidURL as exc:
+            raise S2ConfigError(f"cannot request {url!r}: {exc}") from None
         self.stats.by_status[r.status_code] += 1
         if r.status_code == 200:
-            data = r.json()
+            try:
+                data = json.loads(r.content)
+            except (ValueError, UnicodeDecodeError):
+                # an HTML error page, an empty or cut-off body: a proxy or an overloaded server, so retried
+                kind = "an empty answer" if not r.content.strip() else (
+                    "an HTML page" if r.content.lstrip()[:1] == b"<" else "JSON that does not parse")
+                raise _Retryable(f"HTTP 200 with {kind} ({len(r.content):,} bytes)") from None
             if isinstance(data, dict) and set(data) == {"error"}:
-                raise S2RequestError(f"Semantic Scholar said: {data['error']}", 200)
+                raise S2RequestError(f"Semantic Scholar said: {str(data['error'])[:200]}", 200)
             return data
         message = _error_text(r)
         if r.status_code == 429 or r.status_code >= 500:
@@ -236,15 +331,26 @@ class _LoopThread:
         self.loop.close()
 
 
-def _fetched_from_s2(item: dict, fetched_at: float) -> FetchedPaper:
+def _fetched_from_s2(item: dict, fetched_at: float, warnings: list[str] | None = None) -> FetchedPaper:
+    """A batch answer's paper, validated (:func:`graph.model.check_s2_paper`), with its reference ids."""
+    record = PaperRecord.from_s2(item, source="s2", fetched_at=fetched_at, warnings=warnings)
     refs = item.get("references")
     ref_ids = None
     truncated = None
     if refs is not None:
-        ref_ids = [r["paperId"] for r in refs if r and r.get("paperId")]
-        if len(refs) >= NESTED_LIST_CAP:
-            truncated = f"Semantic Scholar returns at most {NESTED_LIST_CAP} nested references per paper"
-    return FetchedPaper(PaperRecord.from_s2(item, source="s2", fetched_at=fetched_at), ref_ids, truncated)
+        if not isinstance(refs, list):
+            if warnings is not None:
+                warnings.append(f"paper {record.paper_id}: references is not a list; not stored")
+            refs = None
+        else:
+            ref_ids = [r["paperId"] for r in refs if isinstance(r, dict) and _good_id(r.get("paperId"))]
+            if len(refs) >= NESTED_LIST_CAP:
+                truncated = f"Semantic Scholar returns at most {NESTED_LIST_CAP} nested references per paper"
+    return FetchedPaper(record, ref_ids, truncated)
+
+
+def _good_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 300 and value.isprintable()
 
 
 class S2Source:
@@ -260,10 +366,13 @@ class S2Source:
     label = "Semantic Scholar"
     batch_limit = BATCH_LIMIT
 
-    def __init__(self, config: S2Config | None = None) -> None:
+    def __init__(self, config: S2Config | None = None, log: Callable[[str], None] | None = None) -> None:
         self.config = config or S2Config.from_env()
         self.stats = RequestStats()
-        self._requester = S2HttpRequester(self.config, self.stats)
+        self.log = log
+        # what validation repaired or dropped in this session's answers (also logged, the first few)
+        self.warnings: list[str] = []
+        self._requester = S2HttpRequester(self.config, self.stats, log)
         self._client = AsyncSemanticScholar(api_url=self.config.api_url, api_key=self.config.api_key,
                                             timeout=int(self.config.timeout), retry=False)
         # the client builds URLs and pages; our requester does the HTTP
@@ -274,6 +383,29 @@ class S2Source:
         if self._loop is None:
             self._loop = _LoopThread()
         return self._loop.run(coro)
+
+    def seconds_for(self, n_requests: int) -> float:
+        """How long ``n_requests`` take at the configured pace (0 when unpaced)."""
+        return n_requests / self.config.rate if self.config.rate > 0 else 0.0
+
+    def _warn(self, found: list[str]) -> None:
+        for w in found:
+            if len(self.warnings) < MAX_WARNINGS_SHOWN and self.log is not None:
+                self.log(f"warning: Semantic Scholar sent an invalid value: {w}")
+            elif len(self.warnings) == MAX_WARNINGS_SHOWN and self.log is not None:
+                self.log("warning: more invalid values; they are repaired or dropped the same way")
+            self.warnings.append(w)
+
+    def _paper(self, raw: Any) -> PaperRecord | None:
+        """A validated record, or ``None`` (with a warning) when ``raw`` cannot be a paper."""
+        found: list[str] = []
+        try:
+            return PaperRecord.from_s2(raw, source="s2", fetched_at=time.time(), warnings=found)
+        except InvalidRecord as exc:
+            found.append(f"{exc}; the record is not stored")
+            return None
+        finally:
+            self._warn(found)
 
     def close(self) -> None:
         if self._loop is not None:
@@ -302,14 +434,30 @@ class S2Source:
         data = self._run(self._requester.get_data_async(
             url, "fields=" + ",".join(fields), self._client.auth_header, {"ids": list(ids)}))
         if not isinstance(data, list) or len(data) != len(ids):
-            raise S2RequestError("Semantic Scholar batch answer does not match the request; retry later")
+            raise S2RequestError(f"Semantic Scholar's batch answer does not match the request (a "
+                                 f"{type(data).__name__} of {len(data) if isinstance(data, (list, dict)) else 1} "
+                                 f"items for {len(ids)} ids); nothing of it is stored, retry later")
         now = time.time()
-        return [None if item is None else _fetched_from_s2(item, now) for item in data]
+        out: list[FetchedPaper | None] = []
+        for item in data:
+            found: list[str] = []
+            try:
+                out.append(None if item is None else _fetched_from_s2(item, now, found))
+            except InvalidRecord as exc:
+                found.append(f"{exc}; the record is not stored")
+                out.append(None)
+            self._warn(found)
+        return out
 
     def get_paper(self, paper_id: str, fields: list[str] | None = None) -> PaperRecord:
         """One paper by any S2 id form (``GET /paper/{id}``); :class:`S2NotFoundError` if unknown."""
-        paper = self._run(self._client.get_paper(paper_id, fields=fields or PAPER_FIELDS))
-        return PaperRecord.from_s2(paper.raw_data, source="s2", fetched_at=time.time())
+        url = f"{self._client.api_url}/graph/v1/paper/{quote(paper_id, safe=':/')}"
+        raw = self._run(self._requester.get_data_async(
+            url, "fields=" + ",".join(fields or PAPER_FIELDS), self._client.auth_header))
+        rec = self._paper(raw)
+        if rec is None:
+            raise S2RequestError(f"Semantic Scholar's answer for {paper_id} is not a valid paper")
+        return rec
 
     def match_title(self, title: str) -> PaperRecord | None:
         """Best title match (``GET /paper/search/match``), or ``None`` when S2 finds none."""
@@ -318,10 +466,14 @@ class S2Source:
                                                         fields=PAPER_FIELDS))
         except S2NotFoundError:
             return None
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
+            # the client indexes into the answer: a wrong shape from the server surfaces here
+            raise S2RequestError(f"Semantic Scholar's title match answer has the wrong shape "
+                                 f"({type(exc).__name__}: {str(exc)[:80]}); run again later") from None
         raw = paper.raw_data if paper is not None else None
-        if not raw or not raw.get("paperId"):
+        if not isinstance(raw, dict) or not raw.get("paperId"):
             return None
-        return PaperRecord.from_s2(raw, source="s2", fetched_at=time.time())
+        return self._paper(raw)
 
     def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
         """Pages of the papers citing ``paper_id``, from list offset ``start`` up to ``limit``.
@@ -345,19 +497,57 @@ class S2Source:
             size = min(self.config.page_size, PAGE_LIMIT, limit - offset)
             data = self._run(self._requester.get_data_async(
                 url, f"fields={fields}&offset={offset}&limit={size}", self._client.auth_header))
-            rows = data.get("data") or []
+            rows = data.get("data") if isinstance(data, dict) else None
+            if rows is None and isinstance(data, dict) and "data" not in data:
+                rows = []
+            if not isinstance(rows, list):
+                raise S2RequestError(f"Semantic Scholar's {kind} page of {paper_id} is not a list of rows "
+                                     f"(got {type(data).__name__} {str(data)[:80]!r}); what was fetched before "
+                                     f"is stored, run again later")
             offset += len(rows)
-            yield Page((e for e in (_edge(paper_id, kind, raw) for raw in rows) if e is not None), offset)
+            found: list[str] = []
+            edges = [e for e in (_edge(paper_id, kind, raw, found) for raw in rows) if e is not None]
+            self._warn(found)
+            yield Page(edges, offset)
             if not rows or "next" not in data:
                 return
 
 
-def _edge(paper_id: str, kind: str, raw: dict) -> CitationEdge | None:
+MAX_WARNINGS_SHOWN = 20
+MAX_CONTEXTS = 50  # citation contexts kept per edge
+MAX_CONTEXT_CHARS = 2_000
+
+
+def _edge(paper_id: str, kind: str, raw: Any, warnings: list[str]) -> CitationEdge | None:
+    """One validated edge of a citation or reference page, or ``None`` for a row without a paper."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        warnings.append(f"a {kind} row of {paper_id} is not an object ({str(raw)[:40]!r}); skipped")
+        return None
     other = raw.get("citingPaper" if kind == "citations" else "citedPaper") or {}
-    other_id = other.get("paperId")
+    other_id = other.get("paperId") if isinstance(other, dict) else None
     if not other_id:
         return None  # S2 lists references it could not match to a paper, without an id
+    if not _good_id(other_id):
+        warnings.append(f"a {kind} row of {paper_id} has paperId {str(other_id)[:40]!r}; skipped")
+        return None
     citing, cited = (other_id, paper_id) if kind == "citations" else (paper_id, other_id)
-    return CitationEdge(citing, cited, raw.get("isInfluential"),
-                        tuple(raw["intents"]) if raw.get("intents") is not None else None,
-                        tuple(raw["contexts"]) if raw.get("contexts") is not None else None)
+    influential = raw.get("isInfluential")
+    if influential is not None and not isinstance(influential, bool):
+        warnings.append(f"isInfluential {str(influential)[:20]!r} of {citing} -> {cited} is not true/false; dropped")
+        influential = None
+    return CitationEdge(citing, cited, influential, _texts(raw.get("intents"), warnings, "intents"),
+                        _texts(raw.get("contexts"), warnings, "contexts"))
+
+
+def _texts(value: Any, warnings: list[str], name: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        warnings.append(f"{name} {str(value)[:30]!r} is not a list; dropped")
+        return None
+    out = tuple(v[:MAX_CONTEXT_CHARS] for v in value[:MAX_CONTEXTS] if isinstance(v, str))
+    if len(out) != len(value):
+        warnings.append(f"{name}: {len(value) - len(out)} entries dropped (not text, or over {MAX_CONTEXTS})")
+    return out

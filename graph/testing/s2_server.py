@@ -180,6 +180,11 @@ class Faults:
     retry_after: float | None = 0.0
     latency: float = 0.0
     seed: int = 0
+    # a hostile server, chosen per test: one of HOSTILE, applied to the first ``hostile_times``
+    # requests (None: all of them), so a transient fault can be told from a lasting one
+    hostile: str | None = None
+    hostile_times: int | None = None
+    drip_seconds: float = 0.5  # slow_drip: one byte of the body this often
 
     def draw(self, rng: random.Random) -> str | None:
         x = rng.random()
@@ -189,6 +194,52 @@ class Faults:
                 return name
             x -= rate
         return None
+
+
+HOSTILE = {
+    "slow_drip": "the right answer, one byte every drip_seconds",
+    "never_answer": "reads the request and never answers",
+    "html_200": "HTTP 200 with an HTML error page",
+    "empty_200": "HTTP 200 with an empty body",
+    "truncated_json": "HTTP 200 with the answer cut in half",
+    "string_data": "the list of rows (batch answer, page data) replaced by a string",
+    "bad_rows": "every row of a batch or page replaced by a number",
+    "string_authors": "every paper's authors as one string",
+    "bad_year": "every paper's year as 'abc'",
+    "huge_title": "every paper's title 10 MB long",
+    "lots": "every paper's citationCount 'lots'",
+    "bad_paper_id": "every paper's paperId a number",
+}
+
+
+def _hostile_payload(mode: str, payload: Any) -> Any:
+    """``payload`` (a real answer) with the wrong shape or values ``mode`` asks for."""
+    if mode == "string_data":
+        if isinstance(payload, list):
+            return "oops"
+        if isinstance(payload, dict) and "data" in payload:
+            return {**payload, "data": "oops"}
+        return payload
+    if mode == "bad_rows":
+        if isinstance(payload, list):
+            return [42 for _ in payload]
+        if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+            return {**payload, "data": [42 for _ in payload["data"]]}
+        return payload
+    change = {"string_authors": ("authors", "Alice Smith and Bob Jones"), "bad_year": ("year", "abc"),
+              "huge_title": ("title", "A" * 10_000_000), "lots": ("citationCount", "lots"),
+              "bad_paper_id": ("paperId", 12345)}[mode]
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, dict):
+            out = {k: walk(v) for k, v in x.items()}
+            if "paperId" in x and x.get("paperId") and ("title" in x or mode != "huge_title"):
+                out[change[0]] = change[1]
+            return out
+        return x
+    return walk(payload)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -224,6 +275,15 @@ class _Handler(BaseHTTPRequestHandler):
             srv.request_log.append((method, parts.path, parts.query))
             srv.request_times.append(time.monotonic())
             fault = srv.faults.draw(srv.rng)
+            hostile = srv.faults.hostile
+            if hostile and srv.faults.hostile_times is not None:
+                if srv.hostile_served >= srv.faults.hostile_times:
+                    hostile = None
+                else:
+                    srv.hostile_served += 1
+        if hostile:
+            self._hostile(hostile, method, parts, query, body)
+            return
         if srv.faults.latency:
             time.sleep(srv.faults.latency)
         if fault == "drop":
@@ -240,6 +300,45 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, payload = srv.app(method, parts.path, query, body)
         self._send(status, payload)
+
+
+    def _hostile(self, mode: str, method: str, parts, query: dict, body: bytes) -> None:
+        srv = self.server
+        if mode == "never_answer":
+            srv.stopping.wait(120)
+            self.close_connection = True
+            return
+        if mode in ("html_200", "empty_200"):
+            data = b"" if mode == "empty_200" else (
+                b"<html><head><title>502 Bad Gateway</title></head><body>upstream error</body></html>")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html" if data else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        status, payload = srv.app(method, parts.path, query, body)
+        if mode == "truncated_json":
+            data = json.dumps(payload).encode()
+            self._send(status, data[: max(1, len(data) // 2)])
+            return
+        if mode == "slow_drip":
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.flush()
+            try:
+                for i in range(len(data)):
+                    if srv.stopping.wait(srv.faults.drip_seconds):
+                        return
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+            except OSError:  # the client gave up: that is the point
+                self.close_connection = True
+            return
+        self._send(status, _hostile_payload(mode, payload) if status == 200 else payload)
 
 
 class _Server(ThreadingHTTPServer):
@@ -352,8 +451,14 @@ class S2TestServer:
 
     def __init__(self, dataset: S2Dataset | None = None, faults: Faults | None = None, app=None,
                  port: int = 0) -> None:
-        self._httpd = _Server(("127.0.0.1", port), _Handler)
+        try:
+            self._httpd = _Server(("127.0.0.1", port), _Handler)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot serve on 127.0.0.1:{port}: {exc.strerror}; "
+                                     "choose another --port (0 picks a free one)") from None
         self._httpd.app = app or _Api(dataset)
+        self._httpd.stopping = threading.Event()
+        self._httpd.hostile_served = 0
         self._httpd.faults = faults or Faults()
         self._httpd.rng = random.Random(self._httpd.faults.seed)
         self._httpd.lock = threading.Lock()
@@ -374,6 +479,7 @@ class S2TestServer:
     def faults(self, value: Faults) -> None:
         self._httpd.faults = value
         self._httpd.rng = random.Random(value.seed)
+        self._httpd.hostile_served = 0
 
     @property
     def request_log(self) -> list[tuple[str, str, str]]:
@@ -392,6 +498,7 @@ class S2TestServer:
         return self
 
     def stop(self) -> None:
+        self._httpd.stopping.set()  # wakes the handlers of never_answer and slow_drip
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -414,7 +521,14 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     faults = Faults(rate_429=args.rate_429, rate_500=args.rate_5xx / 3, rate_502=args.rate_5xx / 3,
                     rate_503=args.rate_5xx / 3)
-    server = S2TestServer(S2Dataset.from_arxiv_cs(args.arxiv), faults, port=args.port).start()
+    if not 0 <= args.port <= 65535:
+        ap.error(f"--port {args.port} is not a port number (0 to 65535)")
+    if not Path(args.arxiv, "ids.csv.gz").is_file():
+        ap.error(f"--arxiv {args.arxiv}: no ids.csv.gz there; give the arxiv-cs-2023 folder")
+    try:
+        server = S2TestServer(S2Dataset.from_arxiv_cs(args.arxiv), faults, port=args.port).start()
+    except OSError as exc:
+        ap.exit(2, f"error: {exc.strerror or exc}\n")
     print(server.url, flush=True)
     try:
         while True:
