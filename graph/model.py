@@ -50,7 +50,7 @@ class PaperRecord:
         """This record with every field of the wrong type or out of range dropped (``None``) and
         every over-long text cut, each change noted in ``warnings``; for records read back from a
         store written by an older, unvalidated citegraph."""
-        v = _Validator(str(self.paper_id), warnings)
+        v = _Validator(str(self.paper_id), warnings, lenient=True)
         authors = self.authors if isinstance(self.authors, list) else v.bad("authors", self.authors)
         return PaperRecord(
             paper_id=self.paper_id,
@@ -100,9 +100,11 @@ class _Validator:
     the policy is per field (cut over-long text, drop a wrong type with a warning, keep the rest
     of the record), and this keeps ``import graph`` free of another compiled dependency."""
 
-    def __init__(self, paper_id: str, warnings: list[str] | None) -> None:
+    def __init__(self, paper_id: str, warnings: list[str] | None, *, lenient: bool = False) -> None:
         self.paper_id = paper_id[:60]
         self.warnings = warnings
+        # lenient (records read back): only types, ranges and sizes; text is left as it was stored
+        self.lenient = lenient
 
     def note(self, msg: str) -> None:
         if self.warnings is not None:
@@ -117,16 +119,19 @@ class _Validator:
             return None
         if not isinstance(value, str):
             return self.bad(name, value)
-        value = _CONTROL.sub("", value)
+        if not self.lenient:
+            value = _CONTROL.sub("", value)
         if len(value) > cap:
             self.note(f"{name} of {len(value):,} characters cut to {cap:,}")
             value = value[:cap - 1] + "…"
-        return value or None
+        return value if self.lenient else (value or None)
 
     def ident(self, name: str, value: Any) -> str | None:
         if value is None:
             return None
-        if not isinstance(value, str) or len(value) > MAX_IDENT or _CONTROL.search(value) or not value.strip():
+        if not isinstance(value, str) or len(value) > MAX_IDENT:
+            return self.bad(name, value)
+        if not self.lenient and (_CONTROL.search(value) or not value.strip()):
             return self.bad(name, value)
         return value
 

@@ -80,23 +80,55 @@ def _json(value) -> str | None:
     return None if value is None else json.dumps(list(value), ensure_ascii=False)
 
 
+def _is_permission(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text or "permission" in text
+
+
+def _is_damage(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "file is encrypted" in text
+
+
 class Store:
-    """A SQLite-backed store of papers, edges, list completeness and ID aliases."""
+    """A SQLite-backed store of papers, edges, list completeness and ID aliases.
+
+    Records read back are validated again (:meth:`PaperRecord.checked`), and values of the
+    wrong type that an older citegraph stored are set to null when the store is opened
+    (listed in ``repaired``), so one bad value never breaks every later run.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self.repaired: list[str] = []
+        self.warnings: list[str] = []
+        self._ino: int | None = None
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            p = Path(self.path)
+            if p.is_dir():
+                raise StoreError(f"{p} is a folder; --store takes a file path (e.g. {p / 'citegraph.sqlite'})")
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder of the store {p} ({exc.strerror or exc}); "
+                                 "pass --store with a path in a writable folder") from None
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._check_and_create()
+            self._repair()
         except sqlite3.DatabaseError as exc:
+            if _is_permission(exc) and not _is_damage(exc):
+                raise StoreError(
+                    f"cannot write the store {self.path} ({exc}): the file or its folder is read-only; "
+                    "fix the permissions or pass --store with a path in a writable folder") from None
             raise StoreCorruptError(
                 f"{self.path} is not a readable citegraph store ({exc}); "
                 "move it aside or pass --store with a new path, then run again"
             ) from exc
+        if self.path != ":memory:":
+            self._ino = os.stat(self.path).st_ino
         self._in_tx = False
 
     def _check_and_create(self) -> None:
@@ -113,6 +145,22 @@ class Store:
                 f"{SCHEMA_VERSION}; delete the file (it is only a cache) or pass --store with a new path"
             )
         self._db.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+
+    def _repair(self) -> None:
+        """Null every stored value of the wrong type (older citegraph stored what the server sent)."""
+        checks = [(c, "integer") for c in ("year", "corpus_id", "citation_count", "reference_count",
+                                             "influential_citation_count")]
+        checks += [(c, "text") for c in ("title", "venue", "arxiv_id", "doi", "abstract", "tldr",
+                                         "publication_date")]
+        for col, kind in checks:
+            n = self._db.execute(f"UPDATE papers SET {col} = NULL WHERE {col} IS NOT NULL AND typeof({col}) != ?",
+                                 (kind,)).rowcount
+            if n:
+                self.repaired.append(f"{n} {col} values that were not {kind}s")
+        n = self._db.execute("UPDATE papers SET authors = NULL WHERE authors IS NOT NULL AND "
+                             "(NOT json_valid(authors) OR json_type(authors) != 'array')").rowcount
+        if n:
+            self.repaired.append(f"{n} author lists that were not JSON lists")
 
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:
@@ -142,12 +190,50 @@ class Store:
         finally:
             self._in_tx = False
 
+    def _check_still_there(self) -> None:
+        """A store deleted (or replaced) during a run would swallow every later write unseen."""
+        if self._ino is None:
+            return
+        try:
+            same = os.stat(self.path).st_ino == self._ino
+        except OSError:
+            same = False
+        if not same:
+            raise StoreError(f"the store {self.path} was deleted or replaced during this run; what this run "
+                             "fetched since is lost: run the same command again")
+
     def _exec_many(self, sql: str, rows: Iterable[tuple]) -> None:
+        self._check_still_there()
         try:
             with self.transaction():
                 self._db.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            # a constraint failure is a bug or an invalid record, not a full disk
+            raise StoreError(f"a record was refused by the store {self.path} ({exc}); nothing of this "
+                             "answer was written; please report this with the command you ran") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"writing to {self.path} failed ({exc}); check disk space and permissions") from exc
+            text = str(exc).lower()
+            if "full" in text or "disk i/o" in text:
+                hint = "the disk is full or failing: free some space, then run the same command again"
+            elif _is_permission(exc):
+                hint = "the file or its folder is read-only: fix the permissions or pass --store elsewhere"
+            elif _is_damage(exc):
+                raise StoreCorruptError(f"the store {self.path} is damaged ({exc}); move it aside or pass "
+                                        "--store with a new path, then run again") from None
+            elif "locked" in text or "busy" in text:
+                hint = "another citegraph run holds it too long: wait for it or pass another --store"
+            else:
+                hint = "check disk space and permissions"
+            raise StoreError(f"writing to {self.path} failed ({exc}); {hint}") from None
+
+    def _read(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        try:
+            return self._db.execute(sql, list(params)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            if _is_damage(exc):
+                raise StoreCorruptError(f"the store {self.path} is damaged ({exc}); move it aside or pass "
+                                        "--store with a new path, then run again") from None
+            raise StoreError(f"reading {self.path} failed ({exc})") from None
 
     # -- papers ------------------------------------------------------------
     def put_papers(self, records: Iterable[PaperRecord]) -> None:
@@ -166,16 +252,21 @@ class Store:
         out: dict[str, PaperRecord] = {}
         for chunk in _chunks(list(paper_ids), 900):
             q = f"SELECT {', '.join(_PAPER_COLS)} FROM papers WHERE paper_id IN ({', '.join('?' * len(chunk))})"
-            for row in self._db.execute(q, chunk):
+            for row in self._read(q, chunk):
                 d = dict(zip(_PAPER_COLS, row))
-                d["authors"] = json.loads(d["authors"]) if d["authors"] else []
-                out[d["paper_id"]] = PaperRecord(**d)
+                try:
+                    d["authors"] = json.loads(d["authors"]) if d["authors"] else []
+                except (TypeError, ValueError):
+                    d["authors"] = None
+                # checked again on read: a value another process or version stored is repaired here,
+                # never a TypeError deep in the analysis
+                out[d["paper_id"]] = PaperRecord(**d).checked(self.warnings)
         return out
 
     def count(self, table: str) -> int:
         if table not in {"papers", "edges", "lists", "aliases"}:
             raise StoreError(f"no table {table!r}")
-        return self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        return self._read(f"SELECT COUNT(*) FROM {table}")[0][0]
 
     # -- edges -------------------------------------------------------------
     def put_edges(self, edges: Iterable[CitationEdge]) -> None:
@@ -194,11 +285,10 @@ class Store:
         for chunk in _chunks(list(paper_ids), 900):
             q = (f"SELECT citing, cited, is_influential, intents, contexts FROM edges "
                  f"WHERE {col} IN ({', '.join('?' * len(chunk))})")
-            for citing, cited, infl, intents, contexts in self._db.execute(q, chunk):
+            for citing, cited, infl, intents, contexts in self._read(q, chunk):
                 out.append(CitationEdge(
                     citing, cited, None if infl is None else bool(infl),
-                    tuple(json.loads(intents)) if intents else None,
-                    tuple(json.loads(contexts)) if contexts else None,
+                    _json_tuple(intents), _json_tuple(contexts),
                 ))
         return out
 
@@ -208,8 +298,8 @@ class Store:
         import networkx as nx
 
         g = nx.DiGraph()
-        g.add_edges_from(self._db.execute("SELECT citing, cited FROM edges WHERE citing != cited"))
-        for pid, title, year in self._db.execute("SELECT paper_id, title, year FROM papers"):
+        g.add_edges_from(self._read("SELECT citing, cited FROM edges WHERE citing != cited"))
+        for pid, title, year in self._read("SELECT paper_id, title, year FROM papers"):
             if pid in g:
                 g.nodes[pid].update(title=title, year=year)
         return g
@@ -227,7 +317,7 @@ class Store:
         for chunk in _chunks(list(paper_ids), 900):
             q = (f"SELECT paper_id, kind, n_items, total, complete, truncated, fetched_at, limit_asked "
                  f"FROM lists WHERE kind = ? AND paper_id IN ({', '.join('?' * len(chunk))})")
-            for row in self._db.execute(q, [kind, *chunk]):
+            for row in self._read(q, [kind, *chunk]):
                 out[row[0]] = ListState(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], row[7])
         return out
 
@@ -238,8 +328,16 @@ class Store:
 
     def get_alias(self, alias: str) -> tuple[str | None, str | None] | None:
         """``(paper_id, None)``, ``(None, reason)`` for a known miss, or ``None`` if never looked up."""
-        row = self._db.execute("SELECT paper_id, reason FROM aliases WHERE alias = ?", (alias,)).fetchone()
-        return None if row is None else (row[0], row[1])
+        rows = self._read("SELECT paper_id, reason FROM aliases WHERE alias = ?", (alias,))
+        return None if not rows else (rows[0][0], rows[0][1])
+
+
+def _json_tuple(text: str | None) -> tuple | None:
+    try:
+        value = json.loads(text) if text else None
+    except (TypeError, ValueError):
+        return None
+    return tuple(value) if isinstance(value, list) else None
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

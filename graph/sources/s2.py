@@ -163,11 +163,25 @@ def _error_text(response: httpx.Response) -> str:
     return str(body)[:200]
 
 
-def _reason(exc: Exception) -> str:
-    """The innermost cause of a connection failure, e.g. ``[Errno 111] Connection refused``."""
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__
-    return str(exc)[:200] or type(exc).__name__
+def _reason(exc: BaseException) -> str:
+    """Why a connection failed, in words: ``connection refused``, ``host name not found``, ..."""
+    import errno
+    import socket
+
+    chain = [exc]
+    while (chain[-1].__cause__ or chain[-1].__context__) is not None and len(chain) < 10:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    for e in chain:
+        if isinstance(e, socket.gaierror):
+            return f"host name not found: {e.strerror or e}"
+        if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused: no server listens there"
+    text = str(chain[-1])[:200] or type(chain[-1]).__name__
+    if "Connect call failed" in text:
+        return "connection refused: no server listens there"
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        return f"host name not found: {text}"
+    return text
 
 
 class S2HttpRequester(ApiRequester):

@@ -1,0 +1,175 @@
+"""Hostile servers: every fault is served over real HTTP by the local S2 server, chosen per test.
+
+Each test bounds the time it may take, so a hang fails instead of stalling the suite.
+"""
+
+import socket
+import time
+
+import pytest
+
+from graph.errors import S2ConfigError, S2RequestError, S2UnavailableError
+from graph.expansion import ExpansionOptions, expand
+from graph.seeds import read_seeds
+from graph.sources.s2 import S2Config, S2Source
+from graph.store import Store
+from graph.testing.s2_server import Faults, S2TestServer
+
+IDS = ["ARXIV:2101.00001", "ARXIV:2101.00002"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- time is bounded ---------------------------------------------------------------------------------------
+def test_a_slow_drip_server_cannot_hold_a_request_past_its_deadline(synth_server, make_source):
+    # one byte every 0.2 s: no single read ever times out, only a total deadline ends it
+    synth_server.faults = Faults(hostile="slow_drip", drip_seconds=0.2)
+    src = make_source(synth_server.url, timeout=0.5, max_wait=2, max_retries=2)
+    t0 = time.monotonic()
+    with pytest.raises(S2UnavailableError, match="no complete answer within"):
+        src.fetch_papers(IDS, with_references=False)
+    assert time.monotonic() - t0 < 4
+
+
+def test_a_server_that_never_answers_is_given_up_within_the_budget(synth_server, make_source):
+    synth_server.faults = Faults(hostile="never_answer")
+    src = make_source(synth_server.url, timeout=0.3, max_wait=1.5, max_retries=50)
+    t0 = time.monotonic()
+    with pytest.raises(S2UnavailableError, match="unreachable"):
+        src.fetch_papers(IDS, with_references=False)
+    assert time.monotonic() - t0 < 3
+    n = len(synth_server.request_log)
+    with pytest.raises(S2UnavailableError):  # the rest of the run does not wait it out again
+        src.match_title("SYNTH paper 1")
+    assert len(synth_server.request_log) == n
+
+
+def test_a_retry_after_beyond_the_budget_stops_at_once_with_the_time_to_come_back(synth_server, make_source):
+    synth_server.faults = Faults(rate_429=1.0, retry_after=999999)
+    said = []
+    src = make_source(synth_server.url, max_wait=60)
+    src._requester.log = said.append
+    t0 = time.monotonic()
+    with pytest.raises(S2UnavailableError, match=r"wait 999,999 s.*run the same command again after \d{4}-\d\d-\d\d"):
+        src.fetch_papers(IDS, with_references=False)
+    assert time.monotonic() - t0 < 2
+    assert len(synth_server.request_log) == 1
+
+
+def test_long_waits_are_announced_and_a_short_retry_after_is_honoured(synth_server, make_source):
+    synth_server.faults = Faults(rate_429=1.0, retry_after=0.3)
+    said = []
+    src = make_source(synth_server.url, max_retries=1, announce_wait=0.2)
+    src._requester.log = said.append
+    with pytest.raises(S2UnavailableError, match="failed 2 times"):
+        src.fetch_papers(IDS, with_references=False)
+    assert any(m.startswith("waiting 0 s for Semantic Scholar (batch: HTTP 429") for m in said), said
+    gap = synth_server.request_times[1] - synth_server.request_times[0]
+    assert gap >= 0.3
+
+
+def test_connection_refused_fails_at_once_without_retries(make_source):
+    src = make_source(f"http://127.0.0.1:{_free_port()}", max_retries=6, backoff_base=1, backoff_max=10)
+    t0 = time.monotonic()
+    with pytest.raises(S2UnavailableError, match="cannot connect.*connection refused"):
+        src.fetch_papers(IDS, with_references=False)
+    assert time.monotonic() - t0 < 1
+    assert src.stats.requests == 1 and src.stats.retries == 0
+
+
+def test_an_unknown_host_fails_at_once(make_source):
+    # .invalid never resolves (RFC 6761): a DNS failure, offline or not
+    src = make_source("http://citegraph-test.invalid", max_retries=6, backoff_base=1, backoff_max=10)
+    t0 = time.monotonic()
+    with pytest.raises(S2UnavailableError, match="cannot connect.*host name not found"):
+        src.fetch_papers(IDS, with_references=False)
+    assert time.monotonic() - t0 < 10 and src.stats.retries == 0
+
+
+@pytest.mark.parametrize("url", ["htp://x", "http://", "127.0.0.1:8000", "http://host:99999", "http://a b", ""])
+def test_a_malformed_api_url_is_refused_before_any_request(url):
+    with pytest.raises(S2ConfigError, match="not an http"):
+        S2Config(api_url=url)
+
+
+# -- what comes from the network is validated ------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["html_200", "empty_200", "truncated_json"])
+def test_a_transient_non_json_answer_is_retried_until_the_real_one(synth_server, make_source, mode):
+    synth_server.faults = Faults(hostile=mode, hostile_times=2)
+    src = make_source(synth_server.url)
+    got = src.fetch_papers(IDS, with_references=True)
+    assert [g.record.title for g in got] == ["SYNTH paper 1", "SYNTH paper 2"]
+    assert src.stats.retries == 2
+
+
+@pytest.mark.parametrize("mode", ["html_200", "empty_200", "truncated_json"])
+def test_a_lasting_non_json_answer_is_reported_not_a_traceback(synth_server, make_source, mode):
+    synth_server.faults = Faults(hostile=mode)
+    src = make_source(synth_server.url, max_retries=2)
+    with pytest.raises(S2UnavailableError, match="HTTP 200 with"):
+        src.fetch_papers(IDS, with_references=False)
+
+
+@pytest.mark.parametrize("mode", ["string_data", "bad_rows"])
+def test_wrong_shapes_are_reported(synth_server, synth_dataset, make_source, mode):
+    synth_server.faults = Faults(hostile=mode)
+    src = make_source(synth_server.url)
+    if mode == "string_data":
+        with pytest.raises(S2RequestError, match="does not match the request"):
+            src.fetch_papers(IDS, with_references=False)
+        with pytest.raises(S2RequestError, match="not a list of rows"):
+            list(src.iter_citations(synth_dataset.pid_of(0), 100))
+    else:
+        assert src.fetch_papers(IDS, with_references=False) == [None, None]
+        assert [list(p) for p in src.iter_citations(synth_dataset.pid_of(0), 100)] == [[]]
+        assert src.warnings
+
+
+@pytest.mark.parametrize("mode,check", [
+    ("string_authors", lambda r: r.authors == []),
+    ("bad_year", lambda r: r.year == 2021),  # dropped, then taken from the arXiv id as for any paper
+    ("lots", lambda r: r.citation_count is None),
+    ("huge_title", lambda r: len(r.title) <= 1000 and r.title.startswith("AAAA")),
+])
+def test_invalid_values_are_repaired_or_dropped_with_a_warning(synth_server, make_source, mode, check):
+    synth_server.faults = Faults(hostile=mode)
+    said = []
+    src = make_source(synth_server.url)
+    src.log = said.append
+    got = src.fetch_papers(IDS, with_references=True)
+    assert all(check(g.record) for g in got)
+    assert all(g.record.venue == "SYNTH Venue" for g in got)  # the rest of the record is kept
+    assert said and all("invalid value" in m for m in said)
+
+
+def test_nothing_invalid_reaches_the_store_and_later_runs_work(synth_server, tmp_path):
+    synth_server.faults = Faults(hostile="lots")
+    seeds = read_seeds(["arXiv:2101.00000", "arXiv:2101.00001"]).seeds
+    opts = ExpansionOptions(progress=False)
+    with Store(tmp_path / "s.sqlite") as store, S2Source(S2Config(api_url=synth_server.url, rate=0)) as src:
+        expand(seeds, store, src, opts)
+        types = store._db.execute("SELECT DISTINCT typeof(citation_count) FROM papers").fetchall()
+    assert types == [("null",)]
+    synth_server.faults = Faults()
+    with Store(tmp_path / "s.sqlite") as store, S2Source(S2Config(api_url=synth_server.url, rate=0)) as src:
+        res = expand(seeds, store, src, ExpansionOptions(progress=False, refresh=True))
+    assert len(res.resolved) == 2
+
+
+def test_a_store_already_holding_bad_values_is_repaired_on_open(synth_server, tmp_path):
+    seeds = read_seeds(["arXiv:2101.00000", "arXiv:2101.00001"]).seeds
+    opts = ExpansionOptions(progress=False)
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store, S2Source(S2Config(api_url=synth_server.url, rate=0)) as src:
+        expand(seeds, store, src, opts)
+        # what an older citegraph stored from a hostile server
+        store._db.execute("UPDATE papers SET citation_count = 'lots', year = 'abc', authors = 'not json'")
+    with Store(path) as store:
+        res = expand(seeds, store, None, ExpansionOptions(progress=False, offline=True))
+        papers = store.get_papers(res.graph.nodes)
+    assert res.graph.number_of_nodes() > 2
+    assert all(p.citation_count is None and p.year is None and p.authors == [] for p in papers.values())
