@@ -2,18 +2,174 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
+from urllib.parse import quote
 
 import networkx as nx
 import pandas as pd
+
+from .errors import OutputError
 
 PAPER_COLUMNS = [
     "paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi", "citation_count",
     "is_seed", "seed_section", "in_graph_citations", "in_graph_references",
 ]
+
+
+# -- writing files safely ---------------------------------------------------------------------------------
+NAME_MAX = 255  # bytes in one file name on every common file system
+LONGEST_SUFFIX = ".papers.parquet"
+
+
+def check_name(name: str) -> str:
+    """``name`` if it is a plain file name (the base of the files written), else :class:`OutputError`:
+    ``--name`` never leaves ``--out`` (no separators, ``..`` or absolute paths) and is never too long.
+
+    >>> check_name("ai-chips")
+    'ai-chips'
+    """
+    bad = (not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name
+           or os.path.isabs(name) or any(ord(c) < 32 for c in name))
+    if bad:
+        raise OutputError(f"--name {name!r} must be a plain file name, without folders: use --out for the folder")
+    if len((name + LONGEST_SUFFIX).encode("utf-8", "surrogateescape")) > NAME_MAX:
+        raise OutputError(f"--name is {len(name)} characters long; file names hold at most "
+                          f"{NAME_MAX - len(LONGEST_SUFFIX)} here")
+    return name
+
+
+def _probe_writable(folder: Path, what: str) -> None:
+    # a real file, not os.access: root passes os.access on a read-only mount
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".citegraph-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} in {folder} ({exc.strerror or exc}); "
+                          "choose a writable place") from None
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """Make sure ``out_dir`` is (or can become) a writable folder, before any request is spent."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file, not a folder")
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"--out {out} lies under {probe}, which is a file, not a folder")
+    for part in out.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+            raise OutputError(f"--out has a folder name of {len(part)} characters; at most {NAME_MAX} fit")
+    _probe_writable(probe, "the exports")
+    return out
+
+
+def check_output_file(path: str | Path, option: str = "--csv") -> Path:
+    """Make sure a single output file can be written, before any request is spent."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"{option} {p} is a folder; give a file name")
+    if not p.parent.is_dir():
+        what = "does not exist" if not p.parent.exists() else "is not a folder"
+        raise OutputError(f"{option} {p}: the folder {p.parent} {what}; create it first")
+    if len(p.name.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        raise OutputError(f"{option}: a file name of {len(p.name)} characters is too long (at most {NAME_MAX})")
+    _probe_writable(p.parent, p.name)
+    return p
+
+
+def _temp_path(path: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:100]}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file private (0600); the export gets the mode a plain open() would give it
+        os.fchmod(fd, 0o666 & ~_umask())
+    finally:
+        os.close(fd)
+    return Path(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _output_error(path: Path, exc: OSError) -> OutputError:
+    if exc.errno == errno.ENOSPC:
+        why = "the disk is full"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "no permission to write there"
+    else:
+        why = exc.strerror or str(exc)
+    return OutputError(f"writing {path} failed ({why}); the files written before are unchanged")
+
+
+@contextmanager
+def atomic_paths(paths: list[Path]) -> Iterator[list[Path]]:
+    """Temporary files beside ``paths``, renamed over them together once all are written.
+
+    A full disk, a crash or an error midway leaves every previous file whole and the set
+    of files unmixed: each is written to a temporary file in the same folder (so the final
+    ``os.replace`` is an atomic rename on one file system), and only when all are written
+    are they renamed into place.
+    """
+    temps: list[Path] = []
+    try:
+        for p in paths:
+            temps.append(_temp_path(p))
+        yield temps
+        for tmp, final in zip(temps, paths):
+            os.replace(tmp, final)
+        temps = []
+    except OSError as exc:
+        failed = next((f for t, f in zip(temps, paths) if t.exists()), paths[0] if paths else Path("."))
+        raise _output_error(failed, exc) from None
+    finally:
+        for tmp in temps:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], Any]) -> Path:
+    """``write(temporary_path)``, then rename the result over ``path`` (see :func:`atomic_paths`)."""
+    path = Path(path)
+    with atomic_paths([path]) as (tmp,):
+        write(tmp)
+    return path
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells a spreadsheet would run as a formula (starting with ``=``,
+    ``+``, ``-``, ``@``, tab or carriage return) start with ``'`` instead, as OWASP advises for CSV
+    files. Only CSV gets this: Parquet and JSON keep the raw text.
+
+    >>> csv_safe(pd.DataFrame({"t": ["=HYPERLINK(1)", "fine"], "n": [-1, 2]}))["t"].tolist()
+    ["'=HYPERLINK(1)", 'fine']
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """``df`` as CSV, formula cells neutralised (:func:`csv_safe`), written atomically."""
+    safe = csv_safe(df)
+    return write_atomic(path, lambda tmp: safe.to_csv(tmp, index=False))
 
 
 def papers_table(g: nx.DiGraph, scores: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -108,9 +264,9 @@ def graphml_equivalent(g: nx.Graph) -> nx.Graph:
 
 
 def write_graphml(g: nx.Graph, path: str | Path) -> Path:
-    path = Path(path)
-    nx.write_graphml(plain_graph(g), path)
-    return path
+    """GraphML of ``g`` (see :func:`plain_graph`), written atomically."""
+    h = plain_graph(g)
+    return write_atomic(path, lambda tmp: nx.write_graphml(h, tmp))
 
 
 def read_graphml(path: str | Path) -> nx.Graph:
@@ -136,9 +292,9 @@ def read_graphml(path: str | Path) -> nx.Graph:
 
 
 def write_gexf(g: nx.Graph, path: str | Path) -> Path:
-    path = Path(path)
-    nx.write_gexf(plain_graph(g), path)
-    return path
+    """GEXF of ``g`` for Gephi, written atomically."""
+    h = plain_graph(g)
+    return write_atomic(path, lambda tmp: nx.write_gexf(h, tmp))
 
 
 def edges_table(g: nx.DiGraph, analysis: dict | None = None) -> pd.DataFrame:
@@ -166,16 +322,13 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
 
         raise CitegraphError("Parquet export needs pyarrow: pip install 'citegraph[parquet]', "
                              "or choose --format csv") from exc
-    path = Path(path)
-    df.to_parquet(path, index=False)
-    return path
+    return write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def write_node_link_json(g: nx.Graph, path: str | Path) -> Path:
-    path = Path(path)
-    data = nx.node_link_data(g, edges="edges")
-    path.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
-    return path
+    """networkx node-link JSON of ``g``, written atomically."""
+    text = json.dumps(nx.node_link_data(g, edges="edges"), ensure_ascii=False, default=str)
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def read_node_link_json(path: str | Path) -> nx.Graph:
@@ -183,35 +336,85 @@ def read_node_link_json(path: str | Path) -> nx.Graph:
     return nx.node_link_graph(data, edges="edges")
 
 
-def _bib_escape(text: str) -> str:
-    return text.replace("\\", "\\textbackslash{}").replace("{", "\\{").replace("}", "\\}") \
-        .replace("&", "\\&").replace("%", "\\%").replace("#", "\\#").replace("_", "\\_")
+_BIB_TEXT = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+             "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "^": r"\^{}", "~": r"\~{}"}
+_BIB_TEXT_RE = re.compile("|".join(re.escape(k) for k in _BIB_TEXT))
+_BIB_UNTEXT = {v: k for k, v in _BIB_TEXT.items()}
+_BIB_UNTEXT_RE = re.compile("|".join(re.escape(k) for k in sorted(_BIB_UNTEXT, key=len, reverse=True)))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def bib_escape(text: str) -> str:
+    r"""``text`` as the value of a braced BibTeX field: LaTeX specials escaped, and braces written
+    as ``\textbraceleft{}``/``\textbraceright{}`` so the value's braces always balance. A
+    title cannot close its field and open another (``x}, note={``), in BibTeX or any parser.
+
+    >>> print(bib_escape("x}, note={PWNED"))
+    x\textbraceright{}, note=\textbraceleft{}PWNED
+    """
+    return _BIB_TEXT_RE.sub(lambda m: _BIB_TEXT[m.group()], _one_line(text))
+
+
+def bib_unescape(text: str) -> str:
+    """The text :func:`bib_escape` was given (for reading an export back)."""
+    return _BIB_UNTEXT_RE.sub(lambda m: _BIB_UNTEXT[m.group()], text)
+
+
+# kept verbatim in identifiers; anything else (braces, backslash, spaces, %, quotes) is %-encoded,
+# which DOI and URL resolvers read as the same identifier
+_BIB_ID_SAFE = "/:.;()[]<>-_+=?!*'@,"
+
+
+def bib_identifier(value: str) -> str:
+    """A DOI, arXiv id or URL for a BibTeX field: characters that could break out of the field
+    are percent-encoded.
+
+    >>> bib_identifier("10.1234/x}, title={PWNED}, note={")
+    '10.1234/x%7D,%20title=%7BPWNED%7D,%20note=%7B'
+    """
+    return quote(str(value), safe=_BIB_ID_SAFE)
+
+
+def bib_key(paper_id: str) -> str:
+    """A citation key from a paper id: ``s2_`` and its first 10 characters, letters and digits only."""
+    return "s2_" + re.sub(r"[^A-Za-z0-9]", "_", str(paper_id)[:10])
 
 
 def bibtex(g: nx.Graph, nodes: list[str] | None = None) -> str:
     """BibTeX entries for ``nodes`` (default: every paper with a title).
 
-    Keys are ``s2_<first 10 characters of the paper id>`` so they are stable.
+    Keys are ``s2_<first 10 characters of the paper id>`` so they are stable. Every field is
+    escaped (:func:`bib_escape`, :func:`bib_identifier`), so no value can inject fields or entries.
     """
     out = []
     for pid in nodes if nodes is not None else list(g.nodes):
         d = g.nodes[pid]
         if not d.get("title"):
             continue
-        fields = {"title": "{" + _bib_escape(d["title"]) + "}"}
+        fields = {"title": "{" + bib_escape(d["title"]) + "}"}
         if d.get("authors"):
-            fields["author"] = "{" + " and ".join(_bib_escape(a) for a in d["authors"]) + "}"
-        if d.get("year"):
-            fields["year"] = "{" + str(d["year"]) + "}"
+            fields["author"] = "{" + " and ".join(bib_escape(a) for a in d["authors"]) + "}"
+        year = d.get("year")
+        if isinstance(year, int) and not isinstance(year, bool):
+            fields["year"] = "{" + str(year) + "}"
         if d.get("venue"):
-            fields["journal"] = "{" + _bib_escape(d["venue"]) + "}"
+            fields["journal"] = "{" + bib_escape(d["venue"]) + "}"
         if d.get("doi"):
-            fields["doi"] = "{" + d["doi"] + "}"
+            fields["doi"] = "{" + bib_identifier(d["doi"]) + "}"
         if d.get("arxiv_id"):
-            fields["eprint"] = "{" + d["arxiv_id"] + "}"
+            fields["eprint"] = "{" + bib_identifier(d["arxiv_id"]) + "}"
             fields["archiveprefix"] = "{arXiv}"
-        fields["url"] = "{https://www.semanticscholar.org/paper/" + pid + "}"
+        fields["url"] = "{https://www.semanticscholar.org/paper/" + quote(str(pid), safe="") + "}"
         body = ",\n".join(f"  {k} = {v}" for k, v in fields.items())
         kind = "article" if d.get("venue") else "misc"
-        out.append(f"@{kind}{{s2_{pid[:10]},\n{body}\n}}\n")
+        out.append(f"@{kind}{{{bib_key(pid)},\n{body}\n}}\n")
     return "\n".join(out)
+
+
+def write_bibtex(g: nx.Graph, path: str | Path, nodes: list[str] | None = None) -> Path:
+    """:func:`bibtex` of ``nodes`` written atomically to ``path``."""
+    text = bibtex(g, nodes)
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -9,17 +9,19 @@ Example::
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import networkx as nx
 import pandas as pd
 
 from .analysis import SimilarityWeights, analyse, citation_paths
-from .errors import CitegraphError, NothingUsableError
+from .errors import CitegraphError, NothingUsableError, OutputError
 from .expansion import ExpansionOptions, ExpansionResult, expand
-from .export import (bibtex, edges_table, papers_table, write_gexf, write_graphml, write_node_link_json,
-                     write_parquet)
+from .export import (atomic_paths, bibtex, check_name, check_out_dir, csv_safe, edges_table, papers_table,
+                     plain_graph)
 from .render import write_map_html
 from .seeds import SeedList, read_seeds
 from .sources.base import PaperSource
@@ -152,40 +154,57 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: dict | None
     unknown = set(formats) - set(EXPORT_FORMATS)
     if unknown:
         raise ValueError(f"unknown formats {sorted(unknown)}; choose from {', '.join(EXPORT_FORMATS)}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    check_name(name)
+    out = check_out_dir(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create --out {out} ({exc.strerror or exc})") from None
     g = run.graph
     analysis = analysis if analysis is not None else analyse_map(run)
-    files: dict[str, Path] = {}
+    formats = list(formats)
+    if "parquet" in formats:
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            if formats == ["parquet"]:
+                raise CitegraphError("Parquet export needs pyarrow: pip install 'citegraph[parquet]', "
+                                     "or choose --format csv") from None
+            formats.remove("parquet")
+            run.skipped_exports.append("parquet (pip install 'citegraph[parquet]' to get it)")
     papers = None
     if "csv" in formats or "parquet" in formats:
         papers = papers_table(g, scores_table(analysis))
+    # every file goes to a temporary file first and all are renamed into place together, so a full
+    # disk or a crash leaves the previous export whole and never a mix of old and new files
+    jobs: dict[str, tuple[Path, Callable[[Path], object]]] = {}
     if "html" in formats:
-        files["html"] = write_map_html(g, analysis, out / f"{name}.html", title=f"citegraph: {name}")
+        jobs["html"] = (out / f"{name}.html",
+                        lambda tmp: write_map_html(g, analysis, tmp, title=f"citegraph: {name}"))
     if "csv" in formats:
-        files["papers_csv"] = out / f"{name}.papers.csv"
-        papers.to_csv(files["papers_csv"], index=False)
+        jobs["papers_csv"] = (out / f"{name}.papers.csv", lambda tmp: csv_safe(papers).to_csv(tmp, index=False))
     if "parquet" in formats:
-        try:
-            files["papers_parquet"] = write_parquet(papers, out / f"{name}.papers.parquet")
-        except CitegraphError:
-            if list(formats) == ["parquet"]:
-                raise
-            run.skipped_exports.append("parquet (pip install 'citegraph[parquet]' to get it)")
+        jobs["papers_parquet"] = (out / f"{name}.papers.parquet", lambda tmp: papers.to_parquet(tmp, index=False))
     if "edges" in formats:
-        files["edges_csv"] = out / f"{name}.edges.csv"
-        edges_table(g, analysis).to_csv(files["edges_csv"], index=False)
+        jobs["edges_csv"] = (out / f"{name}.edges.csv",
+                             lambda tmp: csv_safe(edges_table(g, analysis)).to_csv(tmp, index=False))
     if "bibtex" in formats:
-        files["bibtex"] = out / f"{name}.bib"
-        files["bibtex"].write_text(bibtex(g, bib_nodes if bib_nodes is not None else analysis["nodes"]),
-                                   encoding="utf-8")
-    if "graphml" in formats:
-        files["graphml"] = write_graphml(g, out / f"{name}.graphml")
-    if "gexf" in formats:
-        files["gexf"] = write_gexf(g, out / f"{name}.gexf")
+        text = bibtex(g, bib_nodes if bib_nodes is not None else analysis["nodes"])
+        jobs["bibtex"] = (out / f"{name}.bib", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    if "graphml" in formats or "gexf" in formats:
+        plain = plain_graph(g)
+        if "graphml" in formats:
+            jobs["graphml"] = (out / f"{name}.graphml", lambda tmp: nx.write_graphml(plain, tmp))
+        if "gexf" in formats:
+            jobs["gexf"] = (out / f"{name}.gexf", lambda tmp: nx.write_gexf(plain, tmp))
     if "json" in formats:
-        files["json"] = write_node_link_json(g, out / f"{name}.json")
-    return files
+        jobs["json"] = (out / f"{name}.json", lambda tmp: tmp.write_text(
+            json.dumps(nx.node_link_data(g, edges="edges"), ensure_ascii=False, default=str), encoding="utf-8"))
+    finals = [path for path, _ in jobs.values()]
+    with atomic_paths(finals) as temps:
+        for (path, write), tmp in zip(jobs.values(), temps):
+            write(tmp)
+    return {kind: path for kind, (path, _) in jobs.items()}
 
 
 def summary(run: MapRun, files: dict[str, Path]) -> dict:

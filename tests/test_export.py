@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from graph.analysis import analyse
-from graph.export import (bibtex, edges_table, read_graphml, read_node_link_json, graphml_equivalent,
+from graph.export import (bib_unescape, bibtex, edges_table, read_graphml, read_node_link_json, graphml_equivalent,
                           write_gexf, write_graphml, write_node_link_json)
 from graph.pipeline import MapRun, bibtex_selection, write_map
 
@@ -76,7 +76,9 @@ def test_bibtex_is_valid_and_escaped():
     (entry, second) = lib.entries
     fields = {k: f.value for k, f in entry.fields_dict.items()}
     assert fields["eprint"] == "1706.03762" and fields["doi"] == "10.9999/x"
-    assert "\\{braces\\}" in fields["title"] and "\\&" in fields["title"] and "\\%" in fields["title"]
+    assert "\\textbraceleft{}braces\\textbraceright{}" in fields["title"]
+    assert "\\&" in fields["title"] and "\\%" in fields["title"]
+    assert bib_unescape(fields["title"]) == "SYNTH Attention {braces} & 100% of_it"
     assert fields["author"] == "A. One and B. Two"
     assert entry.key.startswith("s2_")
 

@@ -10,8 +10,8 @@ from ..analysis import influence_table, reading_order, reading_order_markdown
 from ..errors import CitegraphError
 from ..expansion import ExpansionOptions
 from ..pipeline import analyse_map, find_paths
-from .common import (_analysis_options, _emit, _err, _expansion_options, _fail, _run, _store_and_source,
-                     _table_options, cli)
+from .common import (_analysis_options, _check_outputs, _emit, _err, _expansion_options, _fail, _run,
+                     _store_and_source, _table_options, cli)
 
 @cli.command("rank")
 @click.argument("seeds", nargs=-1, required=True)
@@ -26,6 +26,7 @@ def rank_command(seeds, limit, csv_path, as_json, **expansion):
     (share of in-graph citations from the last 2 years). --csv/--json give every
     paper and every column.
     """
+    _check_outputs(csv_path=csv_path)
     run = _run(seeds, **expansion)
     df = influence_table(run.graph).reset_index()
     _emit(df if (csv_path or as_json) else df.head(limit), csv_path=csv_path, as_json=as_json,
@@ -45,6 +46,7 @@ def related_command(seeds, top, method, resolution, csv_path, as_json, **expansi
     similarity = 0.5 x bibliographic coupling + 0.5 x co-citation. The
     shared_references, co_citations and path_to_seed columns explain each row.
     """
+    _check_outputs(csv_path=csv_path)
     run = _run(seeds, **expansion)
     analysis = analyse_map(run, top=top, method=method, resolution=resolution)
     g = run.graph
@@ -73,6 +75,7 @@ def clusters_command(seeds, top, method, resolution, csv_path, as_json, **expans
     and abstracts, its most central papers, its year span and the reading
     list's sections that fall into it. Modularity is printed on stderr.
     """
+    _check_outputs(csv_path=csv_path)
     run = _run(seeds, **expansion)
     analysis = analyse_map(run, top=top, method=method, resolution=resolution)
     g = run.graph
@@ -138,6 +141,7 @@ def reading_order_command(seeds, cluster, top, method, resolution, csv_path, as_
     ties are broken by year, then PageRank. Papers are grouped into beginner,
     intermediate and expert stages by how many prerequisites lead to them.
     """
+    _check_outputs(csv_path=csv_path)
     run = _run(seeds, **expansion)
     g = run.graph
     influence = influence_table(g)["pagerank"]

@@ -92,6 +92,21 @@ def _fail(exc: Exception) -> None:
     sys.exit(EXIT_NOTHING)
 
 
+def _check_outputs(*, out_dir=None, name=None, csv_path=None) -> None:
+    """Refuse output locations that cannot be written before any request is spent."""
+    from ..export import check_name, check_out_dir, check_output_file
+
+    try:
+        if name is not None:
+            check_name(name)
+        if out_dir is not None:
+            check_out_dir(out_dir)
+        if csv_path:
+            check_output_file(csv_path)
+    except CitegraphError as exc:
+        _fail(exc)
+
+
 @contextmanager
 def _store_and_source(store_path, api_url, rate, corpus_path):
     """The store and the source a command works with: Semantic Scholar, or a local corpus
@@ -126,7 +141,12 @@ def _emit(df, *, csv_path, as_json, columns, title="title", empty="nothing to sh
     import pandas as pd
 
     if csv_path:
-        df.to_csv(csv_path, index=False)
+        from ..export import write_csv
+
+        try:
+            write_csv(df, csv_path)
+        except CitegraphError as exc:
+            _fail(exc)
         _err(f"wrote {csv_path}")
     if as_json:
         click.echo(df.to_json(orient="records", force_ascii=False, indent=2))

@@ -8,7 +8,7 @@ import click
 
 from ..errors import CitegraphError
 from ..pipeline import EXPORT_FORMATS, analyse_map, bibtex_selection, default_name, summary, write_map
-from .common import _analysis_options, _expansion_options, _fail, _run, cli
+from .common import _analysis_options, _check_outputs, _expansion_options, _fail, _run, cli
 
 @cli.command("map")
 @click.argument("seeds", nargs=-1, required=True)
@@ -34,6 +34,7 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
       citegraph map arXiv:2205.14135 "Attention is all you need" --name attention
       citegraph map seeds/ai-chips-llm-deployment.md --offline --json
     """
+    _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
     run = _run(seeds, progress=not as_json, **expansion)
     try:
         analysis = analyse_map(run, top=top, method=method, resolution=resolution)
@@ -75,6 +76,7 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method,
     if bad:
         raise click.BadParameter(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(EXPORT_FORMATS)}",
                                  param_hint="--format")
+    _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
     run = _run(seeds, **expansion)
     try:
         analysis = analyse_map(run, top=top, method=method, resolution=resolution)
