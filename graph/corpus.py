@@ -16,7 +16,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +101,8 @@ class ImportReport:
     bad_lines: list[BadLine] = field(default_factory=list)
     seconds: float = 0.0
     skipped: str | None = None
+    already: str | None = None  # rows that were in the corpus already (the same data from another file)
+    unmatched: int = 0  # citation rows with a null id on one side: normal in S2 data, not bad lines
 
     @property
     def rows_per_second(self) -> float:
@@ -120,13 +124,26 @@ def _open_text(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
+def _read(fh, size: int, path: Path) -> bytes:
+    """``fh.read(size)``, with a damaged file named for what it is (not an interruption, not a traceback)."""
+    try:
+        return fh.read(size)
+    except EOFError:
+        raise CitegraphError(f"{path} is truncated: the gzip stream ends early (an incomplete download?); "
+                             "download it again") from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise CitegraphError(f"{path} is not a valid gzip file ({exc}); give .jsonl or .jsonl.gz files") from None
+    except OSError as exc:
+        raise CitegraphError(f"cannot read {path} ({exc.strerror or exc})") from None
+
+
 def _line_blocks(path: Path, size: int = CHUNK_BYTES) -> Iterator[tuple[int, list[str]]]:
     """(number of the first line, lines) blocks of about ``size`` bytes, decoded as UTF-8."""
     first = 1
     tail = b""
     with _open_text(path) as fh:
         while True:
-            block = fh.read(size)
+            block = _read(fh, size, path)
             if not block:
                 break
             block = tail + block
@@ -140,6 +157,21 @@ def _line_blocks(path: Path, size: int = CHUNK_BYTES) -> Iterator[tuple[int, lis
             first += len(lines)
     if tail:
         yield first, [tail.decode("utf-8", errors="replace")]
+
+
+def _check_text_file(path: Path) -> None:
+    """Refuse a binary file before DuckDB's CSV reader turns it into a cryptic error."""
+    try:
+        with _open_text(path) as fh:
+            head = _read(fh, 64 << 10, path)
+    except CitegraphError:
+        raise
+    except OSError as exc:
+        raise CitegraphError(f"cannot read {path} ({exc.strerror or exc})") from None
+    if b"\0" in head:
+        raise CitegraphError(f"{path} is a binary file, not CSV text")
+    if not head.strip():
+        raise CitegraphError(f"{path} is empty; a CSV file needs a header row")
 
 
 def _s2_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -158,17 +190,41 @@ def _s2_files(paths: Sequence[str | Path]) -> list[Path]:
 def detect_kind(path: Path) -> str:
     """Which S2 dataset a shard holds, from the keys of its first JSON line."""
     with _open_text(path) as fh:
-        for raw in fh:
+        for raw in _lines(fh, path):
             try:
-                keys = set(json.loads(raw))
+                obj = json.loads(raw)
             except ValueError:
                 continue
+            if not isinstance(obj, dict):
+                continue
+            keys = set(obj)
             for needed, kind in _KIND_BY_KEYS:
                 if needed <= keys:
                     return kind
             raise CitegraphError(f"{path}: not an S2 dataset this version knows (keys {sorted(keys)[:6]}); "
                                  f"expected papers, citations, abstracts, tldrs or paper-ids")
-    raise CitegraphError(f"{path} has no JSON line at all")
+    raise CitegraphError(f"{path} has no JSON object line at all; is it an S2 bulk dataset shard?")
+
+
+def _lines(fh, path: Path) -> Iterator[bytes]:
+    """The lines of the first 64 MiB of ``fh`` (enough to find the first JSON object)."""
+    data = _read(fh, 4 << 20, path)
+    yield from data.splitlines()
+
+
+_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+def check_memory_limit(value: str) -> str:
+    """``value`` if it is a DuckDB memory size such as ``2GB`` or ``512MiB``, else :class:`CitegraphError`.
+    It is set in SQL, which takes no parameter there, so nothing else may get through.
+
+    >>> check_memory_limit("2GB")
+    '2GB'
+    """
+    if not isinstance(value, str) or not _MEMORY_LIMIT.match(value):
+        raise CitegraphError(f"--memory-limit {value!r} is not a size such as 2GB, 512MB or 1.5GiB")
+    return value.strip()
 
 
 class Corpus:
@@ -189,11 +245,25 @@ class Corpus:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
             raise CitegraphError(f"no corpus at {self.path}; create it with `citegraph import s2` or `import csv`")
+        memory_limit = check_memory_limit(memory_limit)
+        if self.path.is_dir():
+            raise CitegraphError(f"--corpus {self.path} is a folder; give the corpus database file")
         try:
-            self.db = duckdb.connect(str(self.path), read_only=read_only)
+            # never fetch or load extensions: a SQLite or Parquet file given as --corpus would otherwise make
+            # DuckDB download a scanner from the network
+            self.db = duckdb.connect(str(self.path), read_only=read_only,
+                                     config={"autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False})
         except duckdb.Error as exc:
-            raise StoreCorruptError(f"{self.path} is not a readable DuckDB corpus ({exc}); "
-                                    "pass another --corpus path") from exc
+            text = str(exc)
+            if "lock" in text.lower():
+                raise CitegraphError(f"the corpus {self.path} is in use by another process ({text.splitlines()[0]}); "
+                                     "wait for it to finish, then run again") from None
+            if "permission" in text.lower() or "read-only" in text.lower():
+                raise CitegraphError(f"cannot open the corpus {self.path} for writing ({text.splitlines()[0]}); "
+                                     "check the permissions or pass another --corpus path") from None
+            raise StoreCorruptError(f"{self.path} is not a readable DuckDB corpus ({text.splitlines()[0]}); "
+                                    "pass another --corpus path") from None
         self._run(f"SET memory_limit='{memory_limit}'")
         self._run("SET preserve_insertion_order=false")
         if threads:
@@ -267,6 +337,7 @@ class Corpus:
                           [digest, kind, str(path), lines_done])
             report.rows += added
             report.bad += len(bad)
+            report.unmatched += self._null_rows
             room = MAX_BAD_REPORTED - len(report.bad_lines)
             report.bad_lines.extend(BadLine(str(path), n, why) for n, why in bad[:max(0, room)])
             report.seconds = time.perf_counter() - t0
@@ -294,18 +365,35 @@ class Corpus:
             if spec["unique"]:
                 dedupe = (f" AND {spec['select'].split(',')[0]} NOT IN "
                           f"(SELECT {spec['unique']} FROM {table} WHERE {spec['unique']} IS NOT NULL)")
+            elif table == "citations":
+                # deduplicated by key, not only by shard digest: the same rows from a renamed or recompressed
+                # shard add nothing. The range condition lets DuckDB skip row groups by their min/max.
+                lo, hi = self._one(f"SELECT min(s.citingcorpusid), max(s.citingcorpusid) FROM ({parsed})")
+                if lo is not None and self._one("SELECT count(*) FROM (SELECT 1 FROM citations WHERE citing "
+                                                "BETWEEN ? AND ? LIMIT 1)", [lo, hi])[0]:
+                    dedupe = (" AND NOT EXISTS (SELECT 1 FROM citations c WHERE c.citing BETWEEN "
+                              f"{int(lo)} AND {int(hi)} AND c.citing = s.citingcorpusid "
+                              "AND c.cited = s.citedcorpusid)")
             before = self._count(table)
             self._run(f"INSERT INTO {table} SELECT {spec['select']} FROM ({parsed}) "
                       f"WHERE ({spec['key']}) IS NOT NULL{dedupe}")
             added = self._count(table) - before
+            # rows whose id is null where the data allows it (S2 lists citations it could not match to a
+            # paper) are counted apart: they are normal, not bad lines
+            expected_null = "'" + spec["missing"].replace("'", "''") + "'" if spec.get("missing") else None
+            null_rows = 0
+            if expected_null:
+                null_rows = self._one(f"SELECT count(*) FROM ({parsed}) WHERE ({spec['key']}) IS NULL")[0]
             bad = self._run(
                 f"SELECT n, CASE WHEN NOT json_valid(line) THEN 'not valid JSON' "
                 f"WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object' "
-                f"ELSE '{spec.get('missing', 'no id field')}' END FROM block WHERE line <> '' AND "
+                f"ELSE 'no id field' END FROM block WHERE line <> '' AND "
                 f"(NOT json_valid(line) OR json_type(line) <> 'OBJECT' OR "
-                f"n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL)) ORDER BY n")
+                f"({'false' if expected_null else 'true'} AND "
+                f"n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL))) ORDER BY n")
         finally:
             self.db.unregister("block")
+        self._null_rows = null_rows
         return added, bad
 
     @contextmanager
@@ -354,6 +442,25 @@ class Corpus:
         if self._one("SELECT 1 FROM imports WHERE digest = ?", [digest]):
             report.skipped = "already loaded (same files)"
             return report
+        import duckdb
+
+        try:
+            return self._import_csv_rows(files, edges, report, digest, t0, title_column=title_column,
+                                         id_column=id_column, year_column=year_column, doi_column=doi_column,
+                                         arxiv_column=arxiv_column, citing_column=citing_column,
+                                         cited_column=cited_column)
+        except duckdb.Error as exc:
+            # a binary file, a broken quote, a wrong delimiter: DuckDB's reader says where
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CitegraphError(f"cannot read the CSV files as a citation graph ({first[:300]}); "
+                                 "check that they are CSV with a header row") from None
+
+    def _import_csv_rows(self, files: list[str], edges: str | Path, report: ImportReport, digest: str, t0: float,
+                         *, title_column: str, id_column: str | None, year_column: str | None,
+                         doi_column: str | None, arxiv_column: str | None, citing_column: str,
+                         cited_column: str) -> ImportReport:
+        for f in files + [str(edges)]:
+            _check_text_file(Path(f))
         sources = " POSITIONAL JOIN ".join(
             f"(SELECT * FROM read_csv('{f.replace(chr(39), chr(39) * 2)}', header=true, all_varchar=true))"
             for f in files)
@@ -362,57 +469,78 @@ class Corpus:
                           ("--doi-column", doi_column), ("--arxiv-column", arxiv_column)]:
             if col and col not in cols:
                 raise CitegraphError(f"{name} {col!r} is not a column of the paper files; they have {sorted(cols)}")
+        e = str(edges).replace("'", "''")
+        edge_cols = {c for (c, *_) in self._run(f"DESCRIBE SELECT * FROM read_csv('{e}', header=true, all_varchar=true)")}
+        for name, col in [("--citing-column", citing_column), ("--cited-column", cited_column)]:
+            if col not in edge_cols:
+                raise CitegraphError(f"{name} {col!r} is not a column of {edges}; it has {sorted(edge_cols)}")
         q = lambda c: '"' + c.replace('"', '""') + '"'
         arxiv = (f"CASE WHEN regexp_matches({q(arxiv_column)}, '^(\\d{{4}}\\.\\d{{4,5}}|[a-z\\-]+(\\.[A-Z]{{2}})?/\\d{{7}})(v\\d+)?$') "
                  f"THEN regexp_replace({q(arxiv_column)}, 'v\\d+$', '') END") if arxiv_column else "NULL"
         year = ("TRY_CAST(year_raw AS INTEGER)" if year_column else
                 "CASE WHEN regexp_matches(arxiv, '^\\d{4}\\.') AND substr(arxiv, 3, 2)::INT BETWEEN 1 AND 12 "
                 "THEN 2000 + substr(arxiv, 1, 2)::INT END")
+        # a paper's key: its arXiv id, else its DOI, else its normalised title. The same rows imported again
+        # from a renamed or recompressed file match the papers already there, so nothing is doubled
+        key = ("CASE WHEN {a} IS NOT NULL THEN 'a:' || {a} WHEN {d} IS NOT NULL THEN 'd:' || {d} "
+               "ELSE 't:' || coalesce({t}, '') END")
         offset = self._one("SELECT coalesce(max(corpusid) + 1, 0) FROM papers")[0]
         with self._transaction():
             self._run(f"""
-                CREATE TEMP TABLE csv_papers AS
-                SELECT {offset} + row_number() OVER () - 1 AS corpusid, * FROM (
+                CREATE TEMP TABLE csv_rows AS
+                SELECT row_number() OVER () - 1 AS r, * FROM (
                     SELECT {q(id_column) if id_column else 'NULL'} AS ext_id, {q(title_column)} AS title,
                            {arxiv} AS arxiv, {('lower(' + q(doi_column) + ')') if doi_column else 'NULL'} AS doi,
                            {year_column and q(year_column) or 'NULL'} AS year_raw
                     FROM {sources})""")
             self._run(f"""
+                CREATE TEMP TABLE csv_papers AS
+                SELECT n.*, old.corpusid AS existing,
+                       coalesce(old.corpusid, {offset} + (row_number() OVER (PARTITION BY old.corpusid IS NULL
+                                                                              ORDER BY n.r)) - 1) AS corpusid
+                FROM (SELECT *, {key.format(a='arxiv', d='doi', t=_NORM.format(t='title'))} AS k FROM csv_rows) n
+                LEFT JOIN (SELECT {key.format(a='arxiv', d='doi', t='norm_title')} AS k, min(corpusid) AS corpusid
+                           FROM papers GROUP BY 1) old ON old.k = n.k""")
+            self._run(f"""
                 INSERT INTO papers
                 SELECT corpusid, NULL, title, {_NORM.format(t='title')}, {year},
                        NULL, NULL, arxiv, doi, NULL, NULL, NULL, NULL
-                FROM csv_papers""")
-            n_papers = self._count("papers")
+                FROM csv_papers WHERE existing IS NULL ORDER BY corpusid""")
+            n_new = self._one("SELECT count(*) FROM csv_papers WHERE existing IS NULL")[0]
+            n_rows = self._one("SELECT count(*) FROM csv_papers")[0]
             edges_before = self._count("citations")
-            e = str(edges).replace("'", "''")
             raw = f"(SELECT {q(citing_column)} AS a, {q(cited_column)} AS b FROM read_csv('{e}', header=true, all_varchar=true))"
-            if id_column:
-                self._run(f"""
-                    INSERT INTO citations
-                    SELECT p1.corpusid, p2.corpusid, NULL, NULL, NULL FROM {raw} r
-                    JOIN csv_papers p1 ON p1.ext_id = r.a JOIN csv_papers p2 ON p2.ext_id = r.b""")
-            else:
-                self._run(f"""
-                    INSERT INTO citations
-                    SELECT {offset} + TRY_CAST(a AS BIGINT), {offset} + TRY_CAST(b AS BIGINT), NULL, NULL, NULL
-                    FROM {raw} WHERE TRY_CAST(a AS BIGINT) BETWEEN 0 AND {n_papers - offset - 1}
-                                 AND TRY_CAST(b AS BIGINT) BETWEEN 0 AND {n_papers - offset - 1}""")
+            join = "p1.ext_id = r.a" if id_column else "p1.r = TRY_CAST(r.a AS BIGINT)"
+            join2 = "p2.ext_id = r.b" if id_column else "p2.r = TRY_CAST(r.b AS BIGINT)"
+            self._run(f"""
+                INSERT INTO citations
+                SELECT DISTINCT p1.corpusid, p2.corpusid, NULL::BOOLEAN, NULL::VARCHAR[], NULL::VARCHAR[]
+                FROM {raw} r JOIN csv_papers p1 ON {join} JOIN csv_papers p2 ON {join2}
+                WHERE NOT EXISTS (SELECT 1 FROM citations c WHERE c.citing = p1.corpusid AND c.cited = p2.corpusid)""")
             total = self._one(f"SELECT count(*) FROM {raw}")[0]
+            matched = self._one(f"SELECT count(*) FROM {raw} r JOIN csv_papers p1 ON {join} "
+                                f"JOIN csv_papers p2 ON {join2}")[0]
             loaded_edges = self._count("citations") - edges_before
-            self._run(f"""
+            self._run("""
                 UPDATE papers SET citationcount = c.n FROM (
-                    SELECT cited, count(*) AS n FROM citations WHERE cited >= {offset} GROUP BY cited) c
-                WHERE papers.corpusid = c.cited""")
-            self._run(f"""
+                    SELECT p.corpusid, count(x.cited) AS n
+                    FROM (SELECT DISTINCT corpusid FROM csv_papers) p LEFT JOIN citations x ON x.cited = p.corpusid
+                    GROUP BY p.corpusid) c
+                WHERE papers.corpusid = c.corpusid""")
+            self._run("""
                 UPDATE papers SET referencecount = c.n FROM (
-                    SELECT citing, count(*) AS n FROM citations WHERE citing >= {offset} GROUP BY citing) c
+                    SELECT citing, count(*) AS n FROM citations
+                    WHERE citing IN (SELECT corpusid FROM csv_papers) GROUP BY citing) c
                 WHERE papers.corpusid = c.citing""")
-            self._run(f"UPDATE papers SET citationcount = 0 WHERE corpusid >= {offset} AND citationcount IS NULL")
-            report.rows = (n_papers - offset) + loaded_edges
-            report.bad = total - loaded_edges
+            report.rows = n_new + loaded_edges
+            report.bad = total - matched
             if report.bad:
                 report.bad_lines.append(BadLine(str(edges), 0, f"{report.bad} edges name papers not in the paper files"))
+            if n_rows - n_new or matched - loaded_edges:
+                report.already = (f"{n_rows - n_new:,} papers and {matched - loaded_edges:,} edges were already "
+                                  "in the corpus (same arXiv id, DOI or title)")
             self._run("DROP TABLE csv_papers")
+            self._run("DROP TABLE csv_rows")
             self._run("INSERT INTO imports VALUES (?, ?, 'csv', ?, ?, ?, now())",
                       [report.file, digest, report.rows, report.bad, time.perf_counter() - t0])
         report.seconds = time.perf_counter() - t0

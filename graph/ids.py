@@ -26,6 +26,8 @@ _ARXIV_DOI_RE = re.compile(rf"^10\.48550/arxiv\.(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV}
 _S2_HEX_RE = re.compile(r"^[0-9a-f]{40}$", re.IGNORECASE)
 _CORPUS_RE = re.compile(r"^corpus_?id\s*:\s*(?P<n>\d+)$", re.IGNORECASE)
 _URL_RE = re.compile(r"^https?://", re.IGNORECASE)
+# no title is this long; an identifier this long is a mistake (a whole file pasted) and would be sent as is
+MAX_IDENTIFIER_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, order=True)
@@ -114,6 +116,10 @@ def normalise_identifier(text: str, *, allow_title: bool = True) -> PaperId:
     raw = text.strip()
     if not raw:
         raise SeedError("empty identifier: write an arXiv ID, DOI, S2 ID, URL or title")
+    size = len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_IDENTIFIER_BYTES:
+        raise SeedError(f"an identifier or title of {size / 1024:,.0f} KiB starting {raw[:40]!r}; one is at most "
+                        f"{MAX_IDENTIFIER_BYTES // 1024} KiB (is a file's content on the command line?)")
     if _URL_RE.match(raw):
         return _from_url(raw)
     bare = _ARXIV_PREFIX_RE.sub("", raw)

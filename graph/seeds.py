@@ -288,6 +288,40 @@ def _dedupe(seeds: Iterable[Seed], problems: list[SeedProblem]) -> list[Seed]:
     return kept
 
 
+SEED_FILE_SUFFIXES = (".md", ".markdown", ".txt", ".bib", ".bibtex", ".csv", ".tsv", ".json", ".jsonl", ".gz",
+                      ".ris", ".text", ".lst")
+
+
+def _is_file(item: str) -> bool:
+    try:
+        return Path(item).is_file()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL
+        return False
+
+
+def looks_like_path(item: str) -> bool:
+    """Whether a command-line seed that is no existing file was meant as one: it is not an
+    identifier, and it has a folder separator (without spaces, unlike ``TCP/IP networks``),
+    starts like a path, or ends with a seed file extension.
+
+    >>> looks_like_path("seeds/missing.md"), looks_like_path("10.18653/v1/N19-1423")
+    (True, False)
+    >>> looks_like_path("TCP/IP and the Internet"), looks_like_path("./list")
+    (False, True)
+    """
+    text = item.strip()
+    try:
+        normalise_identifier(text, allow_title=False)
+        return False
+    except SeedError:
+        pass
+    if text.startswith(("./", "../", "~/", "/", ".\\", "..\\")) or (len(text) > 2 and text[1:3] in (":\\", ":/")):
+        return True
+    if not any(c.isspace() for c in text) and ("/" in text or "\\" in text):
+        return True
+    return text.lower().endswith(SEED_FILE_SUFFIXES)
+
+
 def read_seeds(items: Sequence[str]) -> SeedList:
     """Read seeds from files and/or identifiers given directly.
 
@@ -296,9 +330,12 @@ def read_seeds(items: Sequence[str]) -> SeedList:
     """
     out = SeedList()
     for n, item in enumerate(items, start=1):
-        if Path(item).is_file():
+        if _is_file(item):
             out.extend(read_seed_file(item))
             continue
+        if looks_like_path(item):
+            # never searched as a title: that would spend a request and send a local path to the API
+            raise SeedFileError(f"seed file {item} does not exist; check the path")
         try:
             pid = normalise_identifier(item)
         except SeedError as exc:

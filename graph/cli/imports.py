@@ -39,7 +39,11 @@ def _print_reports(reports, counts):
             click.echo(f"{r.file}: {r.kind}: skipped, {r.skipped}")
             continue
         click.echo(f"{r.file}: {r.kind}: {r.rows:,} rows in {r.seconds:.1f} s ({r.rows_per_second:,.0f} rows/s)"
-                   + (f", {r.bad:,} bad lines" if r.bad else ""))
+                   + (f", {r.bad:,} bad lines" if r.bad else "")
+                   + (f", {r.unmatched:,} citations of papers S2 did not match (normal; not loaded)"
+                      if r.unmatched else ""))
+        if r.already:
+            click.echo(f"  {r.already}: not added again")
         for b in r.bad_lines[:10]:
             click.echo(f"  bad line {b}")
         if r.bad > 10:
