@@ -21,7 +21,7 @@ import networkx as nx
 from rapidfuzz import fuzz
 from tqdm import tqdm
 
-from .errors import CitegraphError, SourceError
+from .errors import CitegraphError, PlanTooLongError, SourceError
 from .ids import normalise_title
 from .model import CitationEdge, ListState, PaperRecord
 from .seeds import Seed
@@ -46,6 +46,10 @@ class ExpansionOptions:
     refresh: bool = False
     offline: bool = False
     progress: bool = True
+    # a step planned to take longer than this (at the source's pace) needs ``confirm`` to agree;
+    # None: no limit (``--yes``)
+    max_plan_seconds: float | None = 3600.0
+    confirm: Callable[[str], bool] | None = None
 
 
 @dataclass
@@ -112,6 +116,24 @@ class Expander:
         self.plan.append(msg)
         self.log(msg)
 
+    def _plan(self, msg: str, n_requests: int) -> None:
+        """Say what the next step will request and how long that takes; a step longer than
+        ``max_plan_seconds`` runs only if ``confirm`` agrees (else :class:`PlanTooLongError`)."""
+        seconds_for = getattr(self.source, "seconds_for", None)
+        seconds = seconds_for(n_requests) if seconds_for is not None else 0.0
+        if seconds >= 1:
+            msg += f", about {_duration(seconds)}"
+        self._say(msg)
+        limit = self.opt.max_plan_seconds
+        if limit is not None and seconds > limit:
+            if self.opt.confirm is not None and self.opt.confirm(
+                    f"This step makes {n_requests:,} requests, about {_duration(seconds)} at the current rate."):
+                return
+            raise PlanTooLongError(
+                f"this step would make {n_requests:,} requests, about {_duration(seconds)} at the current rate "
+                f"(more than {_duration(limit)}); pass --yes to run it anyway, or lower --max-citations / "
+                f"--max-papers / --depth, or set S2_API_KEY for a higher rate. Nothing was requested for it yet")
+
     def _bar(self, total: int, desc: str):
         return tqdm(total=total, desc=desc, unit="req", disable=not self.opt.progress or total == 0, leave=False)
 
@@ -161,8 +183,9 @@ class Expander:
         self.n_id_lookups += len(by_id)
         self.n_title_lookups += len(by_title)
         if by_id or by_title:
-            self._say(f"resolve {len(by_id)} seeds by ID ({n_batches} batch requests) and "
-                      f"{len(by_title)} by title ({len(by_title)} requests); {self.cache_hits} from the store")
+            self._plan(f"resolve {len(by_id)} seeds by ID ({n_batches} batch requests) and "
+                       f"{len(by_title)} by title ({len(by_title)} requests); {self.cache_hits} from the store",
+                       n_batches + len(by_title))
         with self._bar(n_batches + len(by_title), "resolving seeds") as bar:
             for start in range(0, len(by_id), batch):
                 chunk = by_id[start:start + batch]
@@ -232,7 +255,7 @@ class Expander:
         expected = {p: min(limit, papers[p].citation_count if p in papers and papers[p].citation_count
                            is not None else limit) for p in todo}
         n_req = sum(max(1, math.ceil(expected[p] / PAGE)) for p in todo)
-        self._say(f"list citations of {len(todo)} seeds (up to {limit} each): about {n_req} requests")
+        self._plan(f"list citations of {len(todo)} seeds (up to {limit} each): about {n_req} requests", n_req)
         prefetch = getattr(self.source, "prefetch_citations", None)
         if prefetch is not None:  # a local corpus lists them all in one query
             prefetch(todo, limit)
@@ -292,7 +315,7 @@ class Expander:
         batch = getattr(self.source, "batch_limit", BATCH)
         n_batches = math.ceil(len(todo) / batch)
         self.detail_ids.update(todo)
-        self._say(f"fetch details and references of {len(todo)} {desc}: {n_batches} batch requests")
+        self._plan(f"fetch details and references of {len(todo)} {desc}: {n_batches} batch requests", n_batches)
         with self._bar(n_batches, desc) as bar:
             for start in range(0, len(todo), batch):
                 chunk = todo[start:start + batch]
@@ -423,6 +446,19 @@ def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
     g.graph["seeds"] = [r.paper_id for r in resolved if r.paper_id]
     g.graph["created_at"] = time.time()
     return g
+
+
+def _duration(seconds: float) -> str:
+    """``5.4 h``, ``12 min``, ``40 s``.
+
+    >>> _duration(19367), _duration(720), _duration(40)
+    ('5.4 h', '12 min', '40 s')
+    """
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
 
 
 def _label(source) -> str:

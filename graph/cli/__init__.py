@@ -5,6 +5,7 @@ import sys
 import click
 
 from . import analysis, imports, maps  # noqa: F401  (each registers its commands)
+from ..errors import CitegraphError
 from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli
 
 
@@ -15,7 +16,12 @@ def main() -> None:
     # not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1
     try:
         code = cli.main(prog_name="citegraph", standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        if isinstance(exc.__context__, EOFError) and not isinstance(exc.__context__, KeyboardInterrupt):
+            # click turns any EOFError into Abort; one from a damaged file is an error, not a Ctrl-C
+            click.echo(f"error: unexpected end of input ({exc.__context__ or 'EOF'}); is a file truncated?",
+                       err=True)
+            sys.exit(EXIT_NOTHING)
         # every response was stored as it arrived, so this is a pause, not a loss
         click.echo("\ninterrupted: everything fetched so far is stored; run the same command again to go on",
                    err=True)
@@ -23,6 +29,14 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except CitegraphError as exc:  # one raised outside a command's own handler
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_NOTHING)
+    except OSError as exc:
+        # a file system refusal the command did not foresee: say which file and why, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(EXIT_NOTHING)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

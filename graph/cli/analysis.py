@@ -103,7 +103,8 @@ def path_command(paper_a, paper_b, one_hop_longer, as_json, **expansion):
     opts = dict(expansion)
     where = [opts.pop(k) for k in ("store_path", "api_url", "rate", "corpus_path")]
     quiet = opts.pop("quiet")
-    options = ExpansionOptions(progress=not quiet, **opts)
+    yes = opts.pop("yes")
+    options = ExpansionOptions(progress=not quiet, max_plan_seconds=None if yes else 3600.0, **opts)
     try:
         with _store_and_source(*where) as (store, source):
             res = find_paths(paper_a, paper_b, store=store, source=None if options.offline else source,

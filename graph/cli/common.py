@@ -69,6 +69,8 @@ def _expansion_options(f):
         click.option("--offline", is_flag=True, help="Build from the store alone; name what is missing."),
         click.option("--refresh", is_flag=True, help="Refetch everything instead of using the store."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bars or plan on stderr."),
+        click.option("--yes", "-y", is_flag=True,
+                     help="Run steps planned to take over an hour at the current rate without asking."),
     ]):
         f = opt(f)
     return _source_options(f)
@@ -116,19 +118,38 @@ def _store_and_source(store_path, api_url, rate, corpus_path):
         from ..sources.corpus import CorpusSource
 
         with Corpus(corpus_path, read_only=True) as corpus, Store(store_path or ":memory:") as store:
+            _report_repairs(store)
             yield store, CorpusSource(corpus)
         return
     config = S2Config.from_env(api_url=api_url.rstrip("/"), rate=rate)
-    with _open_store(store_path, config.api_url) as store, S2Source(config) as source:
+    # warnings (invalid values repaired, long waits) are shown even with --quiet
+    with _open_store(store_path, config.api_url) as store, S2Source(config, log=_err) as source:
+        _report_repairs(store)
         yield store, source
 
 
+def _report_repairs(store: Store) -> None:
+    for r in store.repaired:
+        _err(f"warning: the store {store.path} held {r}; they were set to null and will be fetched again "
+             "with --refresh")
+
+
+def _confirm():
+    """Ask on a terminal whether a long step may run; elsewhere (pipes, CI) the answer is no."""
+    def ask(msg: str) -> bool:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            return False
+        return click.confirm(msg + " Go on?", default=False, err=True)
+    return ask
+
+
 def _run(seeds, *, depth, max_citations, max_papers, offline, refresh, quiet, store_path, api_url, rate,
-         corpus_path, progress=True):
+         corpus_path, yes=False, progress=True):
     """Build (or load from the store) the map of ``seeds``; exits 1 with a message on failure."""
     log = (lambda m: None) if quiet else _err
     options = ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers,
-                               refresh=refresh, offline=offline, progress=progress and not quiet)
+                               refresh=refresh, offline=offline, progress=progress and not quiet,
+                               max_plan_seconds=None if yes else 3600.0, confirm=_confirm())
     try:
         with _store_and_source(store_path, api_url, rate, corpus_path) as (store, source):
             return build_map(seeds, store=store, source=None if offline else source, options=options, log=log)

@@ -523,6 +523,16 @@ def main(argv: list[str] | None = None) -> None:
                     rate_503=args.rate_5xx / 3)
     if not 0 <= args.port <= 65535:
         ap.error(f"--port {args.port} is not a port number (0 to 65535)")
+    if args.port:
+        # before the few seconds of loading the data: a port in use is known at once
+        probe = socket.socket()
+        try:
+            probe.bind(("127.0.0.1", args.port))
+        except OSError as exc:
+            ap.exit(2, f"error: cannot serve on 127.0.0.1:{args.port}: {exc.strerror}; choose another --port "
+                       "(0 picks a free one)\n")
+        finally:
+            probe.close()
     if not Path(args.arxiv, "ids.csv.gz").is_file():
         ap.error(f"--arxiv {args.arxiv}: no ids.csv.gz there; give the arxiv-cs-2023 folder")
     try:

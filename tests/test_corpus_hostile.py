@@ -1,0 +1,115 @@
+"""Local corpora against hostile or careless input: no network, no SQL injection, no doubled rows."""
+
+import gzip
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from graph.corpus import Corpus
+from graph.errors import CitegraphError
+
+from test_corpus import synth_citation, synth_paper, write_jsonl_gz
+
+
+def test_memory_limit_is_validated_not_pasted_into_sql(tmp_path):
+    with pytest.raises(CitegraphError, match="--memory-limit"):
+        Corpus(tmp_path / "c.duckdb", memory_limit="1GB'; CREATE TABLE pwned (x INT); --")
+    with Corpus(tmp_path / "c.duckdb", memory_limit="512MiB") as corpus:
+        tables = {r[0] for r in corpus._run("SELECT table_name FROM information_schema.tables")}
+    assert "pwned" not in tables
+
+
+def test_a_sqlite_file_as_corpus_is_refused_without_loading_an_extension(tmp_path):
+    path = tmp_path / "store.sqlite"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(CitegraphError, match="not a readable DuckDB corpus"):
+        Corpus(path, read_only=True)
+
+
+def test_extensions_are_never_installed_or_loaded(tmp_path):
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        settings = dict(corpus._run("SELECT name, value FROM duckdb_settings() WHERE name LIKE 'auto%extensions'"))
+    assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+
+def test_a_corpus_locked_by_another_process_is_named_as_such(tmp_path):
+    path = tmp_path / "c.duckdb"
+    Corpus(path).close()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('ok', flush=True); time.sleep(60)", str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(CitegraphError, match="in use by another process"):
+            Corpus(path)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_truncated_gzip_shard_is_reported_as_truncated(tmp_path):
+    shard = write_jsonl_gz(tmp_path / "papers-0.jsonl.gz", [synth_paper(i, abstract="x" * 500) for i in range(2000)])
+    data = shard.read_bytes()
+    shard.write_bytes(data[: len(data) // 2])
+    with Corpus(tmp_path / "c.duckdb", block_bytes=1 << 16) as corpus:
+        with pytest.raises(CitegraphError, match="truncated.*download it again"):
+            corpus.import_s2([shard])
+
+
+def test_a_gz_file_that_is_not_gzip_is_reported(tmp_path):
+    shard = tmp_path / "papers-0.jsonl.gz"
+    shard.write_text(synth_paper(0) + "\n")
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        with pytest.raises(CitegraphError, match="not a valid gzip file"):
+            corpus.import_s2([shard])
+
+
+def test_a_binary_csv_and_missing_columns_are_reported(tmp_path):
+    binary = tmp_path / "papers.csv"
+    binary.write_bytes(bytes(range(256)) * 40)
+    edges = tmp_path / "edges.csv"
+    edges.write_text("from,to\n0,1\n")
+    good = tmp_path / "good.csv"
+    good.write_text("title\nSYNTH a\nSYNTH b\n")
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        with pytest.raises(CitegraphError, match="binary file"):
+            corpus.import_csv([binary], edges, title_column="title")
+        with pytest.raises(CitegraphError, match="--citing-column 'source' is not a column"):
+            corpus.import_csv([good], edges, title_column="title")
+        with pytest.raises(CitegraphError, match="--title-column 'name' is not a column"):
+            corpus.import_csv([good], edges, title_column="name", citing_column="from", cited_column="to")
+
+
+def test_the_same_csv_rows_from_renamed_or_recompressed_files_are_not_doubled(tmp_path):
+    (tmp_path / "ids.csv").write_text("ids\n2101.00001\n2101.00002\n42\n")
+    (tmp_path / "titles.csv").write_text("titles\nSYNTH one\nSYNTH two\nsynth old paper\n")
+    (tmp_path / "edges.csv").write_text("source,target\n0,1\n2,0\n")
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        corpus.import_csv([tmp_path / "ids.csv", tmp_path / "titles.csv"], tmp_path / "edges.csv",
+                          title_column="titles", arxiv_column="ids")
+        first = corpus.counts()
+        for name in ("ids", "titles", "edges"):
+            with open(tmp_path / f"{name}.csv", "rb") as src, gzip.open(tmp_path / f"{name}-copy.csv.gz", "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        report = corpus.import_csv([tmp_path / "ids-copy.csv.gz", tmp_path / "titles-copy.csv.gz"],
+                                   tmp_path / "edges-copy.csv.gz", title_column="titles", arxiv_column="ids")
+        assert corpus.counts() == first == {"papers": 3, "citations": 2, "abstracts": 0, "tldrs": 0, "paper_ids": 0}
+        assert report.rows == 0 and "3 papers and 2 edges were already in the corpus" in report.already
+        counts = dict(corpus._run("SELECT title, citationcount FROM papers"))
+    assert counts == {"SYNTH one": 1, "SYNTH two": 1, "synth old paper": 0}
+
+
+def test_the_same_s2_citations_from_a_recompressed_shard_are_not_doubled(tmp_path):
+    lines = [synth_citation(a, b) for a in range(30) for b in range(a)]
+    shard = write_jsonl_gz(tmp_path / "citations-0.jsonl.gz", lines)
+    plain = tmp_path / "copy" / "citations-renamed.jsonl"
+    plain.parent.mkdir()
+    plain.write_text("\n".join(lines) + "\n")
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        (first,) = corpus.import_s2([shard])
+        (again,) = corpus.import_s2([plain])
+        assert first.rows == len(lines) and again.rows == 0
+        assert corpus.counts()["citations"] == len(lines)
