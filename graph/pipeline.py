@@ -98,8 +98,11 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
 def default_name(inputs: Sequence[str]) -> str:
     for item in inputs:
         p = Path(item)
-        if p.is_file():
-            return p.stem
+        try:
+            if p.is_file():
+                return p.stem
+        except (OSError, ValueError):  # not a possible path at all (too long, a NUL): an identifier
+            continue
     return "map"
 
 
