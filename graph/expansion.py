@@ -200,7 +200,9 @@ class Expander:
                     bar.update(1)
                 self._store_fetched(f for f in got if f is not None)
                 for (i, s), f in zip(chunk, got):
-                    if f is None:
+                    if f is None and s.pid.s2 in getattr(self.source, "invalid_ids", ()):
+                        out[i] = ResolvedSeed(s, None, "the answer for it was not a valid paper; run again later")
+                    elif f is None:
                         reason = f"{_label(self.source)} does not know {s.pid.s2}" + (
                             " (batch lookup returned null)" if self.source.name == "s2" else "")
                         self.store.put_alias(_alias_key(s), None, reason)

@@ -173,3 +173,14 @@ def test_a_store_already_holding_bad_values_is_repaired_on_open(synth_server, tm
         papers = store.get_papers(res.graph.nodes)
     assert res.graph.number_of_nodes() > 2
     assert all(p.citation_count is None and p.year is None and p.authors == [] for p in papers.values())
+
+
+def test_a_broken_answer_is_not_remembered_as_an_unknown_paper(synth_server, tmp_path):
+    synth_server.faults = Faults(hostile="bad_paper_id", hostile_times=1)
+    seeds = read_seeds(["arXiv:2101.00000"]).seeds
+    with Store(tmp_path / "s.sqlite") as store, S2Source(S2Config(api_url=synth_server.url, rate=0)) as src:
+        first = expand(seeds, store, src, ExpansionOptions(progress=False))
+        assert not first.resolved and "not a valid paper" in first.unresolved[0].reason
+        assert store.get_alias("arxiv:2101.00000") is None  # no miss was stored
+        again = expand(seeds, store, src, ExpansionOptions(progress=False))
+    assert again.resolved and again.resolved[0].paper_id

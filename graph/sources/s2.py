@@ -386,6 +386,8 @@ class S2Source:
         self.log = log
         # what validation repaired or dropped in this session's answers (also logged, the first few)
         self.warnings: list[str] = []
+        # ids whose answer was not a valid paper (``None`` in fetch_papers, but not a known miss)
+        self.invalid_ids: set[str] = set()
         self._requester = S2HttpRequester(self.config, self.stats, log)
         self._client = AsyncSemanticScholar(api_url=self.config.api_url, api_key=self.config.api_key,
                                             timeout=int(self.config.timeout), retry=False)
@@ -453,13 +455,15 @@ class S2Source:
                                  f"items for {len(ids)} ids); nothing of it is stored, retry later")
         now = time.time()
         out: list[FetchedPaper | None] = []
-        for item in data:
+        for asked, item in zip(ids, data):
             found: list[str] = []
             try:
                 out.append(None if item is None else _fetched_from_s2(item, now, found))
             except InvalidRecord as exc:
                 found.append(f"{exc}; the record is not stored")
                 out.append(None)
+                # not "unknown to S2": the answer was broken, so no miss may be remembered for it
+                self.invalid_ids.add(asked)
             self._warn(found)
         return out
 
