@@ -212,6 +212,24 @@ def _lines(fh, path: Path) -> Iterator[bytes]:
     yield from data.splitlines()
 
 
+def _check_duckdb_file(path: Path) -> None:
+    """Refuse a file that is not a DuckDB database before DuckDB guesses at it (it would look for a
+    scanner extension to read a SQLite file, for one)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CitegraphError(f"cannot read the corpus {path} ({exc.strerror or exc})") from None
+    if not head or head[8:12] == b"DUCK":
+        return
+    what = "an SQLite file (a citegraph store? pass it with --store)" if head.startswith(b"SQLite format 3") \
+        else "not a DuckDB database"
+    raise StoreCorruptError(f"{path} is not a readable DuckDB corpus: it is {what}; pass the corpus made by "
+                            "`citegraph import` with --corpus")
+
+
 _MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
 
@@ -248,6 +266,7 @@ class Corpus:
         memory_limit = check_memory_limit(memory_limit)
         if self.path.is_dir():
             raise CitegraphError(f"--corpus {self.path} is a folder; give the corpus database file")
+        _check_duckdb_file(self.path)
         try:
             # never fetch or load extensions: a SQLite or Parquet file given as --corpus would otherwise make
             # DuckDB download a scanner from the network
