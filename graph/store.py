@@ -119,6 +119,9 @@ class Store:
             self._check_and_create()
             self._repair()
         except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise StoreError(f"the store {self.path} is locked by another citegraph run ({exc}); wait for it "
+                                 "to finish or pass another --store") from None
             if _is_permission(exc) and not _is_damage(exc):
                 raise StoreError(
                     f"cannot write the store {self.path} ({exc}): the file or its folder is read-only; "
@@ -152,6 +155,11 @@ class Store:
                                              "influential_citation_count")]
         checks += [(c, "text") for c in ("title", "venue", "arxiv_id", "doi", "abstract", "tldr",
                                          "publication_date")]
+        wrong = " OR ".join(f"({col} IS NOT NULL AND typeof({col}) != '{kind}')" for col, kind in checks)
+        bad_authors = "(authors IS NOT NULL AND (NOT json_valid(authors) OR json_type(authors) != 'array'))"
+        # one read first: the common case takes no write lock, so concurrent runs do not wait on each other
+        if not self._db.execute(f"SELECT EXISTS (SELECT 1 FROM papers WHERE {wrong} OR {bad_authors})").fetchone()[0]:
+            return
         for col, kind in checks:
             n = self._db.execute(f"UPDATE papers SET {col} = NULL WHERE {col} IS NOT NULL AND typeof({col}) != ?",
                                  (kind,)).rowcount

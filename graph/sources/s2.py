@@ -5,8 +5,11 @@ HTTP layer replaced by :class:`S2HttpRequester`, because the stock requester has
 cannot live with: 502/503 come back as empty papers with no error, only 429
 is retried (fixed waits, ``Retry-After`` ignored, ``tenacity.RetryError`` at the
 end), and a new connection is opened per request. Ours paces requests to the
-rate limit, retries 429/5xx/connection errors with exponential backoff that
-honours ``Retry-After``, raises :mod:`graph.errors` exceptions, and counts
+rate limit, retries 429/5xx/dropped connections/non-JSON answers with exponential
+backoff that honours ``Retry-After``, bounds every attempt by a total deadline and
+every request by a time budget (a ``Retry-After`` beyond it stops at once with the
+time to come back), fails at once when no server can be reached, validates every
+record before handing it on, raises :mod:`graph.errors` exceptions, and counts
 every request.
 """
 
