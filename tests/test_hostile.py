@@ -184,3 +184,13 @@ def test_a_broken_answer_is_not_remembered_as_an_unknown_paper(synth_server, tmp
         assert store.get_alias("arxiv:2101.00000") is None  # no miss was stored
         again = expand(seeds, store, src, ExpansionOptions(progress=False))
     assert again.resolved and again.resolved[0].paper_id
+
+
+def test_a_long_wait_for_the_pace_is_announced(synth_server, make_source):
+    said = []
+    src = make_source(synth_server.url, rate=2, announce_wait=0.3)
+    src._requester.log = said.append
+    src.fetch_papers(IDS[:1], with_references=False)
+    src.fetch_papers(IDS[1:], with_references=False)
+    assert said == ["waiting 0 s to keep to 2 requests/s (--rate, S2_RATE; S2_API_KEY allows more)"]
+    assert synth_server.request_times[1] - synth_server.request_times[0] >= 0.3

@@ -213,6 +213,9 @@ class S2HttpRequester(ApiRequester):
             wait = self._next_slot - now
             self._next_slot = max(now, self._next_slot) + 1.0 / self.config.rate
         if wait > 0:
+            if wait >= self.config.announce_wait:
+                self._say(f"waiting {wait:.0f} s to keep to {self.config.rate:g} requests/s "
+                          f"(--rate, S2_RATE; S2_API_KEY allows more)")
             await asyncio.sleep(wait)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
@@ -340,7 +343,14 @@ class _LoopThread:
         self.thread.start()
 
     def run(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result()
+        except BaseException:
+            # Ctrl-C (or any error here) while a request is in flight: cancel it, so it does not fail
+            # later when the client closes and asyncio print a "never retrieved" traceback at exit
+            future.cancel()
+            raise
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
