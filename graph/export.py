@@ -58,6 +58,9 @@ def _probe_writable(folder: Path, what: str) -> None:
 def check_out_dir(out_dir: str | Path) -> Path:
     """Make sure ``out_dir`` is (or can become) a writable folder, before any request is spent."""
     out = Path(out_dir)
+    for part in out.parts:
+        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+            raise OutputError(f"--out has a folder name of {len(part)} characters; at most {NAME_MAX} fit")
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} is a file, not a folder")
     probe = out
@@ -65,9 +68,6 @@ def check_out_dir(out_dir: str | Path) -> Path:
         probe = probe.parent
     if not probe.is_dir():
         raise OutputError(f"--out {out} lies under {probe}, which is a file, not a folder")
-    for part in out.parts:
-        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
-            raise OutputError(f"--out has a folder name of {len(part)} characters; at most {NAME_MAX} fit")
     _probe_writable(probe, "the exports")
     return out
 
@@ -130,8 +130,8 @@ def atomic_paths(paths: list[Path]) -> Iterator[list[Path]]:
             os.replace(tmp, final)
         temps = []
     except OSError as exc:
-        failed = next((f for t, f in zip(temps, paths) if t.exists()), paths[0] if paths else Path("."))
-        raise _output_error(failed, exc) from None
+        where = paths[0] if len(paths) == 1 else (paths[0].parent if paths else Path("."))
+        raise _output_error(where, exc) from None
     finally:
         for tmp in temps:
             try:
@@ -254,8 +254,12 @@ def plain_graph(g: nx.Graph) -> nx.Graph:
 
 def graphml_equivalent(g: nx.Graph) -> nx.Graph:
     """What a GraphML round trip keeps of ``g``: ``None`` attributes dropped, tuples as
-    lists, characters XML cannot hold removed."""
-    keep = lambda d: {k: xml_safe(v) for k, v in d.items() if v is not None}
+    lists, characters XML cannot hold removed, and line ends of text as XML parsers read
+    them (``\r\n`` and ``\r`` become ``\n``; inside lists, kept as JSON text, they survive)."""
+    def one(v):
+        v = xml_safe(v)
+        return v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) else v
+    keep = lambda d: {k: one(v) for k, v in d.items() if v is not None}
     h = g.__class__()
     h.graph.update(keep(g.graph))
     h.add_nodes_from((n, keep(d)) for n, d in g.nodes(data=True))
