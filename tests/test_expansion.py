@@ -138,8 +138,11 @@ def test_reading_list_maps_within_10_percent_of_the_request_floor(arxiv_server, 
     assert r.graph.number_of_nodes() > 2000 and r.graph.number_of_edges() > 15000
     n_id, n_title = 25, 3
     c = [min(1000, r.graph.nodes[s]["citation_count"]) for s in r.graph.graph["seeds"]]
-    m = r.graph.number_of_nodes() - 17
-    floor = math.ceil(n_id / 500) + n_title + sum(math.ceil(x / 1000) for x in c) + math.ceil(m / 500)
+    m2 = r.second_degree["added"]  # papers co-cited with the seeds, found from the 1-hop reference lists
+    m1 = r.graph.number_of_nodes() - 17 - m2
+    assert m2 > 1000 and r.second_degree["coupled"] == 0  # coupling over the API is opt-in
+    floor = (math.ceil(n_id / 500) + n_title + sum(math.ceil(x / 1000) for x in c)
+             + math.ceil(m1 / 500) + math.ceil(m2 / 500))
     assert r.request_floor == floor
     assert r.requests <= 1.1 * floor
     assert len(arxiv_server.request_log) == r.requests
