@@ -32,6 +32,7 @@ from .model import CitationEdge, ListState, PaperRecord
 from .seeds import Seed
 from .sources.base import FetchedPaper, PaperSource
 from .store import Store
+from .versions import merge_versions
 
 BATCH = 500
 PAGE = 1000
@@ -445,6 +446,11 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
     references: dict[str, list[str]] = {}
     for e in out_edges:
         references.setdefault(e.citing, []).append(e.cited)
+    # one node per work: the store keeps every record, the graph merges their versions
+    graph, references, alias = merge_versions(graph, references)
+    for r in resolved:
+        if r.paper_id in alias:
+            r.paper_id = alias[r.paper_id]
     return ExpansionResult(
         graph=graph, seeds=resolved, requests=_requests(src) - requests_before,
         request_floor=ex.floor if getattr(src, "stats", None) is not None else 0,

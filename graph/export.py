@@ -12,7 +12,7 @@ import pandas as pd
 
 PAPER_COLUMNS = [
     "paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi", "citation_count",
-    "is_seed", "seed_section", "in_graph_citations", "in_graph_references",
+    "is_seed", "seed_section", "in_graph_citations", "in_graph_references", "merged_ids",
 ]
 
 
@@ -38,6 +38,8 @@ def papers_table(g: nx.DiGraph, scores: pd.DataFrame | None = None) -> pd.DataFr
             "seed_section": d.get("seed_section"),
             "in_graph_citations": g.in_degree(pid),
             "in_graph_references": g.out_degree(pid),
+            # the records of this work that were merged into this row (graph.versions)
+            "merged_ids": "; ".join(map(str, d.get("merged_ids") or [])) or None,
         })
     df = pd.DataFrame(rows, columns=PAPER_COLUMNS)
     df["year"] = df["year"].astype("Int64")

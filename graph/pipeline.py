@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from .analysis import SimilarityWeights, analyse, citation_paths
+from .analysis.summary import RELATED_COLUMNS
 from .errors import CitegraphError, NothingUsableError
 from .expansion import ExpansionOptions, ExpansionResult, expand
 from .export import (bibtex, edges_table, papers_table, write_gexf, write_graphml, write_node_link_json,
@@ -111,10 +112,11 @@ def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resoluti
 def scores_table(analysis: dict) -> pd.DataFrame:
     """Per-paper scores of the whole graph: influence and relatedness for every paper,
     map membership, cluster and explanation counts for the map's papers."""
-    infl = analysis["influence"].drop(columns=["title", "year"])
-    rel = analysis["related"][["relatedness", "best_seed", "best_similarity", "seeds_related"]]
+    infl = analysis["influence"].drop(columns=["title", "year", "merged_ids"])
+    rel = analysis["related"][list(RELATED_COLUMNS)]
     table = infl.join(rel, how="left")
-    map_cols = analysis["table"][["cluster", "cluster_label", "shared_references", "co_citations", "path_to_seed"]]
+    map_cols = analysis["table"][["cluster", "cluster_label", "bridge", "shared_references", "co_citations",
+                                  "path_to_seed"]]
     table = table.join(map_cols, how="left")
     table.insert(0, "in_map", table.index.isin(analysis["nodes"]))
     table["relatedness"] = table["relatedness"].fillna(0.0)
@@ -202,6 +204,8 @@ def summary(run: MapRun, files: dict[str, Path]) -> dict:
         },
         "papers": run.graph.number_of_nodes(),
         "edges": run.graph.number_of_edges(),
+        "second_degree": r.second_degree,
+        "merged_versions": sum(len(m) - 1 for _, m in run.graph.nodes(data="merged_ids") if m),
         "requests": r.requests,
         "request_floor": r.request_floor,
         "cache_hits": r.cache_hits,

@@ -97,18 +97,15 @@ def test_similarity_graph_holds_each_papers_top_links(g):
         assert w > 0
 
 
-def test_relatedness_fuses_ranks_and_excludes_seeds(G):
+def test_relatedness_puts_the_paper_sharing_most_with_the_seed_first(G):
     r = relatedness(G, ["a"])
     assert "a" not in r.index
-    assert list(r.index[:1]) == ["b"]
-    assert r.loc["b", "relatedness"] == pytest.approx(1 / 61)
-    assert set(r.index[1:3]) == {"d", "e"}
-    assert "c" not in r.index  # nothing in common with a
-    two = relatedness(G, ["a", "c"], seed_weights={"c": 3.0})
-    assert two.attrs["seed_weight"] == {"a": 1.0, "c": 3.0}
-    # b is the most similar paper to both seeds: 1/61 + 3/61
-    assert two.loc["b", "relatedness"] == pytest.approx(4 / 61)
-    assert two.loc["b", "seeds_related"] == 2
+    # b shares both of a's references and is co-cited with it twice: nothing else comes close
+    assert r.index[0] == "b"
+    assert r.loc["b", "co_citations"] == 2 and r.loc["b", "shared_references"] == 2
+    two = relatedness(G, ["a", "c"])
+    assert two.index[0] == "b"
+    assert two.loc["b", "cocited_seeds"] == 1 and two.loc["b", "coupled_seeds"] == 2
 
 
 def test_prior_and_derivative_works(G):
@@ -220,8 +217,8 @@ def test_reading_order_breaks_cycles_by_year_then_influence():
 
 def test_analyse_bundles_everything(G):
     res = analyse(G, ["a", "c"], top=4, min_similarity=0.3)
-    # only b, d and e have anything in common with a seed, so fewer than top=4 join them
-    assert res["nodes"] == ["a", "c", "b", "d", "e"]
+    # the seeds, then the 4 most related, b (sharing most with both seeds) first
+    assert res["nodes"][:3] == ["a", "c", "b"] and len(res["nodes"]) == 6
     t = res["table"]
     assert {"relatedness", "pagerank", "hits_hub", "cluster", "cluster_label", "shared_references"} <= set(t.columns)
     assert t.loc["b", "shared_references"] == 3 and t.loc["b", "co_citations"] == 2
@@ -235,6 +232,8 @@ def test_shared_references_outside_the_graph_count(G):
     refs = {"a": ["x", "y", "outside1", "outside2"], "c": ["z", "outside1", "outside2"]}
     with_refs = analyse(G, ["a"], top=10, references=refs)
     # c shares nothing with a inside the graph, two references outside it
-    assert "c" not in without["related"].index
-    assert with_refs["related"].loc["c", "best_similarity"] == pytest.approx(0.5 * 2 / math.sqrt(4 * 3))
+    assert without["related"].loc["c", "shared_references"] == 0
+    assert with_refs["related"].loc["c", "shared_references"] == 2
+    assert with_refs["related"].loc["c", "coupling_strength"] == pytest.approx(2 / math.sqrt(4 * 3))
+    assert with_refs["related"].loc["c", "relatedness"] > without["related"].loc["c", "relatedness"]
     assert with_refs["explanations"]["c"]["shared_references"] == {"a": ["outside1", "outside2"]}

@@ -143,18 +143,25 @@ def test_rank_related_clusters_as_json(cli_env, synth_dataset):
     p = synth_dataset.pid_of
     ranked = json.loads(invoke("rank", "2101.00000", "2101.00001", "-q", "--json"))
     assert len(ranked) == 8 and ranked[0]["rank"] == 1
-    assert {"pagerank", "hits_hub", "momentum", "recent_pagerank"} <= set(ranked[0])
-    assert ranked[0]["paper_id"] in {p(0), p(3)}  # most cited in the graph
-    # with seeds 0 and 1, no other paper shares a reference or a citer with a seed
-    assert json.loads(invoke("related", "2101.00000", "2101.00001", "-q", "--json")) == []
+    assert {"topic_pagerank", "pagerank", "hits_hub", "momentum", "recent_pagerank"} <= set(ranked[0])
+    assert ranked[0]["paper_id"] in {p(0), p(1)}  # the topical walk restarts at the seeds
+    glob = json.loads(invoke("rank", "2101.00000", "2101.00001", "--global", "-q", "--json"))
+    assert glob[0]["paper_id"] in {p(0), p(3)}  # most cited in the graph
+    related = json.loads(invoke("related", "2101.00000", "2101.00001", "-q", "--json"))
+    # no paper shares a reference or a citer with a seed: direct links and the walk relate them,
+    # and 3 (cited by both seeds) and 6 (citing both) are linked to both
+    assert {r["paper_id"] for r in related} == {p(i) for i in (2, 3, 4, 5, 6, 7)}
+    assert {related[0]["paper_id"], related[1]["paper_id"]} == {p(3), p(6)}
+    assert all(r["co_citations"] == 0 and r["shared_references"] == 0 for r in related)
+    assert all("walk from the seeds" in r["why"] for r in related)
     related = json.loads(invoke("related", "2101.00000", "--depth", "2", "-q", "--json"))
     # depth 2 brings in paper 1 (cited by 6): it shares reference 3 with seed 0, and 6 cites both
-    assert [r["paper_id"] for r in related] == [p(1)]
+    assert related[0]["paper_id"] == p(1)
     assert related[0]["shared_references"] == 1 and related[0]["co_citations"] == 1
     assert related[0]["best_seed"] == p(0) and related[0]["path_to_seed"] == 2
     clusters = json.loads(invoke("clusters", "2101.00000", "2101.00001", "-q", "--json"))
-    # the map is the seeds plus their related papers: here only the two seeds, in the "other" group
-    assert [(c["cluster"], c["size"]) for c in clusters] == [(-1, 2)]
+    # the map is the seeds plus every related paper: all 8
+    assert sum(c["size"] for c in clusters) == 8 and all(c["label"] for c in clusters)
     assert cli_env.counts()["citations"] == 2  # each seed's citations were fetched once, then read from the store
 
 

@@ -16,21 +16,26 @@ from .common import (_analysis_options, _emit, _err, _expansion_options, _fail, 
 @cli.command("rank")
 @click.argument("seeds", nargs=-1, required=True)
 @click.option("--limit", type=click.IntRange(1), default=30, show_default=True, help="Rows shown.")
+@click.option("--global", "global_rank", is_flag=True,
+              help="Rank by PageRank over the whole graph instead of influence within the seeds' topic.")
 @_table_options
 @_expansion_options
-def rank_command(seeds, limit, csv_path, as_json, **expansion):
-    """Rank the papers of the SEEDS' citation graph by influence.
+def rank_command(seeds, limit, global_rank, csv_path, as_json, **expansion):
+    """Rank the papers of the SEEDS' citation graph by influence within their topic.
 
-    Columns: PageRank, in-graph and global citations, HITS authority and hub
-    (hubs are surveys), PageRank among the last 3 years' papers, and momentum
-    (share of in-graph citations from the last 2 years). --csv/--json give every
-    paper and every column.
+    The ranking is topical PageRank: a random walk over citations that restarts at
+    the seeds (--global: PageRank over the whole graph). Columns: topical and
+    global PageRank, in-graph and global citations, HITS authority and hub (hubs
+    are surveys), PageRank among the last 3 years' papers, and momentum (share of
+    in-graph citations from the last 2 years). Merged versions of one work are
+    one row. --csv/--json give every paper and every column.
     """
     run = _run(seeds, **expansion)
-    df = influence_table(run.graph).reset_index()
+    g = run.graph
+    df = influence_table(g, seeds=g.graph["seeds"], by="global" if global_rank else "topic").reset_index()
     _emit(df if (csv_path or as_json) else df.head(limit), csv_path=csv_path, as_json=as_json,
-          columns=["rank", "title", "year", "pagerank", "in_graph_citations", "global_citations",
-                   "hits_authority", "hits_hub", "momentum"])
+          columns=["rank", "title", "year", "topic_pagerank", "pagerank", "in_graph_citations",
+                   "global_citations", "hits_authority", "hits_hub", "momentum"])
 
 
 @cli.command("related")
@@ -41,9 +46,10 @@ def rank_command(seeds, limit, csv_path, as_json, **expansion):
 def related_command(seeds, top, method, resolution, csv_path, as_json, **expansion):
     """Papers most related to the SEEDS, and why.
 
-    Relatedness fuses each seed's ranking (reciprocal rank fusion) of
-    similarity = 0.5 x bibliographic coupling + 0.5 x co-citation. The
-    shared_references, co_citations and path_to_seed columns explain each row.
+    Relatedness fuses several kinds of evidence (co-citation with the seeds,
+    shared references, direct citations, a random walk from the seeds, text
+    match) with weights fitted on held-out reviews (README: "How the analysis
+    works"). The evidence columns and "why" explain each row.
     """
     run = _run(seeds, **expansion)
     analysis = analyse_map(run, top=top, method=method, resolution=resolution)
@@ -54,8 +60,8 @@ def related_command(seeds, top, method, resolution, csv_path, as_json, **expansi
     t.insert(2, "year", t["paper_id"].map(lambda p: g.nodes[p].get("year")).astype("Int64"))
     t["best_seed_title"] = t["best_seed"].map(lambda p: g.nodes[p].get("title") if p in g else None)
     _emit(t, csv_path=csv_path, as_json=as_json,
-          columns=["title", "year", "relatedness", "best_similarity", "shared_references", "co_citations",
-                   "path_to_seed", "cluster"],
+          columns=["title", "year", "relatedness", "co_citations", "shared_references", "walk", "text_match",
+                   "cluster"],
           empty="no paper of the graph shares a reference or a citing paper with the seeds; "
                 "try --depth 2 or more seeds")
 
@@ -68,7 +74,7 @@ def related_command(seeds, top, method, resolution, csv_path, as_json, **expansi
 def clusters_command(seeds, top, method, resolution, csv_path, as_json, **expansion):
     """Topic clusters of the SEEDS' map, with labels.
 
-    Louvain communities (seeded, so reproducible) of the similarity graph of the
+    Leiden communities (seeded, so reproducible) of the similarity graph of the
     map's papers; each cluster gets a class-based TF-IDF label from its titles
     and abstracts, its most central papers, its year span and the reading
     list's sections that fall into it. Modularity is printed on stderr.

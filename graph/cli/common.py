@@ -66,6 +66,13 @@ def _expansion_options(f):
                      help="Citations listed per seed (S2 cannot list more than 9,999)."),
         click.option("--max-papers", type=click.IntRange(1), default=5000, show_default=True,
                      help="Upper bound on papers in the graph; the best-connected are kept."),
+        click.option("--co-cited/--no-co-cited", default=True, show_default=True,
+                     help="Add papers cited together with the seeds (costs only their details batches)."),
+        click.option("--coupled/--no-coupled", default=None,
+                     help="Add papers citing the seeds' references. On by default with --corpus; over the "
+                          "API it lists one citation page per seed reference (the plan shows the cost)."),
+        click.option("--min-evidence", type=click.IntRange(1), default=2, show_default=True,
+                     help="Papers co-citing (or references shared) needed to add a co-cited (coupled) paper."),
         click.option("--offline", is_flag=True, help="Build from the store alone; name what is missing."),
         click.option("--refresh", is_flag=True, help="Refetch everything instead of using the store."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bars or plan on stderr."),
@@ -81,7 +88,7 @@ def _analysis_options(f):
         click.option("--method", type=click.Choice(["salton", "adamic_adar"]), default="salton",
                      show_default=True, help="Normalisation of coupling and co-citation."),
         click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-                     help="Louvain resolution: higher gives more, smaller clusters."),
+                     help="Leiden resolution: higher gives more, smaller clusters."),
     ]):
         f = opt(f)
     return f
@@ -109,11 +116,12 @@ def _store_and_source(store_path, api_url, rate, corpus_path):
 
 
 def _run(seeds, *, depth, max_citations, max_papers, offline, refresh, quiet, store_path, api_url, rate,
-         corpus_path, progress=True):
+         corpus_path, co_cited=True, coupled=None, min_evidence=2, progress=True):
     """Build (or load from the store) the map of ``seeds``; exits 1 with a message on failure."""
     log = (lambda m: None) if quiet else _err
     options = ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers,
-                               refresh=refresh, offline=offline, progress=progress and not quiet)
+                               refresh=refresh, offline=offline, progress=progress and not quiet,
+                               co_cited=co_cited, coupled=coupled, min_evidence=min_evidence)
     try:
         with _store_and_source(store_path, api_url, rate, corpus_path) as (store, source):
             return build_map(seeds, store=store, source=None if offline else source, options=options, log=log)

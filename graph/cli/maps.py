@@ -96,6 +96,12 @@ def _print_summary(info: dict) -> None:
     for u in s["skipped_lines"]:
         click.echo(f"  skipped {u['source']}: {u['reason']}: {u['input']}")
     click.echo(f"graph: {info['papers']} papers, {info['edges']} citation edges")
+    sd = info.get("second_degree") or {}
+    if sd:
+        click.echo(f"  of which {sd.get('added', 0)} second-degree papers (candidates: {sd.get('co_cited', 0)} "
+                   f"co-cited with the seeds, {sd.get('coupled', 0)} coupled with them)")
+    if info.get("merged_versions"):
+        click.echo(f"  {info['merged_versions']} records merged into the version of the same work they duplicate")
     click.echo(f"requests: {info['requests']} (floor {info['request_floor']}), "
                f"served from the store: {info['cache_hits']}")
     for t in info["truncated"]:
