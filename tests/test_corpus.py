@@ -114,12 +114,21 @@ def test_map_from_the_corpus_equals_the_map_through_the_api(arxiv_corpus, arxiv_
     seeds = read_seeds([str(READING_LIST)]).seeds
     with Corpus(arxiv_corpus, read_only=True) as corpus, Store(":memory:") as store:
         source = CorpusSource(corpus)
-        local = expand(seeds, store, source, ExpansionOptions(progress=False))
+        full = expand(seeds, store, source, ExpansionOptions(progress=False))
         # set-based SQL, not a query per paper: 1 + 2 for the 25 id seeds, 2 per title seed (exact, then
-        # fuzzy), 1 for every seed's citations, 2 for the details and references of ~2,500 neighbours
-        assert source.queries <= 12
+        # fuzzy), 1 for every seed's citations, 2 for the details and references of ~2,500 neighbours,
+        # then 1 for the citers of all the seeds' references (coupling is on with a corpus) and 2 for
+        # the details and references of the second-degree papers
+        assert source.queries <= 15
+        assert full.second_degree["coupled"] > 0
+    with Corpus(arxiv_corpus, read_only=True) as corpus, Store(":memory:") as store:
+        # coupling over the API is opt-in: without it both give the same graph (with room for every
+        # candidate: at the --max-papers cap, ties are broken by paper id, and the ids differ)
+        local = expand(seeds, store, CorpusSource(corpus),
+                       ExpansionOptions(progress=False, coupled=False, max_papers=20_000))
     with Store(tmp_path / "s.sqlite") as store:
-        api = expand(seeds, store, make_source(arxiv_server.url), ExpansionOptions(progress=False))
+        api = expand(seeds, store, make_source(arxiv_server.url),
+                     ExpansionOptions(progress=False, max_papers=20_000))
     key = lambda g: {(d.get("arxiv_id") or d.get("title")) for _, d in g.nodes(data=True)}
     assert key(local.graph) == key(api.graph)
     assert local.graph.number_of_edges() == api.graph.number_of_edges()
