@@ -51,6 +51,8 @@ def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None
     Raises :class:`NothingUsableError` when no seed resolves.
     """
     seed_list = read_seeds(inputs)
+    for note in seed_list.notes:
+        log(note)
     for problem in seed_list.problems:
         log(f"skipped {problem}")
     if not seed_list.seeds:
@@ -199,6 +201,7 @@ def summary(run: MapRun, files: dict[str, Path]) -> dict:
                             "title": s.seed.title, "reason": s.reason} for s in r.unresolved],
             "skipped_lines": [{"source": f"{p.source}:{p.line}", "input": p.input, "reason": p.reason}
                               for p in run.seed_list.problems],
+            "notes": run.seed_list.notes,
         },
         "papers": run.graph.number_of_nodes(),
         "edges": run.graph.number_of_edges(),

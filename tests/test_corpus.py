@@ -168,3 +168,26 @@ def test_an_interrupted_import_resumes_after_its_last_block(tmp_path):
         assert r.rows == 200 - partial and r.bad == 1 and r.bad_lines[0].line == 201
         assert corpus.counts()["citations"] == 200
         assert corpus._one("SELECT count(*) FROM (SELECT DISTINCT citing, cited FROM citations)")[0] == 200
+
+
+def test_mapping_the_as_received_reading_list_gives_the_clean_copys_seeds(arxiv_corpus, tmp_path):
+    """The .txt as it reached us (markdown, mojibake) maps to the same seeds as the clean .md."""
+    from conftest import SHARED, _need
+
+    received = _need(SHARED / "seeds" / "ai-chips-llm-deployment.as-received.txt")
+    runner = CliRunner()
+    out = {}
+    for name, path in (("received", received), ("clean", READING_LIST)):
+        res = runner.invoke(cli, ["map", str(path), "--corpus", str(arxiv_corpus), "--json", "-q",
+                                  "--out", str(tmp_path / name), "--name", name])
+        assert res.exit_code == 0, res.output
+        out[name] = json.loads(res.stdout)
+    assert out["received"]["seeds"]["total"] == out["clean"]["seeds"]["total"] == 28
+    assert out["received"]["seeds"]["resolved"] == out["clean"]["seeds"]["resolved"]
+    assert out["received"]["seeds"]["skipped_lines"] == []
+    assert any("repaired" in n for n in out["received"]["seeds"]["notes"])
+    import pandas as pd
+    seeds = {name: pd.read_csv(tmp_path / name / f"{name}.papers.csv").query("is_seed")
+             .set_index("paper_id")["seed_section"].sort_index() for name in out}
+    assert list(seeds["received"].index) == list(seeds["clean"].index)
+    assert seeds["received"].nunique() == seeds["clean"].nunique()

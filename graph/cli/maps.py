@@ -91,6 +91,8 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method,
 def _print_summary(info: dict) -> None:
     s = info["seeds"]
     click.echo(f"seeds: {s['resolved']} of {s['total']} resolved")
+    for note in s.get("notes", []):
+        click.echo(f"  note: {note}")
     for u in s["unresolved"]:
         click.echo(f"  unresolved {u['source']}: {u['title'] or u['input']}: {u['reason']}")
     for u in s["skipped_lines"]:
