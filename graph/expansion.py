@@ -108,6 +108,14 @@ class Expander:
         self.plan: list[str] = []
 
     # -- helpers -------------------------------------------------------------
+    @property
+    def _local(self) -> bool:
+        # a local corpus answers queries, not rate-limited requests: its plan does not count requests
+        return getattr(self.source, "name", None) == "corpus"
+
+    def _cost(self, n: int, what: str) -> str:
+        return "" if self._local else f" ({_plural(n, what)})"
+
     def _say(self, msg: str) -> None:
         self.plan.append(msg)
         self.log(msg)
@@ -161,8 +169,9 @@ class Expander:
         self.n_id_lookups += len(by_id)
         self.n_title_lookups += len(by_title)
         if by_id or by_title:
-            self._say(f"resolve {len(by_id)} seeds by ID ({n_batches} batch requests) and "
-                      f"{len(by_title)} by title ({len(by_title)} requests); {self.cache_hits} from the store")
+            self._say(f"resolve {len(by_id)} seeds by ID{self._cost(n_batches, 'batch request')} and "
+                      f"{len(by_title)} by title{self._cost(len(by_title), 'request')}; "
+                      f"{self.cache_hits} from the store")
         with self._bar(n_batches + len(by_title), "resolving seeds") as bar:
             for start in range(0, len(by_id), batch):
                 chunk = by_id[start:start + batch]
@@ -232,7 +241,8 @@ class Expander:
         expected = {p: min(limit, papers[p].citation_count if p in papers and papers[p].citation_count
                            is not None else limit) for p in todo}
         n_req = sum(max(1, math.ceil(expected[p] / PAGE)) for p in todo)
-        self._say(f"list citations of {len(todo)} seeds (up to {limit} each): about {n_req} requests")
+        self._say(f"list citations of {len(todo)} seeds (up to {limit} each)"
+                  + (f" from {_label(self.source)}" if self._local else f": about {_plural(n_req, 'request')}"))
         prefetch = getattr(self.source, "prefetch_citations", None)
         if prefetch is not None:  # a local corpus lists them all in one query
             prefetch(todo, limit)
@@ -292,7 +302,8 @@ class Expander:
         batch = getattr(self.source, "batch_limit", BATCH)
         n_batches = math.ceil(len(todo) / batch)
         self.detail_ids.update(todo)
-        self._say(f"fetch details and references of {len(todo)} {desc}: {n_batches} batch requests")
+        self._say(f"fetch details and references of {len(todo)} {desc}"
+                  + (f" from {_label(self.source)}" if self._local else f": {_plural(n_batches, 'batch request')}"))
         with self._bar(n_batches, desc) as bar:
             for start in range(0, len(todo), batch):
                 chunk = todo[start:start + batch]
@@ -423,6 +434,15 @@ def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
     g.graph["seeds"] = [r.paper_id for r in resolved if r.paper_id]
     g.graph["created_at"] = time.time()
     return g
+
+
+def _plural(n: int, noun: str) -> str:
+    """``1 batch request``, ``2 batch requests``.
+
+    >>> _plural(1, "batch request"), _plural(3, "request")
+    ('1 batch request', '3 requests')
+    """
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _label(source) -> str:
