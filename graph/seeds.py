@@ -372,6 +372,10 @@ def repair_mojibake(text: str) -> tuple[str, int]:
                 break
             except UnicodeEncodeError:
                 continue
+        # mojibake spends 2-4 odd characters per real one: if most of them would be lost, the line
+        # was not mojibake of this kind after all, and ftfy's own judgement is safer
+        if new is not None and new.count("\ufffd") * 2 > sum(ord(ch) > 127 for ch in line):
+            new = None
         if new is None:
             new = ftfy.fix_text(line, _REPAIR)
         repaired += new != line
