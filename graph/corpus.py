@@ -20,7 +20,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import CitegraphError, StoreCorruptError, StoreSchemaError
 
@@ -88,6 +88,32 @@ class BadLine:
         return f"{self.file}:{self.line}: {self.reason}"
 
 
+# common names of a paper CSV's columns, by field; matched case-insensitively, first wins
+CSV_COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "title": ("title", "titles", "paper_title"),
+    "id": ("id", "paper_id", "paperid", "node_id"),
+    "year": ("year", "publication_year", "pub_year"),
+    "doi": ("doi",),
+    "arxiv": ("arxiv_id", "arxivid", "arxiv", "eprint"),
+}
+
+
+def recognise_csv_columns(columns: Iterable[str]) -> dict[str, str]:
+    """Map fields (title, id, year, doi, arxiv) to the columns that carry them, by common names.
+
+    >>> recognise_csv_columns(["ArXiv_ID", "Title", "year", "citations"])
+    {'title': 'Title', 'year': 'year', 'arxiv': 'ArXiv_ID'}
+    """
+    by_lower = {c.lower(): c for c in columns}
+    out = {}
+    for key, names in CSV_COLUMN_NAMES.items():
+        for name in names:
+            if name in by_lower:
+                out[key] = by_lower[name]
+                break
+    return out
+
+
 @dataclass
 class ImportReport:
     """What one file's import did."""
@@ -99,6 +125,8 @@ class ImportReport:
     bad_lines: list[BadLine] = field(default_factory=list)
     seconds: float = 0.0
     skipped: str | None = None
+    # for CSV imports: which column each field was read from (given, or recognised by name)
+    columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows_per_second(self) -> float:
@@ -331,7 +359,7 @@ class Corpus:
         return self._one(f"SELECT count(*) FROM {table}")[0]
 
     # -- import: generic CSV -------------------------------------------------------
-    def import_csv(self, papers: Sequence[str | Path], edges: str | Path, *, title_column: str,
+    def import_csv(self, papers: Sequence[str | Path], edges: str | Path, *, title_column: str | None = None,
                    id_column: str | None = None, year_column: str | None = None, doi_column: str | None = None,
                    arxiv_column: str | None = None, citing_column: str = "source",
                    cited_column: str = "target") -> ImportReport:
@@ -343,6 +371,10 @@ class Corpus:
         that column's values. Papers get corpus ids equal to their row. A value of the
         arXiv column that is not an arXiv ID is ignored; without a year column the year
         comes from new-style arXiv IDs.
+
+        A column not named is recognised by its common names (:data:`CSV_COLUMN_NAMES`,
+        case-insensitive: ``title``, ``id``, ``year``, ``doi``, ``arxiv_id``, …); the report's
+        ``columns`` says which were used.
         """
         t0 = time.perf_counter()
         files = [str(p) for p in papers]
@@ -358,6 +390,15 @@ class Corpus:
             f"(SELECT * FROM read_csv('{f.replace(chr(39), chr(39) * 2)}', header=true, all_varchar=true))"
             for f in files)
         cols = {c for (c, *_) in self._run(f"DESCRIBE SELECT * FROM {sources}")}
+        given = {"title": title_column, "id": id_column, "year": year_column, "doi": doi_column,
+                 "arxiv": arxiv_column}
+        found = recognise_csv_columns(cols)
+        title_column, id_column, year_column, doi_column, arxiv_column = (
+            given[k] or found.get(k) for k in ("title", "id", "year", "doi", "arxiv"))
+        if title_column is None:
+            raise CitegraphError(f"no title column among {sorted(cols)}; name it with --title-column")
+        report.columns = {k: v for k, v in zip(("title", "id", "year", "doi", "arxiv"),
+                                                (title_column, id_column, year_column, doi_column, arxiv_column)) if v}
         for name, col in [("--title-column", title_column), ("--id-column", id_column), ("--year-column", year_column),
                           ("--doi-column", doi_column), ("--arxiv-column", arxiv_column)]:
             if col and col not in cols:

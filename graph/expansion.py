@@ -124,6 +124,14 @@ class Expander:
         self.plan: list[str] = []
 
     # -- helpers -------------------------------------------------------------
+    @property
+    def _local(self) -> bool:
+        # a local corpus answers queries, not rate-limited requests: its plan does not count requests
+        return getattr(self.source, "name", None) == "corpus"
+
+    def _cost(self, n: int, what: str) -> str:
+        return "" if self._local else f" ({_plural(n, what)})"
+
     def _say(self, msg: str) -> None:
         self.plan.append(msg)
         self.log(msg)
@@ -177,8 +185,9 @@ class Expander:
         self.n_id_lookups += len(by_id)
         self.n_title_lookups += len(by_title)
         if by_id or by_title:
-            self._say(f"resolve {len(by_id)} seeds by ID ({n_batches} batch requests) and "
-                      f"{len(by_title)} by title ({len(by_title)} requests); {self.cache_hits} from the store")
+            self._say(f"resolve {len(by_id)} seeds by ID{self._cost(n_batches, 'batch request')} and "
+                      f"{len(by_title)} by title{self._cost(len(by_title), 'request')}; "
+                      f"{self.cache_hits} from the store")
         with self._bar(n_batches + len(by_title), "resolving seeds") as bar:
             for start in range(0, len(by_id), batch):
                 chunk = by_id[start:start + batch]
@@ -251,7 +260,8 @@ class Expander:
         expected = {p: min(limit, papers[p].citation_count if p in papers and papers[p].citation_count
                            is not None else limit) for p in todo}
         n_req = sum(max(1, math.ceil(expected[p] / PAGE)) for p in todo)
-        self._say(f"list citations of {len(todo)} {what} (up to {limit} each): about {n_req} requests")
+        self._say(f"list citations of {len(todo)} {what} (up to {limit} each)"
+                  + (f" from {_label(self.source)}" if self._local else f": about {_plural(n_req, 'request')}"))
         prefetch = getattr(self.source, "prefetch_citations", None)
         if prefetch is not None:  # a local corpus lists them all in one query
             prefetch(todo, limit)
@@ -269,7 +279,7 @@ class Expander:
                 listed = page.next_offset
                 # edges and the offset reached are stored together: a re-run resumes here
                 with self.store.transaction():
-                    self.store.put_edges(page)
+                    self.store.put_edges(page, listed=True)
                     self.store.put_list_state(ListState(pid, "citations", listed, None, False, None,
                                                         time.time(), limit))
                 bar.update(1)
@@ -313,7 +323,8 @@ class Expander:
         n_batches = math.ceil(len(todo) / batch)
         self.detail_ids.update(todo)
         self.detail_stages.append(len(todo))
-        self._say(f"fetch details and references of {len(todo)} {desc}: {n_batches} batch requests")
+        self._say(f"fetch details and references of {len(todo)} {desc}"
+                  + (f" from {_label(self.source)}" if self._local else f": {_plural(n_batches, 'batch request')}"))
         with self._bar(n_batches, desc) as bar:
             for start in range(0, len(todo), batch):
                 chunk = todo[start:start + batch]
@@ -344,7 +355,9 @@ class Expander:
             if e.cited not in ids:
                 score[e.cited] = score.get(e.cited, 0) + 1
         if citing_too:
-            for e in self.store.edges_touching(ids, direction="in"):
+            # citers as the listing gave them: citations known from other papers' reference lists
+            # (fetched later, or by other runs) would make the neighbourhood depend on history
+            for e in self.store.edges_touching(ids, direction="in", listed_only=True):
                 if e.citing not in ids:
                     score[e.citing] = score.get(e.citing, 0) + 1
         return score
@@ -363,7 +376,7 @@ class Expander:
         evidence: dict[str, int] = {}
         counts = {"co_cited": 0, "coupled": 0}
         if self.opt.co_cited:
-            citers = {e.citing for e in self.store.edges_touching(seeds, direction="in")} - seeds
+            citers = {e.citing for e in self.store.edges_touching(seeds, direction="in", listed_only=True)} - seeds
             co = _distinct_counts((e.citing, e.cited) for e in self.store.edges_touching(citers, direction="out"))
             co = {p: c for p, c in co.items() if c >= self.opt.min_evidence and p not in members}
             counts["co_cited"] = len(co)
@@ -373,7 +386,8 @@ class Expander:
         if coupled:
             refs = sorted({e.cited for e in self.store.edges_touching(seeds, direction="out")} - seeds)
             self.fetch_citations(refs, limit=PAGE, what="seed references (for coupling)", note_truncation=False)
-            cp = _distinct_counts((e.cited, e.citing) for e in self.store.edges_touching(refs, direction="in"))
+            cp = _distinct_counts((e.cited, e.citing)
+                                  for e in self.store.edges_touching(refs, direction="in", listed_only=True))
             cp = {p: c for p, c in cp.items() if c >= self.opt.min_evidence and p not in members and p not in seeds}
             counts["coupled"] = len(cp)
             for p, c in cp.items():
@@ -498,6 +512,15 @@ def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
     g.graph["seeds"] = [r.paper_id for r in resolved if r.paper_id]
     g.graph["created_at"] = time.time()
     return g
+
+
+def _plural(n: int, noun: str) -> str:
+    """``1 batch request``, ``2 batch requests``.
+
+    >>> _plural(1, "batch request"), _plural(3, "request")
+    ('1 batch request', '3 requests')
+    """
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _label(source) -> str:

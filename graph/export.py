@@ -56,13 +56,14 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def xml_safe(value: Any) -> Any:
-    """``value`` with the characters XML cannot hold removed (strings, also inside lists).
+    """``value`` with the characters XML cannot hold removed (strings, also inside lists), and
+    line ends as an XML reader returns them (CR and CRLF read back as LF).
 
-    >>> xml_safe("a\x08b")
-    'ab'
+    >>> xml_safe("a\x08b\\r\\nc")
+    'ab\\nc'
     """
     if isinstance(value, str):
-        return _NOT_XML.sub("", value)
+        return _NOT_XML.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
     if isinstance(value, (list, tuple)):
         return [xml_safe(v) for v in value]
     if isinstance(value, dict):

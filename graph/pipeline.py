@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -25,6 +26,7 @@ from .render import write_map_html
 from .seeds import SeedList, read_seeds
 from .sources.base import PaperSource
 from .store import Store
+from .text import display_title
 
 
 @dataclass
@@ -52,6 +54,8 @@ def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None
     Raises :class:`NothingUsableError` when no seed resolves.
     """
     seed_list = read_seeds(inputs)
+    for note in seed_list.notes:
+        log(note)
     for problem in seed_list.problems:
         log(f"skipped {problem}")
     if not seed_list.seeds:
@@ -124,7 +128,7 @@ def scores_table(analysis: dict) -> pd.DataFrame:
     return table
 
 
-EXPORT_FORMATS = ("html", "csv", "parquet", "edges", "bibtex", "graphml", "gexf", "json")
+from .formats import EXPORT_FORMATS  # noqa: E402  (kept importable from here)
 
 
 def bibtex_selection(analysis: dict, *, cluster: int | None = None, top: int | None = None) -> list:
@@ -137,7 +141,9 @@ def bibtex_selection(analysis: dict, *, cluster: int | None = None, top: int | N
         if not nodes:
             raise NothingUsableError(f"no cluster {cluster} in this map; `citegraph clusters` lists them")
     if top is not None:
-        nodes = nodes[:top]
+        # the seeds, then the ``top`` most related of the others (the map's nodes come in that order)
+        seeds = set(analysis["seeds"])
+        nodes = [n for n in nodes if n in seeds] + [n for n in nodes if n not in seeds][:top]
     return nodes
 
 
@@ -190,6 +196,16 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: dict | None
     return files
 
 
+_PAPER_ID_IN_TEXT = re.compile(r"\b[0-9a-f]{40}\b|\bCorpusId:\d+\b")
+
+
+def _titles_named(run: MapRun, texts: list[str]) -> dict[str, str]:
+    """Titles of the graph's papers whose IDs appear in ``texts``, so a summary can name them."""
+    g = run.graph
+    ids = {m for t in texts for m in _PAPER_ID_IN_TEXT.findall(t)}
+    return {p: display_title(g.nodes[p]["title"]) for p in sorted(ids) if p in g and g.nodes[p].get("title")}
+
+
 def summary(run: MapRun, files: dict[str, Path]) -> dict:
     """The machine-readable summary printed by ``citegraph map --json``."""
     r = run.expansion
@@ -201,6 +217,7 @@ def summary(run: MapRun, files: dict[str, Path]) -> dict:
                             "title": s.seed.title, "reason": s.reason} for s in r.unresolved],
             "skipped_lines": [{"source": f"{p.source}:{p.line}", "input": p.input, "reason": p.reason}
                               for p in run.seed_list.problems],
+            "notes": run.seed_list.notes,
         },
         "papers": run.graph.number_of_nodes(),
         "edges": run.graph.number_of_edges(),
@@ -209,9 +226,12 @@ def summary(run: MapRun, files: dict[str, Path]) -> dict:
         "requests": r.requests,
         "request_floor": r.request_floor,
         "cache_hits": r.cache_hits,
-        "truncated": r.truncated,
+        # people read titles, not 40-character hashes
+        "truncated": [{**t, "title": display_title(run.graph.nodes[t["paper_id"]].get("title"))
+                       if t["paper_id"] in run.graph else None} for t in r.truncated],
         "failures": r.failures,
         "missing": r.missing,
+        "titles": _titles_named(run, [str(f["item"]) for f in r.failures] + list(r.missing)),
         "seconds": round(r.seconds, 3),
         "files": {k: str(v) for k, v in files.items()},
         "skipped_exports": run.skipped_exports,

@@ -1,6 +1,7 @@
 """Analysis on small hand-built graphs with answers worked out by hand, plus properties."""
 
 import math
+import re
 
 import networkx as nx
 import numpy as np
@@ -172,12 +173,19 @@ def test_clusters_labels_and_bridges_on_two_topics():
     labels = dict(zip(res["clusters"]["cluster"], res["clusters"]["label"]))
     assert "quantization" in labels[mem["q0"]] and "attention" in labels[mem["t0"]]
     row = res["clusters"].set_index("cluster").loc[mem["q0"]]
-    assert row["year_min"] == 2018 and row["year_max"] in (2023, 2023)
+    assert row["year_min"] == 2018 and row["year_max"] == 2023
     assert res["modularity"] > 0.3
     assert res["bridges"].iloc[0]["paper_id"] == "bridge"
     again = topic_clusters(g, H, seed=1)
     pd.testing.assert_frame_equal(res["membership"], again["membership"])
     assert list(res["clusters"]["label"]) == list(again["clusters"]["label"])
+
+
+def test_the_map_table_flags_the_bridge_between_two_topics():
+    g = _two_topics()
+    t = analyse(g, ["q0", "t0"], top=20)["table"]
+    assert bool(t.loc["bridge", "bridge"])
+    assert not t.loc["q3", "bridge"] and not t.loc["t3", "bridge"]  # all their links stay in their topic
 
 
 def test_paths_between_papers(G):
@@ -213,6 +221,45 @@ def test_reading_order_breaks_cycles_by_year_then_influence():
         g.nodes[n].update(year=y, title=n)
     df = reading_order(g, ["a", "b", "c"], influence=pd.Series({"a": 0.1, "b": 0.9}))
     assert list(df["paper_id"]) == ["b", "a", "c"]
+
+
+def test_reading_order_markdown_numbers_run_in_order_and_cycles_never_say_after_a_later_paper():
+    # a <-> b cite each other (a cycle); c cites a; d cites c; e stands alone but is recent
+    g = nx.DiGraph([("a", "b"), ("b", "a"), ("c", "a"), ("d", "c")])
+    g.add_node("e")
+    for n, y in {"a": 2015, "b": 2016, "c": 2017, "d": 2018, "e": 2020}.items():
+        g.nodes[n].update(year=y, title=f"Title  {n} with $O(n^2)$")
+    df = reading_order(g, list("edcba"))
+    pos = dict(zip(df["paper_id"], df["order"]))
+    for r in df.itertuples():
+        assert all(pos[p] < r.order for p in r.prerequisites)
+        assert all(pos[p] > r.order for p in r.read_with)
+    row = df.set_index("paper_id")
+    assert row.loc["a", "read_with"] == ["b"] and row.loc["b", "prerequisites"] == ["a"]
+    md = reading_order_markdown(df)
+    numbers = [int(m) for m in re.findall(r"^(\d+)\. ", md, flags=re.MULTILINE)]
+    assert numbers == list(range(1, 6))
+    assert "**Title a with O(n^2)**" in md and "$" not in md
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=25),
+       st.lists(st.integers(2000, 2024), min_size=8, max_size=8))
+def test_reading_order_agrees_with_its_prerequisites_on_any_graph(edges, years):
+    g = nx.DiGraph()
+    g.add_nodes_from(range(8))
+    g.add_edges_from((u, v) for u, v in edges if u != v)
+    for n in g:
+        g.nodes[n].update(year=years[n], title=f"T{n}")
+    df = reading_order(g, list(g))
+    assert list(df["order"]) == list(range(1, 9))
+    pos = dict(zip(df["paper_id"], df["order"]))
+    stages = list(df["stage"])
+    # stages are contiguous runs of the numbering
+    assert stages == sorted(stages, key=["beginner", "intermediate", "expert"].index)
+    for r in df.itertuples():
+        assert all(pos[p] < r.order for p in r.prerequisites)
+        assert sorted(r.prerequisites + r.read_with) == sorted(g.successors(r.paper_id))
 
 
 def test_analyse_bundles_everything(G):

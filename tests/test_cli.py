@@ -212,3 +212,48 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_goes_on(arxiv_server, tmp_path):
     resumed = json.loads(run_cli(*args, env_extra=env).stdout)
     assert resumed["seeds"]["resolved"] == 17 and resumed["requests"] == len(arxiv_server.request_log) - done
     assert resumed["requests"] < 26
+
+
+# --- startup --------------------------------------------------------------------------------
+
+def test_importing_the_cli_loads_no_heavy_library():
+    code = ("import sys, graph.cli\n"
+            "print(sorted(m for m in ('sklearn', 'pandas', 'scipy', 'networkx', 'numpy') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
+def test_help_answers_at_once():
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        res = subprocess.run([sys.executable, "-m", "graph", "--help"], capture_output=True, text=True, cwd=ROOT,
+                             timeout=60)
+        times.append(time.perf_counter() - t0)
+        assert res.returncode == 0 and "citegraph" in res.stdout
+    assert min(times) < 0.3, times
+
+
+# --- tables and commands say what is true ------------------------------------------------------
+
+def test_related_help_offers_limit_and_not_resolution():
+    out = CliRunner().invoke(cli, ["related", "--help"]).stdout
+    assert "--limit" in out and "--resolution" not in out
+    assert "--resolution" in CliRunner().invoke(cli, ["clusters", "--help"]).stdout
+
+
+def test_plan_counts_one_batch_request_in_the_singular(cli_env):
+    res = CliRunner().invoke(cli, ["rank", "2101.00000", "--json"], catch_exceptions=False)
+    assert res.exit_code == 0
+    assert "(1 batch request)" in res.stderr and "1 batch requests" not in res.stderr
+
+
+def test_map_summary_names_papers_by_title(cli_env, tmp_path):
+    # seed 0 has two citations; listing at most one leaves its citation list incomplete
+    res = CliRunner().invoke(cli, ["map", "2101.00000", "--max-citations", "1", "-q", "--out", str(tmp_path)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    line = next(l for l in res.stdout.splitlines() if "incomplete" in l)
+    assert "incomplete citations of SYNTH paper 0:" in line
+    assert not re.search(r"[0-9a-f]{40}", line)

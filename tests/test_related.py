@@ -238,3 +238,48 @@ def test_second_degree_respects_min_evidence_and_max_papers():
         none = expand(seeds, store, GraphSource(_second_degree_graph()),
                       ExpansionOptions(progress=False, co_cited=False, coupled=False))
     assert set(none.graph) == {"s", "r1", "r2", "c1", "c2", "c3"}
+
+
+def test_a_second_run_neither_fetches_nor_changes_the_graph(tmp_path):
+    """s's citation list is cut to 1 (c1). c1 also cites c2, so c2 joins as co-cited and its
+    reference list shows that it cites s too. That citation must not make c2 a listed citer
+    on the next run (which would pull in y, cited by c2 only, and cost a request)."""
+    g = nx.DiGraph([("c1", "s"), ("c2", "s"), ("c1", "c2"), ("c2", "y"), ("s", "r")])
+    for n in g:
+        g.nodes[n]["title"] = f"Synthetic paper {n}"
+    g.nodes["s"]["arxiv_id"] = "2001.00001"
+    seeds = read_seeds(["2001.00001"]).seeds
+    opts = ExpansionOptions(progress=False, max_citations=1, min_evidence=1, coupled=False)
+    with Store(tmp_path / "s.sqlite") as store:
+        first = expand(seeds, store, GraphSource(g), opts)
+        source = GraphSource(g)
+        second = expand(seeds, store, source, opts)
+    assert set(first.graph) == set(second.graph) == {"s", "r", "c1", "c2"}
+    assert source.queries == 0
+
+
+def test_stores_of_schema_1_are_migrated_with_their_citation_listings(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE papers (paper_id TEXT PRIMARY KEY, title TEXT, year INTEGER, venue TEXT, authors TEXT,
+            corpus_id INTEGER, arxiv_id TEXT, doi TEXT, citation_count INTEGER, reference_count INTEGER,
+            influential_citation_count INTEGER, abstract TEXT, tldr TEXT, publication_date TEXT, source TEXT,
+            fetched_at REAL);
+        CREATE TABLE edges (citing TEXT NOT NULL, cited TEXT NOT NULL, is_influential INTEGER, intents TEXT,
+            contexts TEXT, PRIMARY KEY (citing, cited)) WITHOUT ROWID;
+        CREATE TABLE lists (paper_id TEXT NOT NULL, kind TEXT NOT NULL, n_items INTEGER NOT NULL, total INTEGER,
+            complete INTEGER NOT NULL, truncated TEXT, fetched_at REAL NOT NULL, limit_asked INTEGER,
+            PRIMARY KEY (paper_id, kind));
+        CREATE TABLE aliases (alias TEXT PRIMARY KEY, paper_id TEXT, reason TEXT, fetched_at REAL NOT NULL);
+        INSERT INTO edges (citing, cited) VALUES ('c', 's'), ('s', 'r');
+        INSERT INTO lists VALUES ('s', 'citations', 1, 1, 1, NULL, 0, 1000);
+        PRAGMA user_version = 1;
+    """)
+    db.close()
+    with Store(path) as store:
+        assert [e.citing for e in store.edges_touching(["s"], direction="in", listed_only=True)] == ["c"]
+        assert store.edges_touching(["r"], direction="in", listed_only=True) == []
+        assert len(store.edges_touching(["r"], direction="in")) == 1
