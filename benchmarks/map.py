@@ -81,6 +81,8 @@ def main() -> None:
             wait_until_settled(page)
             first = small["table"].drop(index=seeds).index[0]
             page.evaluate("(id) => window.citegraph.select(window.citegraph.keyOf(id), false)", first)
+            # the card stays; the highlight is let go, so the picture shows the whole map
+            page.evaluate("() => window.citegraph.deselect()")
             page.select_option("#colour-by", "cluster")
             page.screenshot(path=args.screenshot)
             print(f"screenshot: {args.screenshot}")

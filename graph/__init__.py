@@ -7,16 +7,31 @@ The library API, stage by stage::
     store      Store(path)
     expansion  expand(seeds, store, source)    -> ExpansionResult (.graph: networkx.DiGraph)
     pipeline   build_map(...), write_map(...)
+
+The names are loaded on first use, so that ``import graph.cli`` (and ``citegraph --help``)
+does not pay for pandas, scikit-learn and scipy.
 """
 
-from .errors import CitegraphError
-from .expansion import ExpansionOptions, ExpansionResult, expand
-from .pipeline import MapRun, build_map, write_map
-from .seeds import Seed, SeedList, read_seeds
-from .sources.s2 import S2Config, S2Source
-from .store import Store, default_store_path
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "CitegraphError", "ExpansionOptions", "ExpansionResult", "MapRun", "S2Config", "S2Source", "Seed",
-    "SeedList", "Store", "build_map", "default_store_path", "expand", "read_seeds", "write_map",
-]
+from .errors import CitegraphError
+
+_LAZY = {
+    "ExpansionOptions": "expansion", "ExpansionResult": "expansion", "expand": "expansion",
+    "MapRun": "pipeline", "build_map": "pipeline", "write_map": "pipeline",
+    "Seed": "seeds", "SeedList": "seeds", "read_seeds": "seeds",
+    "S2Config": "sources.s2", "S2Source": "sources.s2",
+    "Store": "store", "default_store_path": "store",
+}
+
+__all__ = ["CitegraphError", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` when it is first asked for (PEP 562)."""
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import CitegraphError, StoreCorruptError, StoreSchemaError
 
@@ -64,10 +64,17 @@ DATASETS = {
     "citations": dict(
         structure={"citingcorpusid": "BIGINT", "citedcorpusid": "BIGINT", "isinfluential": "BOOLEAN",
                    "intents": ["VARCHAR"], "contexts": ["VARCHAR"]},
-        key="s.citingcorpusid IS NOT NULL AND s.citedcorpusid",
+        # NULL unless both ids are there (`citing IS NOT NULL AND cited` was false, not NULL, for a missing
+        # citing id, and let rows without ids in)
+        key="CASE WHEN s.citingcorpusid IS NOT NULL AND s.citedcorpusid IS NOT NULL THEN 1 END",
+        # a row that has both id fields, one of them null: S2 lists references it did not match to a paper
+        null_ok=("json_type(json_extract(line, '$.citingcorpusid')) IS NOT NULL AND "
+                 "json_type(json_extract(line, '$.citedcorpusid')) IS NOT NULL AND "
+                 "(json_type(json_extract(line, '$.citingcorpusid')) = 'NULL' OR "
+                 "json_type(json_extract(line, '$.citedcorpusid')) = 'NULL')"),
         select="s.citingcorpusid, s.citedcorpusid, s.isinfluential, s.intents, s.contexts",
         unique=None,  # too many rows to check one by one: a shard loads once (by digest)
-        missing="citingcorpusid or citedcorpusid is null (a reference S2 did not match to a paper)"),  # too many rows to check one by one: a shard loads once (by digest)
+        missing="no citingcorpusid or citedcorpusid, or one that is not a number"),
     "abstracts": dict(structure={"corpusid": "BIGINT", "abstract": "VARCHAR"}, key="s.corpusid",
                       select="s.corpusid, s.abstract", unique="corpusid"),
     "tldrs": dict(structure={"corpusid": "BIGINT", "text": "VARCHAR"}, key="s.corpusid",
@@ -90,6 +97,32 @@ class BadLine:
         return f"{self.file}:{self.line}: {self.reason}"
 
 
+# common names of a paper CSV's columns, by field; matched case-insensitively, first wins
+CSV_COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "title": ("title", "titles", "paper_title"),
+    "id": ("id", "paper_id", "paperid", "node_id"),
+    "year": ("year", "publication_year", "pub_year"),
+    "doi": ("doi",),
+    "arxiv": ("arxiv_id", "arxivid", "arxiv", "eprint"),
+}
+
+
+def recognise_csv_columns(columns: Iterable[str]) -> dict[str, str]:
+    """Map fields (title, id, year, doi, arxiv) to the columns that carry them, by common names.
+
+    >>> recognise_csv_columns(["ArXiv_ID", "Title", "year", "citations"])
+    {'title': 'Title', 'year': 'year', 'arxiv': 'ArXiv_ID'}
+    """
+    by_lower = {c.lower(): c for c in columns}
+    out = {}
+    for key, names in CSV_COLUMN_NAMES.items():
+        for name in names:
+            if name in by_lower:
+                out[key] = by_lower[name]
+                break
+    return out
+
+
 @dataclass
 class ImportReport:
     """What one file's import did."""
@@ -103,6 +136,8 @@ class ImportReport:
     skipped: str | None = None
     already: str | None = None  # rows that were in the corpus already (the same data from another file)
     unmatched: int = 0  # citation rows with a null id on one side: normal in S2 data, not bad lines
+    # for CSV imports: which column each field was read from (given, or recognised by name)
+    columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows_per_second(self) -> float:
@@ -399,17 +434,19 @@ class Corpus:
             added = self._count(table) - before
             # rows whose id is null where the data allows it (S2 lists citations it could not match to a
             # paper) are counted apart: they are normal, not bad lines
-            expected_null = "'" + spec["missing"].replace("'", "''") + "'" if spec.get("missing") else None
-            null_rows = 0
-            if expected_null:
-                null_rows = self._one(f"SELECT count(*) FROM ({parsed}) WHERE ({spec['key']}) IS NULL")[0]
+            # CASE, because DuckDB evaluates both sides of AND: json_extract must only see valid JSON
+            null_ok = (f"(CASE WHEN line <> '' AND json_valid(line) AND json_type(line) = 'OBJECT' "
+                       f"THEN ({spec.get('null_ok', 'false')}) ELSE false END)")
+            missing = spec.get("missing", "no id field").replace("'", "''")
+            null_rows = self._one(
+                f"SELECT count(*) FROM block WHERE n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL) "
+                f"AND {null_ok}")[0]
             bad = self._run(
                 f"SELECT n, CASE WHEN NOT json_valid(line) THEN 'not valid JSON' "
                 f"WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object' "
-                f"ELSE 'no id field' END FROM block WHERE line <> '' AND "
+                f"ELSE '{missing}' END FROM block WHERE line <> '' AND "
                 f"(NOT json_valid(line) OR json_type(line) <> 'OBJECT' OR "
-                f"({'false' if expected_null else 'true'} AND "
-                f"n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL))) ORDER BY n")
+                f"(n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL) AND NOT ({null_ok}))) ORDER BY n")
         finally:
             self.db.unregister("block")
         self._null_rows = null_rows
@@ -438,7 +475,7 @@ class Corpus:
         return self._one(f"SELECT count(*) FROM {table}")[0]
 
     # -- import: generic CSV -------------------------------------------------------
-    def import_csv(self, papers: Sequence[str | Path], edges: str | Path, *, title_column: str,
+    def import_csv(self, papers: Sequence[str | Path], edges: str | Path, *, title_column: str | None = None,
                    id_column: str | None = None, year_column: str | None = None, doi_column: str | None = None,
                    arxiv_column: str | None = None, citing_column: str = "source",
                    cited_column: str = "target") -> ImportReport:
@@ -450,6 +487,10 @@ class Corpus:
         that column's values. Papers get corpus ids equal to their row. A value of the
         arXiv column that is not an arXiv ID is ignored; without a year column the year
         comes from new-style arXiv IDs.
+
+        A column not named is recognised by its common names (:data:`CSV_COLUMN_NAMES`,
+        case-insensitive: ``title``, ``id``, ``year``, ``doi``, ``arxiv_id``, …); the report's
+        ``columns`` says which were used.
         """
         t0 = time.perf_counter()
         files = [str(p) for p in papers]
@@ -475,7 +516,7 @@ class Corpus:
                                  "check that they are CSV with a header row") from None
 
     def _import_csv_rows(self, files: list[str], edges: str | Path, report: ImportReport, digest: str, t0: float,
-                         *, title_column: str, id_column: str | None, year_column: str | None,
+                         *, title_column: str | None, id_column: str | None, year_column: str | None,
                          doi_column: str | None, arxiv_column: str | None, citing_column: str,
                          cited_column: str) -> ImportReport:
         for f in files + [str(edges)]:
@@ -484,6 +525,15 @@ class Corpus:
             f"(SELECT * FROM read_csv('{f.replace(chr(39), chr(39) * 2)}', header=true, all_varchar=true))"
             for f in files)
         cols = {c for (c, *_) in self._run(f"DESCRIBE SELECT * FROM {sources}")}
+        given = {"title": title_column, "id": id_column, "year": year_column, "doi": doi_column,
+                 "arxiv": arxiv_column}
+        found = recognise_csv_columns(cols)
+        title_column, id_column, year_column, doi_column, arxiv_column = (
+            given[k] or found.get(k) for k in ("title", "id", "year", "doi", "arxiv"))
+        if title_column is None:
+            raise CitegraphError(f"no title column among {sorted(cols)}; name it with --title-column")
+        report.columns = {k: v for k, v in zip(("title", "id", "year", "doi", "arxiv"),
+                                                (title_column, id_column, year_column, doi_column, arxiv_column)) if v}
         for name, col in [("--title-column", title_column), ("--id-column", id_column), ("--year-column", year_column),
                           ("--doi-column", doi_column), ("--arxiv-column", arxiv_column)]:
             if col and col not in cols:

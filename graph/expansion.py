@@ -4,10 +4,15 @@ The store is consulted before every request and written after every response,
 so a second run makes zero requests and an interrupted run resumes. The
 source is passed in (S2 over HTTP, a local corpus, or ``None`` for offline).
 
-Request plan for N id seeds, T title seeds, C_i citations listed per seed and
-M papers needing details and reference lists::
+Request plan for N id seeds, T title seeds, C_i citations listed per seed (and,
+with coupling over the API, one page per seed reference), and M_j papers needing
+details and reference lists at stage j (the 1-hop papers, then the second-degree
+papers found from their reference lists, then each further depth)::
 
-    ceil(N/500) + T + sum(ceil(C_i/1000)) + ceil(M/500)
+    ceil(N/500) + T + sum(ceil(C_i/1000)) + sum_j ceil(M_j/500)
+
+The stages are sequential (each is found from the reference lists the previous
+one fetched), so their batches cannot be shared.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from .model import CitationEdge, ListState, PaperRecord
 from .seeds import Seed
 from .sources.base import FetchedPaper, PaperSource
 from .store import Store
+from .versions import merge_versions
 
 BATCH = 500
 PAGE = 1000
@@ -46,6 +52,13 @@ class ExpansionOptions:
     refresh: bool = False
     offline: bool = False
     progress: bool = True
+    # second-degree papers: co-cited with the seeds (cited by the seeds' citers; their ids are
+    # already in the store) and coupled with them (citing the seeds' references). Coupling needs
+    # the citers of every seed reference: one query in a local corpus, one request per reference
+    # over the API, so ``None`` means "on where the source lists citers cheaply".
+    co_cited: bool = True
+    coupled: bool | None = None
+    min_evidence: int = 2  # co-cited by / sharing at least this many papers with the seeds
     # a step planned to take longer than this (at the source's pace) needs ``confirm`` to agree;
     # None: no limit (``--yes``)
     max_plan_seconds: float | None = 3600.0
@@ -74,6 +87,8 @@ class ExpansionResult:
     seconds: float = 0.0
     # each paper's stored references, papers outside the graph included (for full coupling)
     references: dict[str, list[str]] = field(default_factory=dict)
+
+    second_degree: dict = field(default_factory=dict)  # {"co_cited": n, "coupled": n, "added": n}
 
     @property
     def resolved(self) -> list[ResolvedSeed]:
@@ -105,6 +120,7 @@ class Expander:
         self.n_title_lookups = 0
         self.citations_listed: list[int] = []
         self.detail_ids: set[str] = set()
+        self.detail_stages: list[int] = []  # papers fetched per (sequential) details stage
         self.fetched_now: set[str] = set()  # so --refresh fetches each paper once per run
         self.truncated: list[dict] = []
         self.failures: list[dict] = []
@@ -112,6 +128,14 @@ class Expander:
         self.plan: list[str] = []
 
     # -- helpers -------------------------------------------------------------
+    @property
+    def _local(self) -> bool:
+        # a local corpus answers queries, not rate-limited requests: its plan does not count requests
+        return getattr(self.source, "name", None) == "corpus"
+
+    def _cost(self, n: int, what: str) -> str:
+        return "" if self._local else f" ({_plural(n, what)})"
+
     def _say(self, msg: str) -> None:
         self.plan.append(msg)
         self.log(msg)
@@ -183,9 +207,9 @@ class Expander:
         self.n_id_lookups += len(by_id)
         self.n_title_lookups += len(by_title)
         if by_id or by_title:
-            self._plan(f"resolve {len(by_id)} seeds by ID ({n_batches} batch requests) and "
-                       f"{len(by_title)} by title ({len(by_title)} requests); {self.cache_hits} from the store",
-                       n_batches + len(by_title))
+            self._plan(f"resolve {len(by_id)} seeds by ID{self._cost(n_batches, 'batch request')} and "
+                       f"{len(by_title)} by title{self._cost(len(by_title), 'request')}; "
+                       f"{self.cache_hits} from the store", n_batches + len(by_title))
         with self._bar(n_batches + len(by_title), "resolving seeds") as bar:
             for start in range(0, len(by_id), batch):
                 chunk = by_id[start:start + batch]
@@ -234,15 +258,18 @@ class Expander:
         return ResolvedSeed(seed, None, reason, "title")
 
     # -- stage 2: citations of seeds -------------------------------------------
-    def fetch_citations(self, seed_ids: list[str]) -> None:
-        limit = min(self.opt.max_citations, LIST_CAP)
+    def fetch_citations(self, seed_ids: list[str], *, limit: int | None = None, what: str = "seeds",
+                        note_truncation: bool = True) -> None:
+        """Make sure the citations of ``seed_ids`` (up to ``limit``, default ``--max-citations``)
+        are in the store."""
+        limit = min(self.opt.max_citations if limit is None else limit, LIST_CAP)
         if limit <= 0:
             return
         states = {} if self.opt.refresh else self.store.get_list_states(seed_ids, "citations")
         todo = [p for p in seed_ids if not (p in states and states[p].satisfies(limit))]
         self.cache_hits += len(seed_ids) - len(todo)
         for pid, st in states.items():
-            if pid not in todo and st.truncated:
+            if pid not in todo and st.truncated and note_truncation:
                 self._note_truncated(pid, "citations", st.truncated)
         if not todo:
             return
@@ -257,7 +284,9 @@ class Expander:
         expected = {p: min(limit, papers[p].citation_count if p in papers and papers[p].citation_count
                            is not None else limit) for p in todo}
         n_req = sum(max(1, math.ceil(expected[p] / PAGE)) for p in todo)
-        self._plan(f"list citations of {len(todo)} seeds (up to {limit} each): about {n_req} requests", n_req)
+        self._plan(f"list citations of {len(todo)} {what} (up to {limit} each)"
+                   + (f" from {_label(self.source)}" if self._local else f": about {_plural(n_req, 'request')}"),
+                   0 if self._local else n_req)
         prefetch = getattr(self.source, "prefetch_citations", None)
         if prefetch is not None:  # a local corpus lists them all in one query
             prefetch(todo, limit)
@@ -265,16 +294,17 @@ class Expander:
             for pid in todo:
                 st = states.get(pid)
                 resume = st.n_items if st is not None and st.in_progress and st.limit == limit else 0
-                self._fetch_citation_list(pid, limit, papers.get(pid), bar, resume)
+                self._fetch_citation_list(pid, limit, papers.get(pid), bar, resume, note_truncation)
 
-    def _fetch_citation_list(self, pid: str, limit: int, paper: PaperRecord | None, bar, start: int) -> None:
+    def _fetch_citation_list(self, pid: str, limit: int, paper: PaperRecord | None, bar, start: int,
+                             note_truncation: bool = True) -> None:
         listed = start
         try:
             for page in self.source.iter_citations(pid, limit, start):
                 listed = page.next_offset
                 # edges and the offset reached are stored together: a re-run resumes here
                 with self.store.transaction():
-                    self.store.put_edges(page)
+                    self.store.put_edges(page, listed=True)
                     self.store.put_list_state(ListState(pid, "citations", listed, None, False, None,
                                                         time.time(), limit))
                 bar.update(1)
@@ -293,7 +323,7 @@ class Expander:
                 truncated = f"--max-citations {limit} reached; {listed} of {total} citations are in the graph"
         self.store.put_list_state(ListState(pid, "citations", listed, total, truncated is None, truncated,
                                             time.time(), limit))
-        if truncated:
+        if truncated and note_truncation:
             self._note_truncated(pid, "citations", truncated)
 
     # -- stage 3: details and reference lists ------------------------------------
@@ -317,7 +347,10 @@ class Expander:
         batch = getattr(self.source, "batch_limit", BATCH)
         n_batches = math.ceil(len(todo) / batch)
         self.detail_ids.update(todo)
-        self._plan(f"fetch details and references of {len(todo)} {desc}: {n_batches} batch requests", n_batches)
+        self.detail_stages.append(len(todo))
+        self._plan(f"fetch details and references of {len(todo)} {desc}"
+                   + (f" from {_label(self.source)}" if self._local else f": {_plural(n_batches, 'batch request')}"),
+                   0 if self._local else n_batches)
         with self._bar(n_batches, desc) as bar:
             for start in range(0, len(todo), batch):
                 chunk = todo[start:start + batch]
@@ -338,7 +371,7 @@ class Expander:
         """The fewest requests that could have fetched what this run fetched."""
         return (math.ceil(self.n_id_lookups / BATCH) + self.n_title_lookups
                 + sum(math.ceil(c / PAGE) for c in self.citations_listed)
-                + math.ceil(len(self.detail_ids) / BATCH))
+                + sum(math.ceil(m / BATCH) for m in self.detail_stages))
 
     def neighbours(self, ids: set[str], *, citing_too: bool = True) -> dict[str, int]:
         """Papers that ``ids`` cite (and, with ``citing_too``, papers citing them), each with
@@ -348,10 +381,56 @@ class Expander:
             if e.cited not in ids:
                 score[e.cited] = score.get(e.cited, 0) + 1
         if citing_too:
-            for e in self.store.edges_touching(ids, direction="in"):
+            # citers as the listing gave them: citations known from other papers' reference lists
+            # (fetched later, or by other runs) would make the neighbourhood depend on history
+            for e in self.store.edges_touching(ids, direction="in", listed_only=True):
                 if e.citing not in ids:
                     score[e.citing] = score.get(e.citing, 0) + 1
         return score
+
+
+    def second_degree(self, seed_ids: list[str], members: set[str], room: int | None) -> dict:
+        """Add papers co-cited with the seeds and papers coupled with them.
+
+        Co-cited: cited by at least ``min_evidence`` of the seeds' citers (their reference
+        lists are stored by now, so finding them costs nothing). Coupled: citing at least
+        ``min_evidence`` of the seeds' references (needs those references' citers: one
+        page each). The strongest (co-citations + shared references) fill ``room``; their
+        details and references cost ``ceil(M/500)`` requests.
+        """
+        seeds = set(seed_ids)
+        evidence: dict[str, int] = {}
+        counts = {"co_cited": 0, "coupled": 0}
+        if self.opt.co_cited:
+            citers = {e.citing for e in self.store.edges_touching(seeds, direction="in", listed_only=True)} - seeds
+            co = _distinct_counts((e.citing, e.cited) for e in self.store.edges_touching(citers, direction="out"))
+            co = {p: c for p, c in co.items() if c >= self.opt.min_evidence and p not in members}
+            counts["co_cited"] = len(co)
+            evidence.update(co)
+        coupled = self.opt.coupled if self.opt.coupled is not None else bool(
+            getattr(self.source, "cheap_citations", False))
+        if coupled:
+            refs = sorted({e.cited for e in self.store.edges_touching(seeds, direction="out")} - seeds)
+            self.fetch_citations(refs, limit=PAGE, what="seed references (for coupling)", note_truncation=False)
+            cp = _distinct_counts((e.cited, e.citing)
+                                  for e in self.store.edges_touching(refs, direction="in", listed_only=True))
+            cp = {p: c for p, c in cp.items() if c >= self.opt.min_evidence and p not in members and p not in seeds}
+            counts["coupled"] = len(cp)
+            for p, c in cp.items():
+                evidence[p] = evidence.get(p, 0) + c
+        chosen = _pick(evidence, room)
+        counts["added"] = len(chosen)
+        if chosen:
+            self.fetch_details(chosen, "papers co-cited or coupled with the seeds")
+        return {"chosen": chosen, **counts}
+
+
+def _distinct_counts(pairs: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """For pairs (witness, paper): how many distinct witnesses each paper has."""
+    seen: dict[str, set[str]] = {}
+    for witness, paper in pairs:
+        seen.setdefault(paper, set()).add(witness)
+    return {p: len(w) for p, w in seen.items()}
 
 
 def _pick(scores: dict[str, int], room: int | None) -> list[str]:
@@ -386,26 +465,37 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
     ex.fetch_citations(seed_ids)
     members = set(seed_ids)
     frontier = set(seed_ids)
+    second: dict = {}
     for level in range(1, opt.depth + 1):
         room = None if opt.max_papers is None else opt.max_papers - len(members)
         # citations are listed for the seeds only (each list costs requests); deeper levels follow references
         scores = ex.neighbours(frontier, citing_too=level == 1)
         chosen = _pick({p: s for p, s in scores.items() if p not in members}, room)
+        if chosen:
+            ex.fetch_details(chosen, f"depth-{level} papers")
+            members.update(chosen)
+            frontier = set(chosen)
+        if level == 1 and seed_ids:
+            room = None if opt.max_papers is None else opt.max_papers - len(members)
+            second = ex.second_degree(seed_ids, members, room)
+            members.update(second.pop("chosen"))
         if not chosen:
             break
-        ex.fetch_details(chosen, f"depth-{level} papers")
-        members.update(chosen)
-        frontier = set(chosen)
     out_edges = store.edges_touching(members, direction="out")
     graph = build_graph(store, members, resolved, out_edges)
     references: dict[str, list[str]] = {}
     for e in out_edges:
         references.setdefault(e.citing, []).append(e.cited)
+    # one node per work: the store keeps every record, the graph merges their versions
+    graph, references, alias = merge_versions(graph, references)
+    for r in resolved:
+        if r.paper_id in alias:
+            r.paper_id = alias[r.paper_id]
     return ExpansionResult(
         graph=graph, seeds=resolved, requests=_requests(src) - requests_before,
         request_floor=ex.floor if getattr(src, "stats", None) is not None else 0,
         cache_hits=ex.cache_hits, truncated=ex.truncated, failures=ex.failures, missing=ex.missing,
-        plan=ex.plan, seconds=time.perf_counter() - t0, references=references,
+        plan=ex.plan, seconds=time.perf_counter() - t0, references=references, second_degree=second,
     )
 
 
@@ -461,6 +551,15 @@ def _duration(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds:.0f} s"
+
+
+def _plural(n: int, noun: str) -> str:
+    """``1 batch request``, ``2 batch requests``.
+
+    >>> _plural(1, "batch request"), _plural(3, "request")
+    ('1 batch request', '3 requests')
+    """
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _label(source) -> str:

@@ -19,7 +19,7 @@ from .errors import OutputError
 
 PAPER_COLUMNS = [
     "paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi", "citation_count",
-    "is_seed", "seed_section", "in_graph_citations", "in_graph_references",
+    "is_seed", "seed_section", "in_graph_citations", "in_graph_references", "merged_ids",
 ]
 
 
@@ -194,6 +194,8 @@ def papers_table(g: nx.DiGraph, scores: pd.DataFrame | None = None) -> pd.DataFr
             "seed_section": d.get("seed_section"),
             "in_graph_citations": g.in_degree(pid),
             "in_graph_references": g.out_degree(pid),
+            # the records of this work that were merged into this row (graph.versions)
+            "merged_ids": "; ".join(map(str, d.get("merged_ids") or [])) or None,
         })
     df = pd.DataFrame(rows, columns=PAPER_COLUMNS)
     df["year"] = df["year"].astype("Int64")
@@ -210,13 +212,14 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def xml_safe(value: Any) -> Any:
-    """``value`` with the characters XML cannot hold removed (strings, also inside lists).
+    """``value`` with the characters XML cannot hold removed (strings, also inside lists), and
+    line ends as an XML reader returns them (CR and CRLF read back as LF).
 
-    >>> xml_safe("a\x08b")
-    'ab'
+    >>> xml_safe("a\x08b\\r\\nc")
+    'ab\\nc'
     """
     if isinstance(value, str):
-        return _NOT_XML.sub("", value)
+        return _NOT_XML.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
     if isinstance(value, (list, tuple)):
         return [xml_safe(v) for v in value]
     if isinstance(value, dict):
@@ -341,7 +344,9 @@ def read_node_link_json(path: str | Path) -> nx.Graph:
 
 
 _BIB_TEXT = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
-             "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "^": r"\^{}", "~": r"\~{}"}
+             "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_"}
+# $, ^ and ~ are left alone: titles carry LaTeX math ($O(n^2)$) that BibTeX should typeset, and
+# none of them can end a field or an entry
 _BIB_TEXT_RE = re.compile("|".join(re.escape(k) for k in _BIB_TEXT))
 _BIB_UNTEXT = {v: k for k, v in _BIB_TEXT.items()}
 _BIB_UNTEXT_RE = re.compile("|".join(re.escape(k) for k in sorted(_BIB_UNTEXT, key=len, reverse=True)))

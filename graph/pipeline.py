@@ -10,6 +10,7 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -18,6 +19,7 @@ import networkx as nx
 import pandas as pd
 
 from .analysis import SimilarityWeights, analyse, citation_paths
+from .analysis.summary import RELATED_COLUMNS
 from .errors import CitegraphError, NothingUsableError, OutputError
 from .expansion import ExpansionOptions, ExpansionResult, expand
 from .export import (atomic_paths, bibtex, check_name, check_out_dir, csv_safe, edges_table, papers_table,
@@ -26,6 +28,7 @@ from .render import write_map_html
 from .seeds import SeedList, read_seeds
 from .sources.base import PaperSource
 from .store import Store
+from .text import display_title
 
 
 @dataclass
@@ -53,6 +56,8 @@ def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None
     Raises :class:`NothingUsableError` when no seed resolves.
     """
     seed_list = read_seeds(inputs)
+    for note in seed_list.notes:
+        log(note)
     for problem in seed_list.problems:
         log(f"skipped {problem}")
     if not seed_list.seeds:
@@ -116,10 +121,11 @@ def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resoluti
 def scores_table(analysis: dict) -> pd.DataFrame:
     """Per-paper scores of the whole graph: influence and relatedness for every paper,
     map membership, cluster and explanation counts for the map's papers."""
-    infl = analysis["influence"].drop(columns=["title", "year"])
-    rel = analysis["related"][["relatedness", "best_seed", "best_similarity", "seeds_related"]]
+    infl = analysis["influence"].drop(columns=["title", "year", "merged_ids"])
+    rel = analysis["related"][list(RELATED_COLUMNS)]
     table = infl.join(rel, how="left")
-    map_cols = analysis["table"][["cluster", "cluster_label", "shared_references", "co_citations", "path_to_seed"]]
+    map_cols = analysis["table"][["cluster", "cluster_label", "bridge", "shared_references", "co_citations",
+                                  "path_to_seed"]]
     table = table.join(map_cols, how="left")
     table.insert(0, "in_map", table.index.isin(analysis["nodes"]))
     table["relatedness"] = table["relatedness"].fillna(0.0)
@@ -127,7 +133,7 @@ def scores_table(analysis: dict) -> pd.DataFrame:
     return table
 
 
-EXPORT_FORMATS = ("html", "csv", "parquet", "edges", "bibtex", "graphml", "gexf", "json")
+from .formats import EXPORT_FORMATS  # noqa: E402  (kept importable from here)
 
 
 def bibtex_selection(analysis: dict, *, cluster: int | None = None, top: int | None = None) -> list:
@@ -140,7 +146,9 @@ def bibtex_selection(analysis: dict, *, cluster: int | None = None, top: int | N
         if not nodes:
             raise NothingUsableError(f"no cluster {cluster} in this map; `citegraph clusters` lists them")
     if top is not None:
-        nodes = nodes[:top]
+        # the seeds, then the ``top`` most related of the others (the map's nodes come in that order)
+        seeds = set(analysis["seeds"])
+        nodes = [n for n in nodes if n in seeds] + [n for n in nodes if n not in seeds][:top]
     return nodes
 
 
@@ -210,6 +218,16 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: dict | None
     return {kind: path for kind, (path, _) in jobs.items()}
 
 
+_PAPER_ID_IN_TEXT = re.compile(r"\b[0-9a-f]{40}\b|\bCorpusId:\d+\b")
+
+
+def _titles_named(run: MapRun, texts: list[str]) -> dict[str, str]:
+    """Titles of the graph's papers whose IDs appear in ``texts``, so a summary can name them."""
+    g = run.graph
+    ids = {m for t in texts for m in _PAPER_ID_IN_TEXT.findall(t)}
+    return {p: display_title(g.nodes[p]["title"]) for p in sorted(ids) if p in g and g.nodes[p].get("title")}
+
+
 def summary(run: MapRun, files: dict[str, Path]) -> dict:
     """The machine-readable summary printed by ``citegraph map --json``."""
     r = run.expansion
@@ -221,15 +239,21 @@ def summary(run: MapRun, files: dict[str, Path]) -> dict:
                             "title": s.seed.title, "reason": s.reason} for s in r.unresolved],
             "skipped_lines": [{"source": f"{p.source}:{p.line}", "input": p.input, "reason": p.reason}
                               for p in run.seed_list.problems],
+            "notes": run.seed_list.notes,
         },
         "papers": run.graph.number_of_nodes(),
         "edges": run.graph.number_of_edges(),
+        "second_degree": r.second_degree,
+        "merged_versions": sum(len(m) - 1 for _, m in run.graph.nodes(data="merged_ids") if m),
         "requests": r.requests,
         "request_floor": r.request_floor,
         "cache_hits": r.cache_hits,
-        "truncated": r.truncated,
+        # people read titles, not 40-character hashes
+        "truncated": [{**t, "title": display_title(run.graph.nodes[t["paper_id"]].get("title"))
+                       if t["paper_id"] in run.graph else None} for t in r.truncated],
         "failures": r.failures,
         "missing": r.missing,
+        "titles": _titles_named(run, [str(f["item"]) for f in r.failures] + list(r.missing)),
         "seconds": round(r.seconds, 3),
         "files": {k: str(v) for k, v in files.items()},
         "skipped_exports": run.skipped_exports,

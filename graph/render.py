@@ -19,35 +19,31 @@ import networkx as nx
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from pyvis.network import Network
 
+from .colours import CLUSTER_PALETTE, NO_YEAR, SEED_MARK, cluster_colour, year_colours
+from .text import display_title
+
 TEMPLATES = Path(__file__).parent / "templates"
-# categorical palette (Tableau 10 + extras); cluster -1 ("other") is grey
-PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-           "#9c755f", "#17becf", "#bcbd22", "#8c564b", "#1f77b4", "#2ca02c", "#d62728", "#9467bd"]
+PALETTE = CLUSTER_PALETTE  # the cluster colours; defined once in graph.colours
 
 
 def year_colour(year: int | None, lo: int, hi: int) -> str:
-    """Light for old papers, dark for recent ones (Connected Papers' convention).
+    """Light for old papers, dark for recent ones (Connected Papers' convention), on the year range.
+
+    The map itself colours by the years' quantiles (:func:`graph.colours.year_colours`).
 
     >>> year_colour(2000, 2000, 2020), year_colour(2020, 2000, 2020)
-    ('#c6dbef', '#08306b')
+    ('#fde725', '#31688e')
     """
     if year is None:
-        return "#d9d9d9"
-    t = 0.0 if hi == lo else (year - lo) / (hi - lo)
-    light, dark = (0xC6, 0xDB, 0xEF), (0x08, 0x30, 0x6B)
-    rgb = [round(a + (b - a) * t) for a, b in zip(light, dark)]
-    return "#" + "".join(f"{c:02x}" for c in rgb)
+        return NO_YEAR
+    from .colours import ramp
+
+    return ramp(0.0 if hi == lo else (year - lo) / (hi - lo))
 
 
 def node_size(citations: int | None) -> float:
     """Node radius grows with the log of the citation count."""
     return 8 + 5 * math.log10(1 + (citations or 0))
-
-
-def cluster_colour(cluster: int | None) -> str:
-    if cluster is None or cluster < 0:
-        return "#bdbdbd"
-    return PALETTE[cluster % len(PALETTE)]
 
 
 def safe_json(data: Any) -> str:
@@ -94,19 +90,43 @@ def _links(pid: str, d: dict) -> dict:
     }
 
 
-def _short_label(d: dict) -> str:
-    first = (d.get("authors") or [""])[0].split(" ")[-1]
-    if first and d.get("year"):
-        return f"{first} {d['year']}"
-    title = d.get("title") or ""
-    return title if len(title) <= 28 else title[:27] + "…"
+def short_label(d: dict) -> str:
+    """A node's label: first author's surname and year, or a short title where authors are missing.
+
+    >>> short_label({"authors": ["Ashish Vaswani", "Noam Shazeer"], "year": 2017})
+    'Vaswani 2017'
+    >>> short_label({"title": "Efficient  Memory Management for Large Language Model Serving", "year": 2023})
+    'Efficient Memory… 2023'
+    >>> short_label({"title": "GPTQ: Accurate Post-Training Quantization", "year": 2022})
+    'GPTQ 2022'
+    """
+    authors = [a for a in (d.get("authors") or []) if a and a.strip()]
+    year = d.get("year")
+    if authors:
+        first = authors[0].strip()
+        # "Last, First" or "First Last"
+        surname = first.split(",")[0].strip() if "," in first else first.split()[-1]
+        return f"{surname} {year}" if year else surname
+    title = display_title(d.get("title")) or ""
+    if len(title) > 22:
+        # the title up to its colon ("BERT: Pre-training…" -> "BERT"), else its first words
+        head = title.split(":")[0].strip()
+        if 2 <= len(head) <= 22:
+            title = head
+        else:
+            cut = title[:21].rsplit(" ", 1)[0] if " " in title[:21] else title[:21]
+            title = cut.rstrip(" :,;-") + "…"
+    return f"{title} {year}".strip() if year else title
+
+
+_short_label = short_label
 
 
 def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
     """Everything the page shows, as plain JSON-able data."""
     table = analysis["table"]
     expl = analysis["explanations"]
-    titles = lambda ids: [G.nodes[i].get("title") or i for i in ids]
+    titles = lambda ids: [display_title(G.nodes[i].get("title")) or i for i in ids]
     seeds = [s for s in analysis["seeds"]]
     seed_index = {s: i for i, s in enumerate(seeds)}
     papers = []
@@ -117,7 +137,8 @@ def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
         cluster = row.get("cluster")
         cluster = None if cluster is None or cluster != cluster else int(cluster)
         papers.append({
-            "key": f"n{i}", "id": pid, "title": d.get("title"), "authors": list(d.get("authors") or []), "year": d.get("year"),
+            "key": f"n{i}", "id": pid, "title": display_title(d.get("title")), "label": short_label(d),
+            "authors": list(d.get("authors") or []), "year": d.get("year"),
             "venue": d.get("venue"), "citations": d.get("citation_count"), "in_graph_citations": G.in_degree(pid),
             "influential": d.get("influential_citation_count"),
             "abstract": _trim(d.get("abstract")), "tldr": d.get("tldr"), "is_seed": bool(d.get("is_seed")),
@@ -125,11 +146,17 @@ def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
             "cluster_label": row.get("cluster_label") if isinstance(row.get("cluster_label"), str) else None,
             "relatedness": _num(row.get("relatedness")) or 0.0, "pagerank": _num(row.get("pagerank")) or 0.0,
             "momentum": _num(row.get("momentum")),
+            # a bridge links clusters (the analysis may mark it; older analyses do not)
+            "bridge": bool(row.get("bridge")) if "bridge" in row.index and row.get("bridge") == row.get("bridge")
+            else False,
             # [seed index, count] pairs: the seeds' titles are listed once, in "seeds"
             "why": {
                 "shared": [[seed_index[s], len(v)] for s, v in e["shared_references"].items() if s in seed_index],
                 "cocited": [[seed_index[s], len(v)] for s, v in e["co_cited_by"].items() if s in seed_index],
                 "path": titles(e["path_to_nearest_seed"] or []),
+                # the walk and text evidence behind relatedness (seeds have none: they are the start)
+                "walk": None if d.get("is_seed") else _num(row.get("walk")),
+                "text": None if d.get("is_seed") else _num(row.get("text_match")),
             },
             "links": _links(pid, d),
         })
@@ -137,16 +164,23 @@ def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
                 for r in analysis["clusters"]["clusters"].itertuples()]
 
     def works(df, col):
-        return [{"id": r.paper_id, "title": r.title, "year": None if r.year != r.year else r.year,
+        return [{"id": r.paper_id, "title": display_title(r.title), "year": None if r.year != r.year else r.year,
                  "count": int(getattr(r, col)), "authors": list(G.nodes[r.paper_id].get("authors") or []),
                  "venue": G.nodes[r.paper_id].get("venue"), "citations": G.nodes[r.paper_id].get("citation_count"),
                  "abstract": _trim(G.nodes[r.paper_id].get("abstract")), "tldr": G.nodes[r.paper_id].get("tldr"),
                  "links": _links(r.paper_id, G.nodes[r.paper_id])} for r in df.itertuples()]
 
     years = [p["year"] for p in papers if p["year"]]
+    colours = year_colours(years)
+    # legend: the years at the colour scale's quantiles (at most 7 swatches), oldest first
+    distinct = sorted(colours)
+    picks = sorted({distinct[round(i * (len(distinct) - 1) / 6)] for i in range(7)}) if distinct else []
     return {
         "title": title, "papers": papers, "clusters": clusters,
-        "seeds": [{"id": s, "title": G.nodes[s].get("title") or s} for s in seeds],
+        "seeds": [{"id": s, "title": display_title(G.nodes[s].get("title")) or s} for s in seeds],
+        "year_colours": {str(y): c for y, c in colours.items()},
+        "year_legend": [[y, colours[y]] for y in picks],
+        "colours": {"seed": SEED_MARK, "no_year": NO_YEAR, "other": cluster_colour(-1)},
         "prior": works(analysis["prior"], "cited_by_map"), "derivative": works(analysis["derivative"], "cites_map"),
         "year_range": [min(years), max(years)] if years else [0, 0],
         "parameters": {k: v for k, v in analysis.get("parameters", {}).items() if k != "seed_weights"},
@@ -160,17 +194,21 @@ def build_map_html(G: nx.DiGraph, analysis: dict, *, title: str = "citegraph map
     net = Network(height="100%", width="100%", directed=False, cdn_resources="in_line")
     key = {p["id"]: p["key"] for p in data["papers"]}
     for p in data["papers"]:
-        net.add_node(p["key"], label=_short_label(G.nodes[p["id"]]) if p["is_seed"] else " ",
+        fill = data["year_colours"].get(str(p["year"]), NO_YEAR)
+        net.add_node(p["key"], label=p["label"],
                      size=node_size(p["citations"]) * (1.3 if p["is_seed"] else 1.0),
-                     color=year_colour(p["year"], lo, hi), borderWidth=4 if p["is_seed"] else 1, shape="dot")
+                     color={"background": fill, "border": SEED_MARK if p["is_seed"] else "#666666"},
+                     borderWidth=4 if p["is_seed"] else 1, shape="dot")
     for r in analysis["edges"].itertuples():
         net.add_edge(key[r.source], key[r.target], value=round(float(r.similarity), 3))
     net.set_options(json.dumps({
         "physics": {"solver": "forceAtlas2Based",
-                    "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 90, "avoidOverlap": 0.3},
+                    "forceAtlas2Based": {"gravitationalConstant": -90, "springLength": 110, "avoidOverlap": 0.6},
                     "stabilization": {"enabled": True, "iterations": 400, "updateInterval": 50, "fit": True}},
         "edges": {"smooth": False, "scaling": {"min": 0.5, "max": 5}, "color": {"color": "#c8c8c8"}},
-        "nodes": {"font": {"size": 13}, "scaling": {"min": 6, "max": 40}},
+        # labels sit under the dots with a white halo; the page keeps them ~11 px on screen at any zoom
+        "nodes": {"font": {"size": 14, "color": "#222222", "strokeWidth": 3, "strokeColor": "#ffffff"},
+                  "scaling": {"min": 6, "max": 40}},
         "interaction": {"hover": True, "tooltipDelay": 100, "hideEdgesOnDrag": True},
         "layout": {"randomSeed": 7, "improvedLayout": len(data["papers"]) <= 150},
     }))
@@ -183,6 +221,7 @@ def build_map_html(G: nx.DiGraph, analysis: dict, *, title: str = "citegraph map
 
 
 def write_map_html(G: nx.DiGraph, analysis: dict, path: str | Path, *, title: str = "citegraph map") -> Path:
+    """Write :func:`build_map_html` to ``path``."""
     path = Path(path)
     path.write_text(build_map_html(G, analysis, title=title), encoding="utf-8")
     return path

@@ -27,7 +27,14 @@ import platformdirs
 from .errors import StoreCorruptError, StoreError, StoreSchemaError
 from .model import CitationEdge, ListState, PaperRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# version 1 -> 2: edges.listed marks the edges a citation *listing* gave (a paper's citers as
+# listed up to --max-citations), as opposed to edges known from reference lists. Expansion takes a
+# paper's citers from its listing only, so what later runs fetch cannot change the neighbourhood.
+_MIGRATIONS = {
+    1: "ALTER TABLE edges ADD COLUMN listed INTEGER; "
+       "UPDATE edges SET listed = 1 WHERE cited IN (SELECT paper_id FROM lists WHERE kind = 'citations');",
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -40,7 +47,7 @@ CREATE TABLE IF NOT EXISTS papers (
 );
 CREATE TABLE IF NOT EXISTS edges (
     citing TEXT NOT NULL, cited TEXT NOT NULL,
-    is_influential INTEGER, intents TEXT, contexts TEXT,
+    is_influential INTEGER, intents TEXT, contexts TEXT, listed INTEGER,
     PRIMARY KEY (citing, cited)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edges_cited ON edges(cited);
@@ -142,6 +149,9 @@ class Store:
                 f"{self.path} is an SQLite file but not a citegraph store; "
                 "pass --store with another path"
             )
+        if version in _MIGRATIONS and "edges" in tables:
+            self._db.executescript("BEGIN;" + _MIGRATIONS[version] + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+            version = SCHEMA_VERSION
         if version not in (0, SCHEMA_VERSION):
             raise StoreSchemaError(
                 f"{self.path} has store schema version {version}, this citegraph uses "
@@ -277,22 +287,28 @@ class Store:
         return self._read(f"SELECT COUNT(*) FROM {table}")[0][0]
 
     # -- edges -------------------------------------------------------------
-    def put_edges(self, edges: Iterable[CitationEdge]) -> None:
-        sql = ("INSERT INTO edges (citing, cited, is_influential, intents, contexts) VALUES (?, ?, ?, ?, ?) "
+    def put_edges(self, edges: Iterable[CitationEdge], *, listed: bool = False) -> None:
+        """Store edges; ``listed`` marks them as coming from the cited paper's citation listing."""
+        sql = ("INSERT INTO edges (citing, cited, is_influential, intents, contexts, listed) VALUES (?, ?, ?, ?, ?, ?) "
                "ON CONFLICT(citing, cited) DO UPDATE SET "
                "is_influential=COALESCE(excluded.is_influential, edges.is_influential), "
                "intents=COALESCE(excluded.intents, edges.intents), "
-               "contexts=COALESCE(excluded.contexts, edges.contexts)")
+               "contexts=COALESCE(excluded.contexts, edges.contexts), "
+               "listed=MAX(COALESCE(edges.listed, 0), COALESCE(excluded.listed, 0))")
+        flag = 1 if listed else None
         self._exec_many(sql, ((e.citing, e.cited, None if e.is_influential is None else int(e.is_influential),
-                               _json(e.intents), _json(e.contexts)) for e in edges))
+                               _json(e.intents), _json(e.contexts), flag) for e in edges))
 
-    def edges_touching(self, paper_ids: Iterable[str], *, direction: str) -> list[CitationEdge]:
-        """Edges whose citing (``direction='out'``) or cited (``'in'``) end is in ``paper_ids``."""
+    def edges_touching(self, paper_ids: Iterable[str], *, direction: str,
+                       listed_only: bool = False) -> list[CitationEdge]:
+        """Edges whose citing (``direction='out'``) or cited (``'in'``) end is in ``paper_ids``;
+        with ``listed_only``, only those a citation listing gave."""
         col = {"out": "citing", "in": "cited"}[direction]
         out = []
+        only = " AND listed = 1" if listed_only else ""
         for chunk in _chunks(list(paper_ids), 900):
             q = (f"SELECT citing, cited, is_influential, intents, contexts FROM edges "
-                 f"WHERE {col} IN ({', '.join('?' * len(chunk))})")
+                 f"WHERE {col} IN ({', '.join('?' * len(chunk))}){only}")
             for citing, cited, infl, intents, contexts in self._read(q, chunk):
                 out.append(CitationEdge(
                     citing, cited, None if infl is None else bool(infl),

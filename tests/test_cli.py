@@ -143,18 +143,25 @@ def test_rank_related_clusters_as_json(cli_env, synth_dataset):
     p = synth_dataset.pid_of
     ranked = json.loads(invoke("rank", "2101.00000", "2101.00001", "-q", "--json"))
     assert len(ranked) == 8 and ranked[0]["rank"] == 1
-    assert {"pagerank", "hits_hub", "momentum", "recent_pagerank"} <= set(ranked[0])
-    assert ranked[0]["paper_id"] in {p(0), p(3)}  # most cited in the graph
-    # with seeds 0 and 1, no other paper shares a reference or a citer with a seed
-    assert json.loads(invoke("related", "2101.00000", "2101.00001", "-q", "--json")) == []
+    assert {"topic_pagerank", "pagerank", "hits_hub", "momentum", "recent_pagerank"} <= set(ranked[0])
+    assert ranked[0]["paper_id"] in {p(0), p(1)}  # the topical walk restarts at the seeds
+    glob = json.loads(invoke("rank", "2101.00000", "2101.00001", "--global", "-q", "--json"))
+    assert glob[0]["paper_id"] in {p(0), p(3)}  # most cited in the graph
+    related = json.loads(invoke("related", "2101.00000", "2101.00001", "-q", "--json"))
+    # no paper shares a reference or a citer with a seed: direct links and the walk relate them,
+    # and 3 (cited by both seeds) and 6 (citing both) are linked to both
+    assert {r["paper_id"] for r in related} == {p(i) for i in (2, 3, 4, 5, 6, 7)}
+    assert {related[0]["paper_id"], related[1]["paper_id"]} == {p(3), p(6)}
+    assert all(r["co_citations"] == 0 and r["shared_references"] == 0 for r in related)
+    assert all("walk from the seeds" in r["why"] for r in related)
     related = json.loads(invoke("related", "2101.00000", "--depth", "2", "-q", "--json"))
     # depth 2 brings in paper 1 (cited by 6): it shares reference 3 with seed 0, and 6 cites both
-    assert [r["paper_id"] for r in related] == [p(1)]
+    assert related[0]["paper_id"] == p(1)
     assert related[0]["shared_references"] == 1 and related[0]["co_citations"] == 1
     assert related[0]["best_seed"] == p(0) and related[0]["path_to_seed"] == 2
     clusters = json.loads(invoke("clusters", "2101.00000", "2101.00001", "-q", "--json"))
-    # the map is the seeds plus their related papers: here only the two seeds, in the "other" group
-    assert [(c["cluster"], c["size"]) for c in clusters] == [(-1, 2)]
+    # the map is the seeds plus every related paper: all 8
+    assert sum(c["size"] for c in clusters) == 8 and all(c["label"] for c in clusters)
     assert cli_env.counts()["citations"] == 2  # each seed's citations were fetched once, then read from the store
 
 
@@ -205,3 +212,48 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_goes_on(arxiv_server, tmp_path):
     resumed = json.loads(run_cli(*args, env_extra=env).stdout)
     assert resumed["seeds"]["resolved"] == 17 and resumed["requests"] == len(arxiv_server.request_log) - done
     assert resumed["requests"] < 26
+
+
+# --- startup --------------------------------------------------------------------------------
+
+def test_importing_the_cli_loads_no_heavy_library():
+    code = ("import sys, graph.cli\n"
+            "print(sorted(m for m in ('sklearn', 'pandas', 'scipy', 'networkx', 'numpy') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
+def test_help_answers_at_once():
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        res = subprocess.run([sys.executable, "-m", "graph", "--help"], capture_output=True, text=True, cwd=ROOT,
+                             timeout=60)
+        times.append(time.perf_counter() - t0)
+        assert res.returncode == 0 and "citegraph" in res.stdout
+    assert min(times) < 0.3, times
+
+
+# --- tables and commands say what is true ------------------------------------------------------
+
+def test_related_help_offers_limit_and_not_resolution():
+    out = CliRunner().invoke(cli, ["related", "--help"]).stdout
+    assert "--limit" in out and "--resolution" not in out
+    assert "--resolution" in CliRunner().invoke(cli, ["clusters", "--help"]).stdout
+
+
+def test_plan_counts_one_batch_request_in_the_singular(cli_env):
+    res = CliRunner().invoke(cli, ["rank", "2101.00000", "--json"], catch_exceptions=False)
+    assert res.exit_code == 0
+    assert "(1 batch request)" in res.stderr and "1 batch requests" not in res.stderr
+
+
+def test_map_summary_names_papers_by_title(cli_env, tmp_path):
+    # seed 0 has two citations; listing at most one leaves its citation list incomplete
+    res = CliRunner().invoke(cli, ["map", "2101.00000", "--max-citations", "1", "-q", "--out", str(tmp_path)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    line = next(l for l in res.stdout.splitlines() if "incomplete" in l)
+    assert "incomplete citations of SYNTH paper 0:" in line
+    assert not re.search(r"[0-9a-f]{40}", line)

@@ -1,6 +1,7 @@
 """Local corpora in DuckDB: imports (S2 bulk format, CSV) and maps built from them."""
 
 import gzip
+import re
 import json
 
 import pytest
@@ -114,12 +115,21 @@ def test_map_from_the_corpus_equals_the_map_through_the_api(arxiv_corpus, arxiv_
     seeds = read_seeds([str(READING_LIST)]).seeds
     with Corpus(arxiv_corpus, read_only=True) as corpus, Store(":memory:") as store:
         source = CorpusSource(corpus)
-        local = expand(seeds, store, source, ExpansionOptions(progress=False))
+        full = expand(seeds, store, source, ExpansionOptions(progress=False))
         # set-based SQL, not a query per paper: 1 + 2 for the 25 id seeds, 2 per title seed (exact, then
-        # fuzzy), 1 for every seed's citations, 2 for the details and references of ~2,500 neighbours
-        assert source.queries <= 12
+        # fuzzy), 1 for every seed's citations, 2 for the details and references of ~2,500 neighbours,
+        # then 1 for the citers of all the seeds' references (coupling is on with a corpus) and 2 for
+        # the details and references of the second-degree papers
+        assert source.queries <= 15
+        assert full.second_degree["coupled"] > 0
+    with Corpus(arxiv_corpus, read_only=True) as corpus, Store(":memory:") as store:
+        # coupling over the API is opt-in: without it both give the same graph (with room for every
+        # candidate: at the --max-papers cap, ties are broken by paper id, and the ids differ)
+        local = expand(seeds, store, CorpusSource(corpus),
+                       ExpansionOptions(progress=False, coupled=False, max_papers=20_000))
     with Store(tmp_path / "s.sqlite") as store:
-        api = expand(seeds, store, make_source(arxiv_server.url), ExpansionOptions(progress=False))
+        api = expand(seeds, store, make_source(arxiv_server.url),
+                     ExpansionOptions(progress=False, max_papers=20_000))
     key = lambda g: {(d.get("arxiv_id") or d.get("title")) for _, d in g.nodes(data=True)}
     assert key(local.graph) == key(api.graph)
     assert local.graph.number_of_edges() == api.graph.number_of_edges()
@@ -169,3 +179,105 @@ def test_an_interrupted_import_resumes_after_its_last_block(tmp_path):
         assert r.rows == 200 - partial and r.bad == 1 and r.bad_lines[0].line == 201
         assert corpus.counts()["citations"] == 200
         assert corpus._one("SELECT count(*) FROM (SELECT DISTINCT citing, cited FROM citations)")[0] == 200
+
+
+def test_mapping_the_as_received_reading_list_gives_the_clean_copys_seeds(arxiv_corpus, tmp_path):
+    """The .txt as it reached us (markdown, mojibake) maps to the same seeds as the clean .md."""
+    from conftest import SHARED, _need
+
+    received = _need(SHARED / "seeds" / "ai-chips-llm-deployment.as-received.txt")
+    runner = CliRunner()
+    out = {}
+    for name, path in (("received", received), ("clean", READING_LIST)):
+        res = runner.invoke(cli, ["map", str(path), "--corpus", str(arxiv_corpus), "--json", "-q",
+                                  "--out", str(tmp_path / name), "--name", name])
+        assert res.exit_code == 0, res.output
+        out[name] = json.loads(res.stdout)
+    assert out["received"]["seeds"]["total"] == out["clean"]["seeds"]["total"] == 28
+    assert out["received"]["seeds"]["resolved"] == out["clean"]["seeds"]["resolved"]
+    assert out["received"]["seeds"]["skipped_lines"] == []
+    assert any("repaired" in n for n in out["received"]["seeds"]["notes"])
+    import pandas as pd
+    seeds = {name: pd.read_csv(tmp_path / name / f"{name}.papers.csv").query("is_seed")
+             .set_index("paper_id")["seed_section"].sort_index() for name in out}
+    assert list(seeds["received"].index) == list(seeds["clean"].index)
+    assert seeds["received"].nunique() == seeds["clean"].nunique()
+
+
+def test_csv_import_recognises_common_column_names(tmp_path):
+    papers = tmp_path / "papers.csv"
+    papers.write_text("ID,Title,year,doi,arxiv_id\n"
+                      "p10,SYNTH cited paper,2019,10.9999/SYNTH.A,1901.00001\n"
+                      "p20,SYNTH citing paper,2021,10.9999/synth.b,not-an-id\n"
+                      "p30,SYNTH other paper,2020,,\n", encoding="utf-8")
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target\np20,p10\np30,p10\n", encoding="utf-8")
+    db = tmp_path / "c.duckdb"
+    res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(db), "--papers", str(papers),
+                                   "--edges", str(edges)])
+    assert res.exit_code == 0, res.output
+    assert "title = Title, id = ID, year = year, doi = doi, arxiv = arxiv_id" in res.stdout
+    with Corpus(db, read_only=True) as corpus:
+        rows = corpus._run("SELECT title, year, arxiv, doi FROM papers ORDER BY corpusid")
+        assert [tuple(r) for r in rows] == [("SYNTH cited paper", 2019, "1901.00001", "10.9999/synth.a"),
+                                            ("SYNTH citing paper", 2021, None, "10.9999/synth.b"),
+                                            ("SYNTH other paper", 2020, None, None)]
+        assert corpus.counts()["citations"] == 2
+
+
+@pytest.fixture(scope="module")
+def reading_list_runs(arxiv_corpus, tmp_path_factory):
+    """The reading list's commands on the arXiv corpus, as a terminal user runs them."""
+    out = tmp_path_factory.mktemp("runs")
+    runner = CliRunner()
+    base = [str(READING_LIST), "--corpus", str(arxiv_corpus)]
+    runs = {
+        "related": runner.invoke(cli, ["related", *base, "-q"]),
+        "related5": runner.invoke(cli, ["related", *base, "-q", "--limit", "5"]),
+        "related_json": runner.invoke(cli, ["related", *base, "-q", "--json"]),
+        "rank": runner.invoke(cli, ["rank", *base, "-q"]),
+        "export": runner.invoke(cli, ["export", *base, "--format", "bibtex", "--bib-top", "5",
+                                      "--out", str(out), "--name", "top5"]),
+    }
+    for name, res in runs.items():
+        assert res.exit_code == 0, (name, res.output)
+    return runs, out
+
+
+def _table_rows(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines()[1:] if line.strip() and not line.startswith("…")]
+
+
+def test_related_shows_a_screenful_and_limit_chooses(reading_list_runs):
+    runs, _ = reading_list_runs
+    assert len(_table_rows(runs["related"].stdout)) == 20
+    assert "more rows: --limit N shows more" in runs["related"].stdout
+    assert len(_table_rows(runs["related5"].stdout)) == 5
+    assert len(json.loads(runs["related_json"].stdout)) == 100  # --json gives every --top row
+
+
+def test_rank_prints_numbers_people_read(reading_list_runs):
+    runs, _ = reading_list_runs
+    out = runs["rank"].stdout
+    assert "pagerank ×avg" in out.splitlines()[0]
+    assert not re.search(r"\de[-+]\d", out), out
+    assert len(_table_rows(out)) == 30
+
+
+def test_bib_top_writes_the_seeds_and_the_n_most_related(reading_list_runs, arxiv_corpus):
+    runs, out = reading_list_runs
+    bib = (out / "top5.bib").read_text(encoding="utf-8")
+    related = json.loads(runs["related_json"].stdout)
+    n_seeds_in_corpus = 17  # of the reading list's 25 arXiv seeds (../shared/README.md); no title seed is there
+    assert bib.count("\n@") + bib.startswith("@") == n_seeds_in_corpus + 5
+    for r in related[:5]:
+        assert r["title"].split()[0] in bib
+
+
+def test_the_corpus_plan_talks_of_the_corpus_not_of_requests(arxiv_corpus, tmp_path):
+    res = CliRunner().invoke(cli, ["map", "arXiv:1706.03762", "arXiv:2205.14135", "--corpus", str(arxiv_corpus),
+                                   "--json", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    plan = [line for line in res.stderr.splitlines() if line.startswith(("resolve", "list", "fetch"))]
+    assert len(plan) >= 3 and "arxiv.duckdb" in plan[-1]
+    assert not any("request" in line for line in plan), plan

@@ -114,3 +114,14 @@ def test_the_same_s2_citations_from_a_recompressed_shard_are_not_doubled(tmp_pat
         (again,) = corpus.import_s2([plain])
         assert first.rows == len(lines) and again.rows == 0
         assert corpus.counts()["citations"] == len(lines)
+
+
+def test_null_ids_are_unmatched_citations_but_missing_ids_are_bad_lines_and_never_stored(tmp_path):
+    shard = write_jsonl_gz(tmp_path / "citations-0.jsonl.gz", [
+        synth_citation(1, 0), '{"citingcorpusid": 900005, "citedcorpusid": null}', "{}",
+        '{"citedcorpusid": 900003}', '{"citingcorpusid": null, "citedcorpusid": 900004}'])
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        (r,) = corpus.import_s2([shard])
+        nulls = corpus._one("SELECT count(*) FROM citations WHERE citing IS NULL OR cited IS NULL")[0]
+    assert (r.rows, r.unmatched, r.bad) == (1, 2, 2) and nulls == 0
+    assert [b.line for b in r.bad_lines] == [3, 4]

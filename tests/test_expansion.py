@@ -138,11 +138,24 @@ def test_reading_list_maps_within_10_percent_of_the_request_floor(arxiv_server, 
     assert r.graph.number_of_nodes() > 2000 and r.graph.number_of_edges() > 15000
     n_id, n_title = 25, 3
     c = [min(1000, r.graph.nodes[s]["citation_count"]) for s in r.graph.graph["seeds"]]
-    m = r.graph.number_of_nodes() - 17
-    floor = math.ceil(n_id / 500) + n_title + sum(math.ceil(x / 1000) for x in c) + math.ceil(m / 500)
+    m2 = r.second_degree["added"]  # papers co-cited with the seeds, found from the 1-hop reference lists
+    m1 = r.graph.number_of_nodes() - 17 - m2
+    assert m2 > 1000 and r.second_degree["coupled"] == 0  # coupling over the API is opt-in
+    floor = (math.ceil(n_id / 500) + n_title + sum(math.ceil(x / 1000) for x in c)
+             + math.ceil(m1 / 500) + math.ceil(m2 / 500))
     assert r.request_floor == floor
     assert r.requests <= 1.1 * floor
     assert len(arxiv_server.request_log) == r.requests
+    # one node per work: the corpus's lower-case copies (no year) are merged into the arXiv records
+    merged = [m for _, m in r.graph.nodes(data="merged_ids") if m]
+    assert merged and any(r.graph.nodes[m[0]].get("title", "").lower() == "attention is all you need" for m in merged)
+    from graph.analysis import analyse
+    from graph.ids import normalise_title
+
+    res = analyse(r.graph, r.graph.graph["seeds"], references=r.references)
+    for ids in (list(res["influence"].index[:50]), list(res["related"].index[:100]), res["nodes"]):
+        titles = [normalise_title(r.graph.nodes[n].get("title") or n) for n in ids]
+        assert len(titles) == len(set(titles))
 
 
 def test_faults_do_not_change_the_result(arxiv_server, make_source, tmp_path):
@@ -177,3 +190,34 @@ def test_an_interrupted_long_citation_list_resumes_at_its_offset(make_source, tm
             assert again.failures == [] and store.get_list_states([ds.pid_of(0, "STAR")], "citations")[
                 ds.pid_of(0, "STAR")].complete
             assert len(store.edges_touching([ds.pid_of(0, "STAR")], direction="in")) == 2500
+
+
+def test_second_degree_over_the_api_costs_only_its_details_batch(synth_server, synth_dataset, make_source,
+                                                                  tmp_path):
+    src = make_source(synth_server.url)
+    p = synth_dataset.pid_of
+    plan: list[str] = []
+    with Store(tmp_path / "s.sqlite") as store:
+        r = expand(read_seeds(["2101.00000"]).seeds, store, src,
+                   ExpansionOptions(min_evidence=1, **QUIET), log=plan.append)
+    # seed 0's citers 5 and 6; 6 also cites 1, so 1 is co-cited with the seed (once)
+    assert p(1) in r.graph and r.second_degree == {"co_cited": 1, "coupled": 0, "added": 1}
+    # 1 seed batch + 1 citation list + 1 batch for the 1-hop papers + 1 batch for paper 1
+    assert synth_server.counts() == {"batch": 3, "citations": 1}
+    assert r.requests == r.request_floor == 4
+    assert any("co-cited or coupled" in line and "1 batch" in line for line in plan)
+
+
+def test_coupling_over_the_api_is_opt_in_and_planned(synth_server, synth_dataset, make_source, tmp_path):
+    src = make_source(synth_server.url)
+    p = synth_dataset.pid_of
+    plan: list[str] = []
+    with Store(tmp_path / "s.sqlite") as store:
+        r = expand(read_seeds(["2101.00000"]).seeds, store, src,
+                   ExpansionOptions(min_evidence=1, co_cited=False, coupled=True, **QUIET), log=plan.append)
+    # seed 0 cites 2 and 3; 1 cites 3 too: coupled with the seed
+    assert p(1) in r.graph and r.second_degree["coupled"] == 1
+    assert any("list citations of 2 seed references" in line for line in plan)
+    # the seed's own citation list and one page for each of its 2 references
+    assert synth_server.counts()["citations"] == 3
+    assert r.requests == r.request_floor

@@ -1,6 +1,8 @@
+import re
+
 from hypothesis import given, strategies as st
 
-from graph.seeds import parse_identifier_list, parse_markdown_reading_list, read_seeds
+from graph.seeds import parse_identifier_list, parse_markdown_reading_list, read_seeds, repair_mojibake
 from graph.ids import PaperId
 
 from conftest import READING_LIST
@@ -116,3 +118,68 @@ def test_markdown_parser_finds_every_generated_entry(entries):
     sl = parse_markdown_reading_list("\n".join(md), "gen.md")
     assert [s.pid.value for s in sl.seeds] == [a for _, a in entries]
     assert [s.title for s in sl.seeds] == [" ".join(("T" + t).split()) for t, _ in entries]
+
+
+# --- seed files as people have them ----------------------------------------------------------
+
+def _as_received():
+    from conftest import SHARED, _need
+    return _need(SHARED / "seeds" / "ai-chips-llm-deployment.as-received.txt")
+
+
+def _same_but_lost(repaired: str, clean: str) -> bool:
+    """``repaired`` reads as ``clean`` where each U+FFFD stands for one character lost for good."""
+    pattern = "".join("." if ch == "\ufffd" else re.escape(ch) for ch in repaired)
+    return re.fullmatch(pattern, clean) is not None
+
+
+def test_the_as_received_txt_gives_the_same_28_papers_and_sections_as_the_clean_copy():
+    received = read_seeds([str(_as_received())])
+    clean = read_seeds([str(READING_LIST)])
+    assert received.problems == []
+    assert [(s.pid, s.title, s.line, s.must_read) for s in received.seeds] == \
+        [(s.pid, s.title, s.line, s.must_read) for s in clean.seeds]
+    # the same grouping into sections, and each section reads as Chinese again (lost bytes aside)
+    pairs = {(r.section, c.section) for r, c in zip(received.seeds, clean.seeds)}
+    assert len({r for r, _ in pairs}) == len({c for _, c in pairs}) == len(pairs) == 10
+    for repaired, original in pairs:
+        assert _same_but_lost(repaired, original), (repaired, original)
+        assert "æ" not in repaired and "ã" not in repaired
+    assert any("repaired the text encoding" in n for n in received.notes)
+    assert clean.notes == []
+
+
+def test_mojibake_repair_leaves_clean_text_alone_and_fixes_damaged_lines():
+    text = READING_LIST.read_text(encoding="utf-8")
+    assert repair_mojibake(text) == (text, 0)
+    damaged = "### 国际顶级实验室".encode("utf-8").decode("windows-1252")
+    assert repair_mojibake(damaged) == ("### 国际顶级实验室", 1)
+
+
+def test_markdown_is_recognised_by_content_whatever_the_extension(tmp_path):
+    f = tmp_path / "list.txt"
+    f.write_text("# List\n\n## Quantisation\n\n1. **LLM.int8()** (2022)\n   - link: https://arxiv.org/abs/2208.07339\n"
+                 "2. **Some lab**\n   - site: https://lab.example.org/\n", encoding="utf-8")
+    sl = read_seeds([str(f)])
+    assert [(s.pid, s.section) for s in sl.seeds] == [(PaperId("arxiv", "2208.07339"), "Quantisation")]
+
+
+def test_text_file_takes_ids_inside_prose_and_skips_non_titles(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text(
+        "Papers I liked:\n"                                                     # 1: a label
+        "- FlashAttention, see https://arxiv.org/abs/2205.14135 for details\n"  # 2: a link in prose
+        "Read arXiv:2210.17323v2 first.\n"                                      # 3: an arXiv ID in prose
+        "The DOI is 10.1145/3297858.3304014, cited a lot.\n"                    # 4: a DOI in prose
+        "网站：https://hai.stanford.edu/\n"                                      # 5: a label and a lab site
+        "## Section heading\n"                                                  # 6: markdown heading
+        "We read these papers in the group every week and discuss what they mean for our own work.\n"  # 7
+        "Attention is all you need\n",                                          # 8: a title
+        encoding="utf-8")
+    sl = read_seeds([str(f)])
+    assert [(s.line, str(s.pid)) for s in sl.seeds] == [
+        (2, "arxiv:2205.14135"), (3, "arxiv:2210.17323"), (4, "doi:10.1145/3297858.3304014"),
+        (8, "title:Attention is all you need")]
+    skipped = {p.line for p in sl.problems if "neither an identifier nor a plausible title" in p.reason}
+    assert skipped == {1, 5, 7}
+    assert {p.line for p in sl.problems} | {s.line for s in sl.seeds} == {1, 2, 3, 4, 5, 7, 8}

@@ -115,7 +115,7 @@ def _cases(b):
         (["import", "csv", "--papers", b["binary"], "--edges", b["cols"], "--corpus", str(b["tmp"] / "i4.duckdb")],
          {}, "binary file"),
         (["import", "csv", "--papers", b["cols"], "--edges", b["cols"], "--corpus", str(b["tmp"] / "i5.duckdb")],
-         {}, "--title-column 'title' is not a column"),
+         {}, "no title column among ['a', 'b']"),
         (["import", "csv", "--papers", b["cols"], "--edges", b["cols"], "--title-column", "a",
           "--corpus", str(b["tmp"] / "i6.duckdb")], {}, "--citing-column 'source' is not a column"),
     ]

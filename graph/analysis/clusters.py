@@ -1,4 +1,4 @@
-"""Topic clusters of the similarity graph, with readable labels and bridge papers."""
+"""Topic clusters of the similarity graph (Leiden), with readable labels and bridge papers."""
 
 from __future__ import annotations
 
@@ -18,21 +18,42 @@ _TOKEN = r"(?u)\b[^\W\d_][^\W_]{2,}\b"  # words of 3+ characters that start with
 
 
 def detect_clusters(H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_size: int = 3) -> dict:
-    """Louvain communities of the weighted similarity graph ``H``, numbered by size.
+    """Leiden communities (modularity, igraph's C implementation) of the weighted
+    similarity graph ``H``, numbered by size.
 
     Returns ``{"membership": {paper: cluster}, "modularity": float}``; clusters
-    smaller than ``min_size`` go to cluster -1 ("other"). Deterministic for a given
-    ``seed`` and a graph built in the same order (as citegraph's graphs are).
+    smaller than ``min_size`` go to cluster -1 ("other"). Leiden iterates until no
+    node moves, and igraph's random generator is seeded with ``seed`` for the call,
+    so the result is the same for the same graph (nodes and edges in the same order).
+    Leiden, unlike Louvain, never leaves a community internally disconnected, and
+    on the arXiv corpus's similarity graph it is ~5x faster than networkx's Louvain
+    with higher modularity (README).
     """
     if H.number_of_nodes() == 0:
         return {"membership": {}, "modularity": 0.0}
-    comms = nx.community.louvain_communities(H, weight="weight", resolution=resolution, seed=seed)
-    modularity = nx.community.modularity(H, comms, weight="weight", resolution=resolution) \
-        if H.number_of_edges() else 0.0
-    comms = sorted(comms, key=lambda c: (-len(c), min(map(str, c))))
+    import random
+
+    import igraph as ig
+
+    nodes = list(H)
+    index = {n: i for i, n in enumerate(nodes)}
+    edges = [(index[u], index[v]) for u, v in H.edges() if u != v]
+    weights = [float(w) for u, v, w in H.edges(data="weight", default=1.0) if u != v]
+    g = ig.Graph(n=len(nodes), edges=edges, edge_attrs={"weight": weights})
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        part = g.community_leiden(objective_function="modularity", weights="weight" if edges else None,
+                                  resolution=resolution, n_iterations=-1)
+    finally:
+        ig.set_random_number_generator(random)  # igraph's default: don't leave our seed behind
+    modularity = g.modularity(part.membership, weights="weight", resolution=resolution) if edges else 0.0
+    comms: dict[int, list] = {}
+    for node, c in zip(nodes, part.membership):
+        comms.setdefault(c, []).append(node)
+    ordered = sorted(comms.values(), key=lambda c: (-len(c), min(map(str, c))))
     membership = {}
     number = 0
-    for c in comms:
+    for c in ordered:
         cid = number if len(c) >= min_size else OTHER
         number += len(c) >= min_size
         for n in c:

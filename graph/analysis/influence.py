@@ -3,14 +3,26 @@
 Edges point from the citing to the cited paper, so PageRank and HITS authority
 flow to the papers that are cited; hubs are papers citing many authorities
 (surveys). Every score is a column of one table.
+
+With seeds, the ranking is by **topical PageRank**: personalised PageRank whose
+walker restarts at the seeds (see :mod:`graph.analysis.walks`), so the top is what
+this topic builds on rather than the oldest foundations of the whole
+neighbourhood. Global PageRank and citation counts stay as columns.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import networkx as nx
 import pandas as pd
 
-COLUMNS = ["pagerank", "in_graph_citations", "global_citations", "hits_authority", "hits_hub",
+from .walks import personalized_pagerank
+
+# how the topical walk follows citations; chosen with benchmarks/quality.py
+TOPIC_WALK_UNDIRECTED = True
+RANK_BY = ("topic", "global")
+COLUMNS = ["topic_pagerank", "pagerank", "in_graph_citations", "global_citations", "hits_authority", "hits_hub",
            "recent_pagerank", "momentum"]
 
 
@@ -19,10 +31,12 @@ def _latest_year(G: nx.DiGraph) -> int | None:
     return max(years) if years else None
 
 
-def influence_table(G: nx.DiGraph, *, alpha: float = 0.85, recent_years: int = 3, momentum_years: int = 2,
-                    now_year: int | None = None) -> pd.DataFrame:
-    """One row per paper with every influence score, ranked by PageRank.
+def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "topic", alpha: float = 0.85,
+                    recent_years: int = 3, momentum_years: int = 2, now_year: int | None = None) -> pd.DataFrame:
+    """One row per paper with every influence score, ranked by topical PageRank (``by="topic"``,
+    when ``seeds`` are given) or by global PageRank (``by="global"`` or no seeds).
 
+    * ``topic_pagerank``: personalised PageRank restarting at ``seeds`` (NaN without seeds);
     * ``pagerank``: PageRank of the citation graph (damping ``alpha``);
     * ``in_graph_citations`` / ``global_citations``: citations inside the graph / in S2;
     * ``hits_authority`` / ``hits_hub``: HITS scores (hubs are surveys);
@@ -35,9 +49,13 @@ def influence_table(G: nx.DiGraph, *, alpha: float = 0.85, recent_years: int = 3
     >>> influence_table(nx.DiGraph([("a", "b")])).index[0]
     'b'
     """
+    if by not in RANK_BY:
+        raise ValueError(f"by must be one of {RANK_BY}")
     if G.number_of_nodes() == 0:
-        return pd.DataFrame(columns=["rank", *COLUMNS, "title", "year"])
+        return pd.DataFrame(columns=["rank", *COLUMNS, "title", "year", "merged_ids"])
     pr = nx.pagerank(G, alpha=alpha)
+    present = [s for s in (seeds or []) if s in G]
+    topic = personalized_pagerank(G, present, alpha=alpha, undirected=TOPIC_WALK_UNDIRECTED) if present else {}
     if G.number_of_edges():
         hubs, auth = nx.hits(G, max_iter=1000, tol=1e-10, normalized=True)
         # the eigenvector's sign is arbitrary and tiny values come out as -0.0
@@ -57,6 +75,7 @@ def influence_table(G: nx.DiGraph, *, alpha: float = 0.85, recent_years: int = 3
             fresh = sum(1 for c in citers if (G.nodes[c].get("year") or 0) > now - momentum_years)
             momentum[n] = fresh / len(citers) if citers else 0.0
     df = pd.DataFrame({
+        "topic_pagerank": pd.Series(topic, dtype=float),
         "pagerank": pd.Series(pr),
         "in_graph_citations": pd.Series(dict(G.in_degree())),
         "global_citations": pd.Series({n: G.nodes[n].get("citation_count") for n in G}, dtype="Int64"),
@@ -66,11 +85,15 @@ def influence_table(G: nx.DiGraph, *, alpha: float = 0.85, recent_years: int = 3
         "momentum": pd.Series(momentum, dtype=float),
         "title": pd.Series({n: G.nodes[n].get("title") for n in G}),
         "year": pd.Series({n: G.nodes[n].get("year") for n in G}, dtype="Int64"),
+        "merged_ids": pd.Series({n: "; ".join(map(str, G.nodes[n].get("merged_ids") or [])) or None for n in G},
+                                dtype=object),
     })
     df.index.name = "paper_id"
     df["recent_pagerank"] = df["recent_pagerank"].fillna(0.0)
     df["momentum"] = df["momentum"].fillna(0.0)
-    df = df.sort_values(["pagerank", "in_graph_citations"], ascending=False, kind="mergesort")
+    key = "topic_pagerank" if (by == "topic" and present) else "pagerank"
+    df = df.sort_values([key, "in_graph_citations"], ascending=False, kind="mergesort")
     df.insert(0, "rank", range(1, len(df) + 1))
     df.attrs["now_year"] = now
+    df.attrs["ranked_by"] = key
     return df

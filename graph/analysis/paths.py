@@ -8,6 +8,7 @@ import networkx as nx
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..text import display_title
 
 STAGES = ("beginner", "intermediate", "expert")
 
@@ -55,7 +56,9 @@ def reading_order(G: nx.DiGraph, papers: Sequence, *, influence: pd.Series | Non
     Papers are grouped into ``n_stages`` stages (beginner / intermediate / expert)
     by their depth in the prerequisite graph.
 
-    Columns: order, paper_id, title, year, stage, prerequisites (papers of the set it cites).
+    Columns: order, paper_id, title, year, stage, prerequisites (papers of the set it cites that
+    come earlier), read_with (papers of its citation cycle that it cites but that come later).
+    The numbering runs through the stages in order.
     """
     members = [p for p in dict.fromkeys(papers) if p in G]
     if not members:
@@ -68,34 +71,43 @@ def reading_order(G: nx.DiGraph, papers: Sequence, *, influence: pd.Series | Non
     P.add_edges_from((v, u) for u, v in G.subgraph(members).edges if u != v)
     C = nx.condensation(P)
     scc_key = {c: min(key(n) for n in C.nodes[c]["members"]) for c in C}
-    order = []
-    for c in nx.lexicographical_topological_sort(C, key=lambda c: scc_key[c]):
-        order.extend(sorted(C.nodes[c]["members"], key=key))
-    depth = {}
+    # read generation by generation (each paper after everything it cites), so that the stages,
+    # which follow the generations, are contiguous runs of the numbering
+    depth: dict = {}
+    order: list = []
     for level, gen in enumerate(nx.topological_generations(C)):
-        for c in gen:
-            for n in C.nodes[c]["members"]:
+        for c in sorted(gen, key=lambda c: scc_key[c]):
+            for n in sorted(C.nodes[c]["members"], key=key):
                 depth[n] = level
+                order.append(n)
     max_depth = max(depth.values())
     names = STAGES if n_stages == 3 else tuple(f"stage {i + 1}" for i in range(n_stages))
     stage = {n: names[min(n_stages - 1, depth[n] * n_stages // (max_depth + 1))] for n in members}
+    position = {n: i for i, n in enumerate(order)}
+    # inside a citation cycle the papers cite each other: only those read earlier are prerequisites,
+    # the later ones are named as read together, so order and prerequisites never disagree
     rows = [{"order": i + 1, "paper_id": n, "title": G.nodes[n].get("title"), "year": G.nodes[n].get("year"),
-             "stage": stage[n], "prerequisites": sorted(set(P.predecessors(n)), key=lambda m: order.index(m))}
+             "stage": stage[n],
+             "prerequisites": sorted((m for m in P.predecessors(n) if position[m] < i), key=position.get),
+             "read_with": sorted((m for m in P.predecessors(n) if position[m] > i), key=position.get)}
             for i, n in enumerate(order)]
-    return pd.DataFrame(rows, columns=["order", "paper_id", "title", "year", "stage", "prerequisites"])
+    return pd.DataFrame(rows, columns=["order", "paper_id", "title", "year", "stage", "prerequisites", "read_with"])
 
 
 def reading_order_markdown(df: pd.DataFrame, G: nx.DiGraph | None = None) -> str:
-    """The reading order as a markdown list grouped by stage."""
-    titles = dict(zip(df["paper_id"], df["title"]))
+    """The reading order as a markdown list grouped by stage, numbered in reading order,
+    with titles as people read them."""
+    titles = {p: display_title(t) or p for p, t in zip(df["paper_id"], df["title"])}
     lines = ["# Reading order", ""]
     for stage in dict.fromkeys(df["stage"]):
         lines += [f"## {stage.capitalize()}", ""]
         for _, r in df[df["stage"] == stage].iterrows():
             year = f" ({r['year']})" if pd.notna(r["year"]) and r["year"] else ""
-            line = f"{r['order']}. **{r['title'] or r['paper_id']}**{year}"
+            line = f"{r['order']}. **{titles[r['paper_id']]}**{year}"
             if r["prerequisites"]:
-                line += " — after: " + "; ".join(str(titles.get(p) or p) for p in r["prerequisites"])
+                line += " — after: " + "; ".join(titles.get(p, str(p)) for p in r["prerequisites"])
+            if "read_with" in r and r["read_with"]:
+                line += " — cites each other with: " + "; ".join(titles.get(p, str(p)) for p in r["read_with"])
             lines.append(line)
         lines.append("")
     return "\n".join(lines)

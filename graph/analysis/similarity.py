@@ -265,47 +265,6 @@ def similarity_graph(G: nx.DiGraph, nodes: Sequence | None = None, *, top_k: int
     return H
 
 
-def relatedness(G: nx.DiGraph, seeds: Sequence, *, method: str = "salton",
-                weights: SimilarityWeights = SimilarityWeights(), seed_weights: dict | None = None,
-                rrf_k: int = 60, cm: CitationMatrix | None = None) -> pd.DataFrame:
-    """How related each non-seed paper is to the seed set, by reciprocal rank fusion.
-
-    For every seed s, papers with similarity > 0 to s are ranked; a paper's score is
-    ``sum_s w_s / (rrf_k + rank_s)``. Seed weights default to 1 each (visible in the
-    ``seed_weight`` attribute of the result). Columns: relatedness, best_seed,
-    best_similarity, seeds_related (how many seeds it is similar to).
-    """
-    seeds = [s for s in dict.fromkeys(seeds) if s in G]
-    if not seeds:
-        raise AnalysisError("none of the seeds is in the graph")
-    sims = similarity_to(G, seeds, method=method, weights=weights, cm=cm)["combined"]
-    sims = sims.drop(index=seeds)
-    w = {s: 1.0 for s in seeds} | (seed_weights or {})
-    values = sims.to_numpy()
-    order = np.argsort(-values, axis=0, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(1, len(values) + 1)[:, None], axis=0)  # 1 = most similar
-    contrib = np.where(values > 0, np.array([w[s] for s in seeds]) / (rrf_k + ranks), 0.0)
-    best = values.argmax(axis=1) if len(seeds) else np.zeros(len(values), dtype=int)
-    out = pd.DataFrame({
-        "relatedness": contrib.sum(axis=1),
-        "best_seed": [seeds[i] for i in best],
-        "best_similarity": values[np.arange(len(values)), best],
-        "seeds_related": (values > 0).sum(axis=1),
-    }, index=sims.index)
-    out = out[out["relatedness"] > 0].sort_values(["relatedness", "best_similarity"], ascending=False)
-    out.attrs["seed_weight"] = w
-    out.attrs["rrf_k"] = rrf_k
-    return out
-
-
-def map_nodes(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, related: pd.DataFrame | None = None,
-              **kw) -> list:
-    """The map's node set: the seeds in the graph plus the ``top`` most related papers."""
-    related = related if related is not None else relatedness(G, seeds, **kw)
-    return [s for s in dict.fromkeys(seeds) if s in G] + list(related.index[:top])
-
-
 def _works(G: nx.DiGraph, nodes: Sequence, direction: str, top: int) -> pd.DataFrame:
     members = set(nodes)
     counts: dict = {}

@@ -9,8 +9,14 @@ import pandas as pd
 
 from .clusters import topic_clusters
 from .influence import influence_table
-from .similarity import (SimilarityWeights, citation_matrix, derivative_works, explain, map_nodes,
-                         nearest_seed_paths, prior_works, relatedness, similarity_edges)
+from .related import map_nodes, relatedness
+from .similarity import (SimilarityWeights, citation_matrix, derivative_works, explain, nearest_seed_paths,
+                         prior_works, similarity_edges)
+
+
+# the relatedness columns every per-paper table carries (the evidence behind the score)
+RELATED_COLUMNS = ("relatedness", "best_seed", "cocited_seeds", "coupled_seeds", "cites_seeds", "cited_by_seeds",
+                   "walk", "text_match", "why")
 
 
 def _map_edges(edges: pd.DataFrame, nodes: Sequence, min_similarity: float) -> pd.DataFrame:
@@ -42,9 +48,9 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     """
     seeds = [s for s in dict.fromkeys(seeds) if s in G]
     cm = citation_matrix(G, references)
-    related = relatedness(G, seeds, method=method, weights=weights, cm=cm)
+    related = relatedness(G, seeds, references=references, cm=cm)
     nodes = map_nodes(G, seeds, top=top, related=related)
-    influence = influence_table(G)
+    influence = influence_table(G, seeds=seeds)
     all_edges = similarity_edges(G, nodes, method=method, weights=weights, cm=cm)
     edges = _map_edges(all_edges, nodes, min_similarity)
     # clusters use every similarity among the map's papers; only the drawing is thinned
@@ -56,9 +62,11 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     explanations = {n: explain(G, n, seeds, seed_paths=paths, references=references) for n in nodes}
     table = pd.DataFrame(index=pd.Index(nodes, name="paper_id"))
     table["in_map"] = True
-    table = table.join(related[["relatedness", "best_seed", "best_similarity", "seeds_related"]])
-    table = table.join(influence.drop(columns=["title", "year"]))
+    table = table.join(related[list(RELATED_COLUMNS)])
+    table = table.join(influence.drop(columns=["title", "year", "merged_ids"]))
     table = table.join(clusters["membership"])
+    # bridges: high betweenness in the similarity graph with links into two or more clusters
+    table["bridge"] = table.index.isin(clusters["bridges"]["paper_id"])
     table["shared_references"] = [sum(len(v) for v in explanations[n]["shared_references"].values())
                                   for n in nodes]
     table["co_citations"] = [sum(len(v) for v in explanations[n]["co_cited_by"].values()) for n in nodes]
@@ -70,5 +78,5 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
         "explanations": explanations, "table": table,
         "parameters": {"top": top, "method": method, "weights": weights.normalised(),
                        "min_similarity": min_similarity, "resolution": resolution, "seed": seed,
-                       "seed_weights": related.attrs.get("seed_weight"), "rrf_k": related.attrs.get("rrf_k")},
+                       "relatedness_weights": related.attrs.get("weights")},
     }

@@ -6,49 +6,71 @@ import json
 
 import click
 
-from ..analysis import influence_table, reading_order, reading_order_markdown
 from ..errors import CitegraphError
-from ..expansion import ExpansionOptions
-from ..pipeline import analyse_map, find_paths
 from .common import (_analysis_options, _check_outputs, _emit, _err, _expansion_options, _fail, _run,
                      _store_and_source, _table_options, cli)
+
+# the library is imported inside each command: `citegraph --help` must not load pandas or scikit-learn
 
 @cli.command("rank")
 @click.argument("seeds", nargs=-1, required=True)
 @click.option("--limit", type=click.IntRange(1), default=30, show_default=True, help="Rows shown.")
+@click.option("--global", "global_rank", is_flag=True,
+              help="Rank by PageRank over the whole graph instead of influence within the seeds' topic.")
 @_table_options
 @_expansion_options
-def rank_command(seeds, limit, csv_path, as_json, **expansion):
-    """Rank the papers of the SEEDS' citation graph by influence.
+def rank_command(seeds, limit, global_rank, csv_path, as_json, **expansion):
+    """Rank the papers of the SEEDS' citation graph by influence within their topic.
 
-    Columns: PageRank, in-graph and global citations, HITS authority and hub
-    (hubs are surveys), PageRank among the last 3 years' papers, and momentum
-    (share of in-graph citations from the last 2 years). --csv/--json give every
-    paper and every column.
+    The ranking is topical PageRank: a random walk over citations that restarts at
+    the seeds (--global: PageRank over the whole graph). Columns: topical and
+    global PageRank, in-graph and global citations, HITS authority and hub (hubs
+    are surveys), PageRank among the last 3 years' papers, and momentum (share of
+    in-graph citations from the last 2 years). Merged versions of one work are
+    one row. --csv/--json give every paper and every column.
     """
+    from ..analysis import influence_table
+
     _check_outputs(csv_path=csv_path)
     run = _run(seeds, **expansion)
-    df = influence_table(run.graph).reset_index()
-    _emit(df if (csv_path or as_json) else df.head(limit), csv_path=csv_path, as_json=as_json,
-          columns=["rank", "title", "year", "pagerank", "in_graph_citations", "global_citations",
-                   "hits_authority", "hits_hub", "momentum"])
+    g = run.graph
+    df = influence_table(g, seeds=g.graph["seeds"], by="global" if global_rank else "topic").reset_index()
+    if csv_path or as_json:
+        _emit(df, csv_path=csv_path, as_json=as_json, columns=list(df.columns))
+        return
+    # for people: PageRank and HITS as multiples of the average paper's (they sum to 1 over the
+    # graph, so raw values are like 3e-08), momentum as a percentage
+    view = df.copy()
+    for col, name in (("topic_pagerank", "topical_×avg"), ("pagerank", "pagerank_×avg"),
+                      ("hits_authority", "authority_×avg"), ("hits_hub", "hub_×avg")):
+        view[name] = view[col] * len(view)
+    view["momentum_%"] = view["momentum"] * 100
+    _emit(view, csv_path=None, as_json=False, limit=limit,
+          columns=["rank", "title", "year", "topical_×avg", "pagerank_×avg", "in_graph_citations",
+                   "global_citations", "authority_×avg", "hub_×avg", "momentum_%"],
+          formats={"momentum_%": lambda x: f"{x:.0f}"})
 
 
 @cli.command("related")
 @click.argument("seeds", nargs=-1, required=True)
-@_analysis_options
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True,
+              help="Rows shown on the terminal (--csv and --json give all --top rows).")
+@_analysis_options(clusters=False)
 @_table_options
 @_expansion_options
-def related_command(seeds, top, method, resolution, csv_path, as_json, **expansion):
+def related_command(seeds, limit, top, method, csv_path, as_json, **expansion):
     """Papers most related to the SEEDS, and why.
 
-    Relatedness fuses each seed's ranking (reciprocal rank fusion) of
-    similarity = 0.5 x bibliographic coupling + 0.5 x co-citation. The
-    shared_references, co_citations and path_to_seed columns explain each row.
+    Relatedness fuses several kinds of evidence (co-citation with the seeds,
+    shared references, direct citations, a random walk from the seeds, text
+    match) with weights fitted on held-out reviews (README: "How the analysis
+    works"). The evidence columns and "why" explain each row.
     """
+    from ..pipeline import analyse_map
+
     _check_outputs(csv_path=csv_path)
     run = _run(seeds, **expansion)
-    analysis = analyse_map(run, top=top, method=method, resolution=resolution)
+    analysis = analyse_map(run, top=top, method=method)
     g = run.graph
     t = analysis["table"].drop(index=analysis["seeds"])
     t = t.reset_index()
@@ -56,8 +78,8 @@ def related_command(seeds, top, method, resolution, csv_path, as_json, **expansi
     t.insert(2, "year", t["paper_id"].map(lambda p: g.nodes[p].get("year")).astype("Int64"))
     t["best_seed_title"] = t["best_seed"].map(lambda p: g.nodes[p].get("title") if p in g else None)
     _emit(t, csv_path=csv_path, as_json=as_json,
-          columns=["title", "year", "relatedness", "best_similarity", "shared_references", "co_citations",
-                   "path_to_seed", "cluster"],
+          columns=["title", "year", "relatedness", "co_citations", "shared_references", "walk", "text_match",
+                   "cluster"], limit=limit,
           empty="no paper of the graph shares a reference or a citing paper with the seeds; "
                 "try --depth 2 or more seeds")
 
@@ -70,11 +92,13 @@ def related_command(seeds, top, method, resolution, csv_path, as_json, **expansi
 def clusters_command(seeds, top, method, resolution, csv_path, as_json, **expansion):
     """Topic clusters of the SEEDS' map, with labels.
 
-    Louvain communities (seeded, so reproducible) of the similarity graph of the
+    Leiden communities (seeded, so reproducible) of the similarity graph of the
     map's papers; each cluster gets a class-based TF-IDF label from its titles
     and abstracts, its most central papers, its year span and the reading
     list's sections that fall into it. Modularity is printed on stderr.
     """
+    from ..pipeline import analyse_map
+
     _check_outputs(csv_path=csv_path)
     run = _run(seeds, **expansion)
     analysis = analyse_map(run, top=top, method=method, resolution=resolution)
@@ -100,6 +124,10 @@ def path_command(paper_a, paper_b, one_hop_longer, as_json, **expansion):
     (or taken from the store with --offline), then the paths run through every
     paper in the store, so earlier maps make longer paths findable.
     """
+    from ..expansion import ExpansionOptions
+    from ..pipeline import find_paths
+    from ..text import display_title
+
     opts = dict(expansion)
     where = [opts.pop(k) for k in ("store_path", "api_url", "rate", "corpus_path")]
     quiet = opts.pop("quiet")
@@ -112,7 +140,7 @@ def path_command(paper_a, paper_b, one_hop_longer, as_json, **expansion):
                              log=(lambda m: None) if quiet else _err)
     except CitegraphError as exc:
         _fail(exc)
-    title = lambda p: res["titles"].get(p) or p
+    title = lambda p: display_title(res["titles"].get(p)) or p
     ids = [res["source"], res["target"]]
     if as_json:
         click.echo(json.dumps(res, ensure_ascii=False, indent=2))
@@ -142,6 +170,9 @@ def reading_order_command(seeds, cluster, top, method, resolution, csv_path, as_
     ties are broken by year, then PageRank. Papers are grouped into beginner,
     intermediate and expert stages by how many prerequisites lead to them.
     """
+    from ..analysis import influence_table, reading_order, reading_order_markdown
+    from ..pipeline import analyse_map
+
     _check_outputs(csv_path=csv_path)
     run = _run(seeds, **expansion)
     g = run.graph

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from ..errors import CitegraphError
 from .common import _fail, cli
@@ -21,6 +20,8 @@ def import_group():
 
 
 def _import_progress(desc):
+    from tqdm import tqdm  # here, not at the top: the CLI's startup stays light
+
     bar = tqdm(desc=desc, unit=" rows", unit_scale=True, leave=False, file=sys.stderr)
     state = {"file": None, "seen": 0}
 
@@ -83,15 +84,20 @@ def import_s2_command(paths, corpus_path, memory_limit):
               help="CSV of citations, one row per citing -> cited pair.")
 @click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", required=True, type=click.Path(dir_okay=False),
               help="The corpus database file (created if missing; env CITEGRAPH_CORPUS).")
-@click.option("--title-column", default="title", show_default=True, help="Column with the title.")
-@click.option("--id-column", help="Column with paper ids used by the edges (default: edges use row numbers).")
-@click.option("--year-column", help="Column with the year (default: from new-style arXiv IDs).")
-@click.option("--doi-column", help="Column with DOIs.")
-@click.option("--arxiv-column", help="Column with arXiv IDs (other values are ignored).")
+@click.option("--title-column", help="Column with the title (default: one named title or titles).")
+@click.option("--id-column", help="Column with paper ids used by the edges (default: one named id or paper_id; "
+                                  "without one, edges use row numbers).")
+@click.option("--year-column", help="Column with the year (default: one named year; else from new-style arXiv IDs).")
+@click.option("--doi-column", help="Column with DOIs (default: one named doi).")
+@click.option("--arxiv-column", help="Column with arXiv IDs, other values ignored (default: one named arxiv_id "
+                                     "or arxiv).")
 @click.option("--citing-column", default="source", show_default=True, help="Edge column of the citing paper.")
 @click.option("--cited-column", default="target", show_default=True, help="Edge column of the cited paper.")
 def import_csv_command(papers, edges, corpus_path, **columns):
     """Load a citation graph kept as CSV files (plain or gzipped) into a corpus.
+
+    Columns with common names (title, id, year, doi, arxiv_id; any case) are
+    recognised without flags; the flags name the others.
 
     \b
     Example (../shared/data/arxiv-cs-2023):
@@ -103,6 +109,8 @@ def import_csv_command(papers, edges, corpus_path, **columns):
     try:
         with Corpus(corpus_path) as corpus:
             report = corpus.import_csv(papers, edges, **columns)
+            if report.columns:
+                click.echo("columns: " + ", ".join(f"{k} = {v}" for k, v in report.columns.items()))
             _print_reports([report], corpus.counts())
     except CitegraphError as exc:
         _fail(exc)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
 from ..errors import CitegraphError
-from ..pipeline import EXPORT_FORMATS, analyse_map, bibtex_selection, default_name, summary, write_map
+from ..formats import EXPORT_FORMATS
 from .common import _analysis_options, _check_outputs, _expansion_options, _fail, _run, cli
 
 @cli.command("map")
@@ -34,6 +35,8 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
       citegraph map arXiv:2205.14135 "Attention is all you need" --name attention
       citegraph map seeds/ai-chips-llm-deployment.md --offline --json
     """
+    from ..pipeline import analyse_map, default_name, summary, write_map
+
     _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
     run = _run(seeds, progress=not as_json, **expansion)
     try:
@@ -76,6 +79,8 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method,
     if bad:
         raise click.BadParameter(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(EXPORT_FORMATS)}",
                                  param_hint="--format")
+    from ..pipeline import analyse_map, bibtex_selection, default_name, write_map
+
     _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
     run = _run(seeds, **expansion)
     try:
@@ -90,22 +95,35 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method,
         click.echo(f"skipped {s}")
 
 
+_PAPER_ID = re.compile(r"\b[0-9a-f]{40}\b|\bCorpusId:\d+\b")
+
+
 def _print_summary(info: dict) -> None:
     s = info["seeds"]
     click.echo(f"seeds: {s['resolved']} of {s['total']} resolved")
+    for note in s.get("notes", []):
+        click.echo(f"  note: {note}")
     for u in s["unresolved"]:
         click.echo(f"  unresolved {u['source']}: {u['title'] or u['input']}: {u['reason']}")
     for u in s["skipped_lines"]:
         click.echo(f"  skipped {u['source']}: {u['reason']}: {u['input']}")
     click.echo(f"graph: {info['papers']} papers, {info['edges']} citation edges")
+    sd = info.get("second_degree") or {}
+    if sd:
+        click.echo(f"  of which {sd.get('added', 0)} second-degree papers (candidates: {sd.get('co_cited', 0)} "
+                   f"co-cited with the seeds, {sd.get('coupled', 0)} coupled with them)")
+    if info.get("merged_versions"):
+        click.echo(f"  {info['merged_versions']} records merged into the version of the same work they duplicate")
     click.echo(f"requests: {info['requests']} (floor {info['request_floor']}), "
                f"served from the store: {info['cache_hits']}")
     for t in info["truncated"]:
-        click.echo(f"  incomplete {t['list']} of {t['paper_id']}: {t['reason']}")
+        click.echo(f"  incomplete {t['list']} of {t.get('title') or t['paper_id']}: {t['reason']}")
+    named = lambda text: _PAPER_ID.sub(lambda m: f"“{info['titles'][m.group(0)]}”" if m.group(0) in info["titles"]
+                                       else m.group(0), str(text))
     for f in info["failures"]:
-        click.echo(f"  failed {f['item']}: {f['error']}")
+        click.echo(f"  failed {named(f['item'])}: {f['error']}")
     for m in info["missing"]:
-        click.echo(f"  missing from the store: {m}")
+        click.echo(f"  missing from the store: {named(m)}")
     click.echo(f"clusters (modularity {info['modularity']}):")
     for c in info["clusters"]:
         click.echo(f"  {c['cluster']:>2}  {c['size']:>4} papers  {c['label']}")

@@ -34,6 +34,7 @@ class CorpusSource:
 
     name = "corpus"
     batch_limit = 200_000  # SQL takes big batches; S2's 500 is an HTTP limit
+    cheap_citations = True  # the citers of many papers are one query: coupling is on by default
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus

@@ -392,6 +392,7 @@ class S2Source:
     name = "s2"
     label = "Semantic Scholar"
     batch_limit = BATCH_LIMIT
+    cheap_citations = False  # one request per listed paper: coupling over the API is opt-in (--coupled)
 
     def __init__(self, config: S2Config | None = None, log: Callable[[str], None] | None = None) -> None:
         self.config = config or S2Config.from_env()

@@ -1,0 +1,149 @@
+"""One node per work: merge the versions of a paper that sources list separately.
+
+Semantic Scholar lists a preprint and its published version as two papers, and
+corpora carry copies (the arXiv CS corpus has lower-cased duplicates without a
+year). Two records are one work when they share a DOI or an arXiv ID, or when
+their normalised titles are equal (at least :data:`MIN_TITLE_WORDS` words) and
+nothing contradicts it: different arXiv IDs, years more than
+:data:`MAX_YEAR_GAP` apart, or author lists with no surname in common (an
+unknown year or an empty author list contradicts nothing). Different DOIs do not
+contradict it: a preprint's DOI differs from the published version's.
+
+The merged node keeps the id of the best-documented record (a seed first, then
+details, citations, in-graph citations, id), every other id in ``merged_ids``,
+the union of the edges, and fields the kept record lacks from the others.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+import networkx as nx
+
+from .ids import normalise_title
+
+MIN_TITLE_WORDS = 3
+MAX_YEAR_GAP = 1
+
+
+def _arxiv_key(value) -> str | None:
+    if not value:
+        return None
+    return re.sub(r"v\d+$", "", str(value).strip().lower()) or None
+
+
+def _surnames(authors: Iterable[str] | None) -> set[str]:
+    out = set()
+    for name in authors or ():
+        words = re.findall(r"\w+", str(name).casefold())
+        if words:
+            out.add(words[-1])
+    return out
+
+
+def same_work(a: dict, b: dict) -> bool:
+    """Whether two node attribute dicts describe the same work (see the module's rules).
+
+    >>> same_work({"title": "Attention Is All You Need", "year": 2017},
+    ...           {"title": "attention is all you need", "year": None})
+    True
+    >>> same_work({"title": "Attention Is All You Need", "year": 2017}, {"title": "Attention is all you need",
+    ...           "year": 2021})
+    False
+    """
+    doi_a, doi_b = (str(d.get("doi") or "").strip().lower() for d in (a, b))
+    if doi_a and doi_a == doi_b:
+        return True
+    arxiv_a, arxiv_b = _arxiv_key(a.get("arxiv_id")), _arxiv_key(b.get("arxiv_id"))
+    if arxiv_a and arxiv_b:  # a source lists all arXiv versions as one paper: two ids are two works
+        return arxiv_a == arxiv_b
+    ta, tb = normalise_title(a.get("title") or ""), normalise_title(b.get("title") or "")
+    if not ta or ta != tb or len(ta.split()) < MIN_TITLE_WORDS:
+        return False
+    ya, yb = a.get("year"), b.get("year")
+    if ya and yb and abs(int(ya) - int(yb)) > MAX_YEAR_GAP:
+        return False
+    sa, sb = _surnames(a.get("authors")), _surnames(b.get("authors"))
+    return not (sa and sb and not sa & sb)
+
+
+def version_groups(G: nx.DiGraph) -> list[list]:
+    """Groups of two or more nodes of ``G`` that are versions of one work, each sorted with
+    the node to keep first."""
+    parent = {n: n for n in G}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    buckets: dict[tuple, list] = {}
+    for n, d in G.nodes(data=True):
+        for key in (("doi", str(d["doi"]).strip().lower()) if d.get("doi") else None,
+                    ("arxiv", _arxiv_key(d.get("arxiv_id"))) if d.get("arxiv_id") else None,
+                    ("title", normalise_title(d.get("title") or "")) if d.get("title") else None):
+            if key and key[1]:
+                buckets.setdefault(key, []).append(n)
+    for members in buckets.values():
+        for i, u in enumerate(members):
+            for v in members[i + 1:]:
+                if find(u) != find(v) and same_work(G.nodes[u], G.nodes[v]):
+                    parent[find(u)] = find(v)
+    groups: dict = {}
+    for n in G:
+        groups.setdefault(find(n), []).append(n)
+
+    def keep_first(n):
+        d = G.nodes[n]
+        return (not d.get("is_seed"), not d.get("has_details", d.get("title") is not None),
+                -(d.get("citation_count") or 0), -G.in_degree(n), str(n))
+
+    return [sorted(g, key=keep_first) for g in groups.values() if len(g) > 1]
+
+
+def merge_versions(G: nx.DiGraph, references: dict | None = None) -> tuple[nx.DiGraph, dict, dict]:
+    """``G`` with each work's versions merged into one node.
+
+    Returns ``(graph, references, alias)``: the merged graph (``merged_ids`` on merged
+    nodes lists every id of the work, the kept one first; ``graph.graph["seeds"]`` is
+    mapped and deduplicated), the reference lists with merged ids mapped, and
+    ``alias`` ``{merged-away id: kept id}``.
+
+    >>> G = nx.DiGraph([("a", "b"), ("c", "b2")])
+    >>> G.nodes["b"].update(title="A Paper About Graphs", year=2020)
+    >>> G.nodes["b2"].update(title="a paper about graphs")
+    >>> H, _, alias = merge_versions(G)
+    >>> alias, sorted(H.predecessors("b"))
+    ({'b2': 'b'}, ['a', 'c'])
+    """
+    groups = version_groups(G)
+    if not groups:
+        return G, references or {}, {}
+    alias = {n: g[0] for g in groups for n in g[1:]}
+    H = nx.DiGraph()
+    H.graph.update(G.graph)
+    for n, d in G.nodes(data=True):
+        if n not in alias:
+            H.add_node(n, **d)
+    for g in groups:
+        kept = H.nodes[g[0]]
+        for other in g[1:]:
+            for k, v in G.nodes[other].items():
+                if kept.get(k) in (None, "", []) and v not in (None, "", []):
+                    kept[k] = v
+            kept["is_seed"] = bool(kept.get("is_seed") or G.nodes[other].get("is_seed"))
+        kept["merged_ids"] = list(g)
+    to = lambda n: alias.get(n, n)
+    for u, v, d in G.edges(data=True):
+        a, b = to(u), to(v)
+        if a != b and not H.has_edge(a, b):
+            H.add_edge(a, b, **d)
+    H.graph["seeds"] = list(dict.fromkeys(to(s) for s in G.graph.get("seeds", [])))
+    refs = {}
+    for n, lst in (references or {}).items():
+        refs.setdefault(to(n), [])
+        refs[to(n)].extend(to(r) for r in lst)
+    refs = {n: list(dict.fromkeys(r for r in lst if r != n)) for n, lst in refs.items()}
+    return H, refs, alias

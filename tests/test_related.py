@@ -1,0 +1,285 @@
+"""Related papers (each kind of evidence), personalised PageRank, Leiden clusters, merged
+versions and the second-degree neighbourhood, on small hand-built graphs with known answers."""
+
+import math
+
+import networkx as nx
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+from graph.analysis import evidence_table, influence_table, personalized_pagerank, relatedness
+from graph.analysis.clusters import detect_clusters
+from graph.analysis.related import FITTED_WEIGHTS
+from graph.expansion import ExpansionOptions, expand
+from graph.seeds import read_seeds
+from graph.sources.memory import GraphSource
+from graph.store import Store
+from graph.versions import merge_versions, same_work
+
+
+# --- evidence -------------------------------------------------------------------------
+
+@pytest.fixture
+def E():
+    """Seed s. c1, c2 cite s and p (p is co-cited twice); c3 cites p only; s and q share
+    references r1, r2; t cites s; s cites u."""
+    g = nx.DiGraph([("c1", "s"), ("c1", "p"), ("c2", "s"), ("c2", "p"), ("c3", "p"),
+                    ("s", "r1"), ("s", "r2"), ("s", "u"), ("q", "r1"), ("q", "r2"), ("t", "s")])
+    for n in g:
+        g.nodes[n]["title"] = f"Synthetic paper {n}"
+    return g
+
+
+def test_cocitation_counts_and_salton_strength_by_hand(E):
+    ev = evidence_table(E, ["s"])
+    assert ev.loc["p", "co_citations"] == 2 and ev.loc["p", "cocited_seeds"] == 1
+    # s is cited by c1, c2, t (3); p by c1, c2, c3 (3): 2 / sqrt(3 * 3)
+    assert ev.loc["p", "cocitation_strength"] == pytest.approx(2 / 3)
+    assert ev.loc["q", "co_citations"] == 0
+
+
+def test_coupling_counts_references_outside_the_graph(E):
+    inside = evidence_table(E, ["s"])
+    assert inside.loc["q", "shared_references"] == 2
+    assert inside.loc["q", "coupling_strength"] == pytest.approx(2 / math.sqrt(3 * 2))
+    outside = evidence_table(E, ["s"], references={"s": ["r1", "r2", "u", "x9"], "q": ["r1", "r2", "x9"]})
+    assert outside.loc["q", "shared_references"] == 3
+    assert outside.loc["q", "coupling_strength"] == pytest.approx(3 / math.sqrt(4 * 3))
+
+
+def test_direct_citations_and_seeds_are_left_out(E):
+    ev = evidence_table(E, ["s"])
+    assert "s" not in ev.index
+    assert ev.loc["t", "cites_seeds"] == 1 and ev.loc["t", "cited_by_seeds"] == 0
+    assert ev.loc["u", "cited_by_seeds"] == 1 and ev.loc["u", "cites_seeds"] == 0
+
+
+def test_walk_is_personalised_pagerank_times_n(E):
+    ev = evidence_table(E, ["s"])
+    nx_ppr = nx.pagerank(E.to_undirected(), alpha=0.85, personalization={"s": 1.0}, tol=1e-12, max_iter=1000)
+    for n in ev.index:
+        assert ev.loc[n, "walk"] == pytest.approx(nx_ppr[n] * E.number_of_nodes(), rel=1e-5)
+
+
+def test_text_match_rewards_shared_words_only():
+    g = nx.DiGraph([("a", "b"), ("a", "c")])
+    g.nodes["a"]["title"] = "Quantization of large language models"
+    g.nodes["b"]["title"] = "Post-training quantization for language models"
+    g.nodes["c"]["title"] = "Protein folding with graph kernels"
+    ev = evidence_table(g, ["a"])
+    assert ev.loc["b", "text_match"] > 0.2
+    assert ev.loc["c", "text_match"] == 0
+
+
+def test_relatedness_is_explained_and_ranks_strong_cocitation_first(E):
+    r = relatedness(E, ["s"])
+    assert "s" not in r.index
+    assert r["relatedness"].between(0, 1).all()
+    assert r["relatedness"].is_monotonic_decreasing
+    assert r.index[0] == "p"  # co-cited twice, the strongest evidence here
+    assert "cited together with 1 seed by 2 papers" in r.loc["p", "why"]
+    assert "shares 2 references with 1 seed" in r.loc["q", "why"]
+    assert r.attrs["weights"] == FITTED_WEIGHTS
+
+
+def test_evidence_weights_never_count_against_a_paper():
+    # more co-citation, coupling, walk or text never lowers relatedness; only popularity may
+    assert all(w >= 0 for f, w in FITTED_WEIGHTS.items() if f != "log_popularity")
+
+
+# --- personalised PageRank ------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), min_size=1, max_size=30),
+       st.sets(st.integers(0, 9), min_size=1, max_size=3), st.booleans())
+def test_personalized_pagerank_matches_networkx(edges, seeds, undirected):
+    G = nx.DiGraph()
+    G.add_nodes_from(range(10))
+    G.add_edges_from((u, v) for u, v in edges if u != v)
+    assume(G.number_of_edges() > 0)
+    ours = personalized_pagerank(G, sorted(seeds), undirected=undirected, tol=1e-13)
+    H = G.to_undirected() if undirected else G
+    ref = nx.pagerank(H, alpha=0.85, personalization={s: 1.0 for s in seeds}, tol=1e-13, max_iter=1000)
+    for n in G:
+        assert ours[n] == pytest.approx(ref[n], abs=1e-8)
+
+
+def test_rank_is_topical_by_default_and_global_on_request():
+    # an old hub cited by a big unrelated neighbourhood beats the topic in global PageRank only
+    g = nx.DiGraph([("s", "f"), ("a", "f"), ("b", "f")] + [(f"o{i}", "old") for i in range(8)] + [("f", "x")])
+    g.add_edge("s", "o0")
+    topical = influence_table(g, seeds=["s"])
+    glob = influence_table(g, seeds=["s"], by="global")
+    assert topical.attrs["ranked_by"] == "topic_pagerank" and glob.attrs["ranked_by"] == "pagerank"
+    assert list(topical.drop(index="s").index[:1]) == ["f"]
+    assert glob.index[0] == "old"
+
+
+# --- Leiden ------------------------------------------------------------------------------
+
+def _two_cliques():
+    H = nx.Graph()
+    for base in (0, 10):
+        H.add_weighted_edges_from((base + i, base + j, 1.0) for i in range(5) for j in range(i + 1, 5))
+    H.add_edge(4, 10, weight=0.1)
+    return H
+
+
+def test_leiden_finds_the_two_cliques_and_its_modularity_is_networkx_s():
+    H = _two_cliques()
+    res = detect_clusters(H)
+    groups = {}
+    for n, c in res["membership"].items():
+        groups.setdefault(c, set()).add(n)
+    assert sorted(map(sorted, groups.values())) == [[0, 1, 2, 3, 4], [10, 11, 12, 13, 14]]
+    assert res["modularity"] == pytest.approx(nx.community.modularity(H, groups.values(), weight="weight"))
+
+
+def test_leiden_is_deterministic_whatever_the_global_random_state():
+    import random
+
+    H = nx.karate_club_graph()
+    random.seed(1)
+    first = detect_clusters(H, seed=3)
+    random.seed(99)
+    second = detect_clusters(H, seed=3)
+    assert first == second
+    assert len(set(first["membership"].values())) >= 2
+
+
+# --- merged versions --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("a, b, same", [
+    ({"doi": "10.1/X", "title": "One"}, {"doi": "10.1/x", "title": "Other"}, True),
+    ({"arxiv_id": "2205.14135v2"}, {"arxiv_id": "2205.14135"}, True),
+    ({"title": "Attention Is All You Need", "year": 2017}, {"title": "attention is all you need"}, True),
+    ({"title": "Attention Is All You Need", "year": 2017}, {"title": "Attention is all you need", "year": 2018},
+     True),
+    ({"title": "Attention Is All You Need", "year": 2017}, {"title": "Attention is all you need", "year": 2019},
+     False),
+    ({"title": "A Survey of Graphs", "authors": ["Ada Lovelace"]},
+     {"title": "A survey of graphs", "authors": ["Alan Turing"]}, False),
+    ({"title": "A Survey of Graphs", "authors": ["Ada Lovelace"]}, {"title": "A survey of graphs", "authors": []},
+     True),
+    ({"title": "A Survey of Graphs", "arxiv_id": "2101.00001"},
+     {"title": "A Survey of Graphs", "arxiv_id": "2102.00002"}, False),
+    ({"title": "Graph Survey"}, {"title": "graph survey"}, False),  # too short to say
+    ({"title": "A Survey of Graphs", "doi": "10.48550/arxiv.1"}, {"title": "A survey of graphs", "doi": "10.1/j"},
+     True),
+])
+def test_version_rules(a, b, same):
+    assert same_work(a, b) is same
+    assert same_work(b, a) is same
+
+
+def test_merge_versions_unions_edges_keeps_ids_and_maps_seeds():
+    g = nx.DiGraph([("a", "pre"), ("b", "pub"), ("pre", "r"), ("pub", "r"), ("pub", "pre")])
+    g.nodes["pre"].update(title="Flash Attention Made Fast", year=2022, is_seed=True, arxiv_id="2205.14135")
+    g.nodes["pub"].update(title="Flash attention made fast", year=2022, citation_count=900, doi="10.5/neurips",
+                          has_details=True)
+    g.graph["seeds"] = ["pre"]
+    H, refs, alias = merge_versions(g, {"pre": ["r", "outside"], "pub": ["r", "pre"]})
+    assert alias == {"pub": "pre"}  # the seed's record is kept
+    assert H.nodes["pre"]["merged_ids"] == ["pre", "pub"]
+    assert H.nodes["pre"]["doi"] == "10.5/neurips" and H.nodes["pre"]["citation_count"] == 900
+    assert sorted(H.predecessors("pre")) == ["a", "b"] and list(H.successors("pre")) == ["r"]
+    assert not H.has_edge("pre", "pre")
+    assert H.graph["seeds"] == ["pre"]
+    assert refs == {"pre": ["r", "outside"]}
+
+
+def test_expansion_merges_versions_into_one_node():
+    g = nx.DiGraph([("s", "v1"), ("c", "s"), ("c", "v2"), ("d", "s"), ("d", "v2")])
+    g.nodes["s"].update(title="Synthetic seed paper", arxiv_id="2001.00001")
+    g.nodes["v1"].update(title="Synthetic Duplicated Work", year=2020)
+    g.nodes["v2"].update(title="synthetic duplicated work")
+    with Store(":memory:") as store:
+        res = expand(read_seeds(["2001.00001"]).seeds, store, GraphSource(g), ExpansionOptions(progress=False))
+    titles = [d["title"].casefold() for _, d in res.graph.nodes(data=True) if d.get("title")]
+    assert len(titles) == len(set(titles))
+    kept = next(n for n, d in res.graph.nodes(data=True) if d.get("merged_ids"))
+    assert sorted(res.graph.nodes[kept]["merged_ids"]) == ["v1", "v2"]
+    assert set(res.graph.predecessors(kept)) == {"s", "c", "d"}
+
+
+# --- the second-degree neighbourhood -------------------------------------------------------------
+
+def _second_degree_graph():
+    """Seed s cites r1, r2. c1, c2, c3 cite s. x is cited by c1 and c2 (co-cited twice), y by c3
+    only. z cites r1 and r2 (coupled twice), w cites r1 only."""
+    g = nx.DiGraph([("s", "r1"), ("s", "r2"), ("c1", "s"), ("c2", "s"), ("c3", "s"),
+                    ("c1", "x"), ("c2", "x"), ("c3", "y"), ("z", "r1"), ("z", "r2"), ("w", "r1")])
+    g.nodes["s"].update(title="Synthetic seed", arxiv_id="2001.00001")
+    return g
+
+
+@pytest.mark.parametrize("coupled, expected", [(None, {"x", "z"}), (False, {"x"}), (True, {"x", "z"})])
+def test_second_degree_adds_only_papers_with_enough_evidence(coupled, expected):
+    with Store(":memory:") as store:
+        res = expand(read_seeds(["2001.00001"]).seeds, store, GraphSource(_second_degree_graph()),
+                     ExpansionOptions(progress=False, coupled=coupled))
+    one_hop = {"s", "r1", "r2", "c1", "c2", "c3"}
+    assert set(res.graph) - one_hop == expected
+    assert res.second_degree["added"] == len(expected)
+
+
+def test_second_degree_respects_min_evidence_and_max_papers():
+    seeds = read_seeds(["2001.00001"]).seeds
+    with Store(":memory:") as store:
+        loose = expand(seeds, store, GraphSource(_second_degree_graph()),
+                       ExpansionOptions(progress=False, min_evidence=1))
+    assert {"x", "y", "z", "w"} <= set(loose.graph)
+    with Store(":memory:") as store:
+        capped = expand(seeds, store, GraphSource(_second_degree_graph()),
+                        ExpansionOptions(progress=False, max_papers=7))
+    assert capped.graph.number_of_nodes() == 7
+    assert len(set(capped.graph) & {"x", "z"}) == 1  # the one with the most evidence (a tie: by id)
+    with Store(":memory:") as store:
+        none = expand(seeds, store, GraphSource(_second_degree_graph()),
+                      ExpansionOptions(progress=False, co_cited=False, coupled=False))
+    assert set(none.graph) == {"s", "r1", "r2", "c1", "c2", "c3"}
+
+
+def test_a_second_run_neither_fetches_nor_changes_the_graph(tmp_path):
+    """s's citation list is cut to 1 (c1). c1 also cites c2, so c2 joins as co-cited and its
+    reference list shows that it cites s too. That citation must not make c2 a listed citer
+    on the next run (which would pull in y, cited by c2 only, and cost a request)."""
+    g = nx.DiGraph([("c1", "s"), ("c2", "s"), ("c1", "c2"), ("c2", "y"), ("s", "r")])
+    for n in g:
+        g.nodes[n]["title"] = f"Synthetic paper {n}"
+    g.nodes["s"]["arxiv_id"] = "2001.00001"
+    seeds = read_seeds(["2001.00001"]).seeds
+    opts = ExpansionOptions(progress=False, max_citations=1, min_evidence=1, coupled=False)
+    with Store(tmp_path / "s.sqlite") as store:
+        first = expand(seeds, store, GraphSource(g), opts)
+        source = GraphSource(g)
+        second = expand(seeds, store, source, opts)
+    assert set(first.graph) == set(second.graph) == {"s", "r", "c1", "c2"}
+    assert source.queries == 0
+
+
+def test_stores_of_schema_1_are_migrated_with_their_citation_listings(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE papers (paper_id TEXT PRIMARY KEY, title TEXT, year INTEGER, venue TEXT, authors TEXT,
+            corpus_id INTEGER, arxiv_id TEXT, doi TEXT, citation_count INTEGER, reference_count INTEGER,
+            influential_citation_count INTEGER, abstract TEXT, tldr TEXT, publication_date TEXT, source TEXT,
+            fetched_at REAL);
+        CREATE TABLE edges (citing TEXT NOT NULL, cited TEXT NOT NULL, is_influential INTEGER, intents TEXT,
+            contexts TEXT, PRIMARY KEY (citing, cited)) WITHOUT ROWID;
+        CREATE TABLE lists (paper_id TEXT NOT NULL, kind TEXT NOT NULL, n_items INTEGER NOT NULL, total INTEGER,
+            complete INTEGER NOT NULL, truncated TEXT, fetched_at REAL NOT NULL, limit_asked INTEGER,
+            PRIMARY KEY (paper_id, kind));
+        CREATE TABLE aliases (alias TEXT PRIMARY KEY, paper_id TEXT, reason TEXT, fetched_at REAL NOT NULL);
+        INSERT INTO edges (citing, cited) VALUES ('c', 's'), ('s', 'r');
+        INSERT INTO lists VALUES ('s', 'citations', 1, 1, 1, NULL, 0, 1000);
+        PRAGMA user_version = 1;
+    """)
+    db.close()
+    with Store(path) as store:
+        assert [e.citing for e in store.edges_touching(["s"], direction="in", listed_only=True)] == ["c"]
+        assert store.edges_touching(["r"], direction="in", listed_only=True) == []
+        assert len(store.edges_touching(["r"], direction="in")) == 1
