@@ -167,19 +167,22 @@ def report(df: pd.DataFrame) -> str:
     ratios = []
     for k, c in cols:
         base = means[k].drop(index=["citegraph related", "citegraph rank"])[f"R@{c}"]
-        ratios.append(f"{means[k].loc['citegraph related', f'R@{c}'] / base.max():.2f}x")
+        ratios.append(f"{means[k].loc['citegraph related', f'R@{c}'] / base.max():.3f}x")
     out.append("| `related` / best baseline | " + " | ".join(ratios) + " |")
     out.append("")
+    # the targets, checked on each sample (the issue asks for them on two samples), not only pooled
     for k in KS:
-        m = means[k]
-        base = m.drop(index=["citegraph related", "citegraph rank"])
-        r50 = m.loc["citegraph related", "R@50"] / base["R@50"].max()
-        ok = r50 >= 1.2 and all(m.loc["citegraph related", f"R@{c}"] >= base[f"R@{c}"].max() for c in (20, 100))
-        rank_ok = m.loc["citegraph rank", "R@50"] >= m.loc["personalised PageRank", "R@50"]
-        out.append(f"k = {k}: related {r50:.3f}x the best baseline at R@50 (target 1.2x, no worse at R@20/R@100): "
-                   f"{'met' if ok else 'NOT met'}; rank vs personalised PageRank at R@50: "
-                   f"{'met' if rank_ok else 'NOT met'}; truth in the graph: "
-                   f"{df[df['k'] == k].drop_duplicates('review')['in_graph'].mean():.0%}")
+        for sample in sorted(df["sample"].unique()):
+            m = df[(df["k"] == k) & (df["sample"] == sample)].groupby("method")[[f"R@{c}" for c in CUTOFFS]].mean()
+            base = m.drop(index=["citegraph related", "citegraph rank"])
+            r50 = m.loc["citegraph related", "R@50"] / base["R@50"].max()
+            ok = r50 >= 1.2 and all(m.loc["citegraph related", f"R@{c}"] >= base[f"R@{c}"].max() for c in (20, 100))
+            out.append(f"k = {k}, sample {sample}: related {r50:.3f}x the best baseline at R@50 "
+                       f"(target 1.2x, no worse at R@20/R@100): {'met' if ok else 'NOT met'}; "
+                       f"rank / personalised PageRank at R@50: "
+                       f"{m.loc['citegraph rank', 'R@50'] / m.loc['personalised PageRank', 'R@50']:.3f}x "
+                       f"(the same walk by construction)")
+        out.append(f"k = {k}: truth in the graph: {df[df['k'] == k].drop_duplicates('review')['in_graph'].mean():.0%}")
     return "\n".join(out)
 
 

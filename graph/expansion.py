@@ -37,7 +37,8 @@ from .versions import merge_versions
 BATCH = 500
 PAGE = 1000
 LIST_CAP = 9999
-TITLE_MATCH_MIN = 85  # rapidfuzz token_sort_ratio between asked and returned title
+TITLE_MATCH_MIN = 85
+SECOND_DEGREE_SHARE = 5  # 1/5 of --max-papers is kept for the second-degree papers  # rapidfuzz token_sort_ratio between asked and returned title
 
 
 @dataclass
@@ -370,7 +371,7 @@ class Expander:
     def floor(self) -> int:
         """The fewest requests that could have fetched what this run fetched."""
         return (math.ceil(self.n_id_lookups / BATCH) + self.n_title_lookups
-                + sum(math.ceil(c / PAGE) for c in self.citations_listed)
+                + sum(max(1, math.ceil(c / PAGE)) for c in self.citations_listed)
                 + sum(math.ceil(m / BATCH) for m in self.detail_stages))
 
     def neighbours(self, ids: set[str], *, citing_too: bool = True) -> dict[str, int]:
@@ -400,17 +401,24 @@ class Expander:
         """
         seeds = set(seed_ids)
         evidence: dict[str, int] = {}
-        counts = {"co_cited": 0, "coupled": 0}
+        counts = {"co_cited": 0, "coupled": 0, "added": 0, "dropped_for_room": 0}
+        if room is not None and room <= 0:
+            self._say("no room left under --max-papers for papers co-cited or coupled with the seeds")
+            return {"chosen": [], **counts}
         if self.opt.co_cited:
             citers = {e.citing for e in self.store.edges_touching(seeds, direction="in", listed_only=True)} - seeds
             co = _distinct_counts((e.citing, e.cited) for e in self.store.edges_touching(citers, direction="out"))
             co = {p: c for p, c in co.items() if c >= self.opt.min_evidence and p not in members}
             counts["co_cited"] = len(co)
             evidence.update(co)
-        coupled = self.opt.coupled if self.opt.coupled is not None else bool(
-            getattr(self.source, "cheap_citations", False))
+        refs = sorted({e.cited for e in self.store.edges_touching(seeds, direction="out")} - seeds)
+        coupled = self.opt.coupled
+        if coupled is None:
+            # on where listing citers is cheap; offline, wherever an earlier run listed them,
+            # so that --offline rebuilds the graph that run built
+            coupled = (bool(getattr(self.source, "cheap_citations", False)) if self.source is not None
+                       else bool(refs) and bool(self.store.get_list_states(refs[:900], "citations")))
         if coupled:
-            refs = sorted({e.cited for e in self.store.edges_touching(seeds, direction="out")} - seeds)
             self.fetch_citations(refs, limit=PAGE, what="seed references (for coupling)", note_truncation=False)
             cp = _distinct_counts((e.cited, e.citing)
                                   for e in self.store.edges_touching(refs, direction="in", listed_only=True))
@@ -420,6 +428,10 @@ class Expander:
                 evidence[p] = evidence.get(p, 0) + c
         chosen = _pick(evidence, room)
         counts["added"] = len(chosen)
+        counts["dropped_for_room"] = len(evidence) - len(chosen)
+        if counts["dropped_for_room"]:
+            self._say(f"{counts['dropped_for_room']} weaker co-cited or coupled papers left out: "
+                      f"--max-papers {self.opt.max_papers} reached")
         if chosen:
             self.fetch_details(chosen, "papers co-cited or coupled with the seeds")
         return {"chosen": chosen, **counts}
@@ -466,8 +478,13 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
     members = set(seed_ids)
     frontier = set(seed_ids)
     second: dict = {}
+    second_on = opt.co_cited or opt.coupled is not False
     for level in range(1, opt.depth + 1):
         room = None if opt.max_papers is None else opt.max_papers - len(members)
+        if room is not None and level == 1 and second_on:
+            # one-hop papers linked to a single seed must not crowd out papers co-cited with the
+            # seeds dozens of times: they take at most 80% of the room
+            room -= opt.max_papers // SECOND_DEGREE_SHARE
         # citations are listed for the seeds only (each list costs requests); deeper levels follow references
         scores = ex.neighbours(frontier, citing_too=level == 1)
         chosen = _pick({p: s for p, s in scores.items() if p not in members}, room)

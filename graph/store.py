@@ -150,7 +150,7 @@ class Store:
                 "pass --store with another path"
             )
         if version in _MIGRATIONS and "edges" in tables:
-            self._db.executescript("BEGIN;" + _MIGRATIONS[version] + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+            self._migrate()
             version = SCHEMA_VERSION
         if version not in (0, SCHEMA_VERSION):
             raise StoreSchemaError(
@@ -158,6 +158,22 @@ class Store:
                 f"{SCHEMA_VERSION}; delete the file (it is only a cache) or pass --store with a new path"
             )
         self._db.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+
+    def _migrate(self) -> None:
+        """Bring an older store to :data:`SCHEMA_VERSION` in one write transaction; another
+        process that migrated first leaves nothing to do."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            while version in _MIGRATIONS:
+                for statement in filter(str.strip, _MIGRATIONS[version].split(";")):
+                    self._db.execute(statement)
+                version += 1
+            self._db.execute(f"PRAGMA user_version={version}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def _repair(self) -> None:
         """Null every stored value of the wrong type (older citegraph stored what the server sent)."""

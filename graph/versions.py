@@ -42,6 +42,20 @@ def _surnames(authors: Iterable[str] | None) -> set[str]:
     return out
 
 
+def _contradicted(a: dict, b: dict) -> bool:
+    """Whether anything says two records are different works: two arXiv IDs (a source lists all
+    arXiv versions of a paper as one), years more than :data:`MAX_YEAR_GAP` apart, or author
+    lists with no surname in common. Missing values contradict nothing."""
+    arxiv_a, arxiv_b = _arxiv_key(a.get("arxiv_id")), _arxiv_key(b.get("arxiv_id"))
+    if arxiv_a and arxiv_b and arxiv_a != arxiv_b:
+        return True
+    ya, yb = a.get("year"), b.get("year")
+    if ya and yb and abs(int(ya) - int(yb)) > MAX_YEAR_GAP:
+        return True
+    sa, sb = _surnames(a.get("authors")), _surnames(b.get("authors"))
+    return bool(sa and sb and not sa & sb)
+
+
 def same_work(a: dict, b: dict) -> bool:
     """Whether two node attribute dicts describe the same work (see the module's rules).
 
@@ -56,16 +70,12 @@ def same_work(a: dict, b: dict) -> bool:
     if doi_a and doi_a == doi_b:
         return True
     arxiv_a, arxiv_b = _arxiv_key(a.get("arxiv_id")), _arxiv_key(b.get("arxiv_id"))
-    if arxiv_a and arxiv_b:  # a source lists all arXiv versions as one paper: two ids are two works
-        return arxiv_a == arxiv_b
+    if arxiv_a and arxiv_a == arxiv_b:
+        return True
     ta, tb = normalise_title(a.get("title") or ""), normalise_title(b.get("title") or "")
     if not ta or ta != tb or len(ta.split()) < MIN_TITLE_WORDS:
         return False
-    ya, yb = a.get("year"), b.get("year")
-    if ya and yb and abs(int(ya) - int(yb)) > MAX_YEAR_GAP:
-        return False
-    sa, sb = _surnames(a.get("authors")), _surnames(b.get("authors"))
-    return not (sa and sb and not sa & sb)
+    return not _contradicted(a, b)
 
 
 def version_groups(G: nx.DiGraph) -> list[list]:
@@ -79,18 +89,27 @@ def version_groups(G: nx.DiGraph) -> list[list]:
             x = parent[x]
         return x
 
+    members_of = {n: [n] for n in G}  # root -> the records of its group
     buckets: dict[tuple, list] = {}
     for n, d in G.nodes(data=True):
+        title = normalise_title(d.get("title") or "")
         for key in (("doi", str(d["doi"]).strip().lower()) if d.get("doi") else None,
                     ("arxiv", _arxiv_key(d.get("arxiv_id"))) if d.get("arxiv_id") else None,
-                    ("title", normalise_title(d.get("title") or "")) if d.get("title") else None):
+                    ("title", title) if len(title.split()) >= MIN_TITLE_WORDS else None):
             if key and key[1]:
                 buckets.setdefault(key, []).append(n)
     for members in buckets.values():
         for i, u in enumerate(members):
             for v in members[i + 1:]:
-                if find(u) != find(v) and same_work(G.nodes[u], G.nodes[v]):
-                    parent[find(u)] = find(v)
+                ru, rv = find(u), find(v)
+                if ru == rv or not same_work(G.nodes[u], G.nodes[v]):
+                    continue
+                # same_work is not transitive (an undated copy matches two dated works): join
+                # two groups only if no record of one contradicts a record of the other
+                if any(_contradicted(G.nodes[x], G.nodes[y]) for x in members_of[ru] for y in members_of[rv]):
+                    continue
+                parent[ru] = rv
+                members_of[rv].extend(members_of.pop(ru))
     groups: dict = {}
     for n in G:
         groups.setdefault(find(n), []).append(n)
@@ -138,8 +157,18 @@ def merge_versions(G: nx.DiGraph, references: dict | None = None) -> tuple[nx.Di
     to = lambda n: alias.get(n, n)
     for u, v, d in G.edges(data=True):
         a, b = to(u), to(v)
-        if a != b and not H.has_edge(a, b):
+        if a == b:
+            continue
+        if not H.has_edge(a, b):
             H.add_edge(a, b, **d)
+            continue
+        # the same citation seen from two versions: keep what either knows
+        kept = H.edges[a, b]
+        if d.get("is_influential") is not None:
+            kept["is_influential"] = bool(kept.get("is_influential")) or bool(d["is_influential"])
+        for key in ("intents", "contexts"):
+            if d.get(key):
+                kept[key] = list(dict.fromkeys(list(kept.get(key) or []) + list(d[key])))
     H.graph["seeds"] = list(dict.fromkeys(to(s) for s in G.graph.get("seeds", [])))
     refs = {}
     for n, lst in (references or {}).items():

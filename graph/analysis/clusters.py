@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Sequence
 
@@ -14,6 +15,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from ..errors import AnalysisError
 
 OTHER = -1  # papers in clusters smaller than min_size
+_IGRAPH_RNG = threading.Lock()
 _TOKEN = r"(?u)\b[^\W\d_][^\W_]{2,}\b"  # words of 3+ characters that start with a letter
 
 
@@ -40,12 +42,13 @@ def detect_clusters(H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_
     edges = [(index[u], index[v]) for u, v in H.edges() if u != v]
     weights = [float(w) for u, v, w in H.edges(data="weight", default=1.0) if u != v]
     g = ig.Graph(n=len(nodes), edges=edges, edge_attrs={"weight": weights})
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        part = g.community_leiden(objective_function="modularity", weights="weight" if edges else None,
-                                  resolution=resolution, n_iterations=-1)
-    finally:
-        ig.set_random_number_generator(random)  # igraph's default: don't leave our seed behind
+    with _IGRAPH_RNG:  # igraph's generator is process-wide: one seeded call at a time
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            part = g.community_leiden(objective_function="modularity", weights="weight" if edges else None,
+                                      resolution=resolution, n_iterations=-1)
+        finally:
+            ig.set_random_number_generator(random)  # igraph's default: don't leave our seed behind
     modularity = g.modularity(part.membership, weights="weight", resolution=resolution) if edges else 0.0
     comms: dict[int, list] = {}
     for node, c in zip(nodes, part.membership):

@@ -32,7 +32,8 @@ def _latest_year(G: nx.DiGraph) -> int | None:
 
 
 def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "topic", alpha: float = 0.85,
-                    recent_years: int = 3, momentum_years: int = 2, now_year: int | None = None) -> pd.DataFrame:
+                    recent_years: int = 3, momentum_years: int = 2, now_year: int | None = None,
+                    topic: dict | None = None) -> pd.DataFrame:
     """One row per paper with every influence score, ranked by topical PageRank (``by="topic"``,
     when ``seeds`` are given) or by global PageRank (``by="global"`` or no seeds).
 
@@ -52,10 +53,12 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
     if by not in RANK_BY:
         raise ValueError(f"by must be one of {RANK_BY}")
     if G.number_of_nodes() == 0:
-        return pd.DataFrame(columns=["rank", *COLUMNS, "title", "year", "merged_ids"])
+        return pd.DataFrame(columns=["rank", *COLUMNS, "title", "year", "is_seed", "merged_ids"])
     pr = nx.pagerank(G, alpha=alpha)
     present = [s for s in (seeds or []) if s in G]
-    topic = personalized_pagerank(G, present, alpha=alpha, undirected=TOPIC_WALK_UNDIRECTED) if present else {}
+    if present and topic is None:  # ``topic``: the same walk, when the caller computed it already
+        topic = personalized_pagerank(G, present, alpha=alpha, undirected=TOPIC_WALK_UNDIRECTED)
+    topic = topic if present else {}
     if G.number_of_edges():
         hubs, auth = nx.hits(G, max_iter=1000, tol=1e-10, normalized=True)
         # the eigenvector's sign is arbitrary and tiny values come out as -0.0
@@ -85,6 +88,7 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
         "momentum": pd.Series(momentum, dtype=float),
         "title": pd.Series({n: G.nodes[n].get("title") for n in G}),
         "year": pd.Series({n: G.nodes[n].get("year") for n in G}, dtype="Int64"),
+        "is_seed": pd.Series({n: n in set(present) for n in G}, dtype=bool),
         "merged_ids": pd.Series({n: "; ".join(map(str, G.nodes[n].get("merged_ids") or [])) or None for n in G},
                                 dtype=object),
     })

@@ -81,13 +81,16 @@ def _text_match(G: nx.DiGraph, nodes: list, seed_rows: np.ndarray) -> np.ndarray
 
 
 def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = None,
-                   cm: CitationMatrix | None = None, walk_alpha: float = 0.85) -> pd.DataFrame:
+                   cm: CitationMatrix | None = None, walk_alpha: float = 0.85,
+                   walk: dict | None = None) -> pd.DataFrame:
     """Every kind of evidence relating each non-seed paper of ``G`` to ``seeds``.
 
     Counts (``co_citations``, ``cocited_seeds``, ``shared_references``, ``coupled_seeds``,
     ``cites_seeds``, ``cited_by_seeds``, ``in_graph_citations``), strengths
     (``cocitation_strength``, ``coupling_strength``, ``walk``, ``text_match``) and the
-    model features derived from them (see :data:`FEATURES`).
+    model features derived from them (see :data:`FEATURES`). ``walk`` may pass in the
+    personalised PageRank from the seeds (undirected, damping ``walk_alpha``) when the
+    caller has it already.
 
     >>> G = nx.DiGraph([("c1", "s"), ("c1", "p"), ("c2", "s"), ("c2", "p")])
     >>> int(evidence_table(G, ["s"]).loc["p", "co_citations"])
@@ -110,7 +113,7 @@ def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = 
     inner = A[:, :n]
     cites_seeds = np.asarray(inner[:, rows].sum(axis=1)).ravel()
     cited_by_seeds = np.asarray(inner[rows].sum(axis=0)).ravel()
-    walk = personalized_pagerank(G, seeds, alpha=walk_alpha)
+    walk = walk if walk is not None else personalized_pagerank(G, seeds, alpha=walk_alpha)
     walk = np.array([walk[node] for node in cm.nodes]) * n
     text = _text_match(G, cm.nodes, rows)
     k = len(seeds)
@@ -127,7 +130,9 @@ def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = 
         "walk": walk,
         "text_match": text,
     }, index=pd.Index(cm.nodes, name="paper_id"))
-    df["best_seed"] = [seeds[i] for i in (co_cos + cp_cos).argmax(axis=0)]
+    strength = co_cos + cp_cos
+    # the seed it shares most with; none when it shares nothing (direct links, walk or text only)
+    df["best_seed"] = [seeds[i] if strength[i, j] > 0 else None for j, i in enumerate(strength.argmax(axis=0))]
     df["merged_ids"] = ["; ".join(map(str, G.nodes[node].get("merged_ids") or [])) or None for node in cm.nodes]
     df["cocited_share"] = df["cocited_seeds"] / k
     df["coupled_share"] = df["coupled_seeds"] / k
@@ -156,7 +161,8 @@ def _why(row) -> str:
 
 
 def relatedness(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = None,
-                cm: CitationMatrix | None = None, model: RelatednessModel | None = None) -> pd.DataFrame:
+                cm: CitationMatrix | None = None, model: RelatednessModel | None = None,
+                walk: dict | None = None) -> pd.DataFrame:
     """How related each non-seed paper is to the seed set, most related first.
 
     Columns: ``relatedness`` (the fused score in (0, 1)), every column of
@@ -169,7 +175,7 @@ def relatedness(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = Non
     ['p', 'q']
     """
     model = model or RelatednessModel()
-    ev = evidence_table(G, seeds, references=references, cm=cm)
+    ev = evidence_table(G, seeds, references=references, cm=cm, walk=walk)
     ev = ev[(ev["walk"] > 1e-9) | (ev["text_match"] > 0) | (ev["shared_references"] > 0)]
     ev.insert(0, "relatedness", model.score(ev))
     ev["why"] = [_why(r) for r in ev.itertuples()]

@@ -9,7 +9,9 @@ import pandas as pd
 
 from .clusters import topic_clusters
 from .influence import influence_table
+from .influence import TOPIC_WALK_UNDIRECTED
 from .related import map_nodes, relatedness
+from .walks import personalized_pagerank
 from .similarity import (SimilarityWeights, citation_matrix, derivative_works, explain, nearest_seed_paths,
                          prior_works, similarity_edges)
 
@@ -48,9 +50,11 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     """
     seeds = [s for s in dict.fromkeys(seeds) if s in G]
     cm = citation_matrix(G, references)
-    related = relatedness(G, seeds, references=references, cm=cm)
+    # one walk from the seeds serves relatedness and the topical ranking
+    walk = personalized_pagerank(G, seeds, undirected=TOPIC_WALK_UNDIRECTED) if seeds else None
+    related = relatedness(G, seeds, references=references, cm=cm, walk=walk)
     nodes = map_nodes(G, seeds, top=top, related=related)
-    influence = influence_table(G, seeds=seeds)
+    influence = influence_table(G, seeds=seeds, topic=walk)
     all_edges = similarity_edges(G, nodes, method=method, weights=weights, cm=cm)
     edges = _map_edges(all_edges, nodes, min_similarity)
     # clusters use every similarity among the map's papers; only the drawing is thinned
@@ -63,7 +67,7 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     table = pd.DataFrame(index=pd.Index(nodes, name="paper_id"))
     table["in_map"] = True
     table = table.join(related[list(RELATED_COLUMNS)])
-    table = table.join(influence.drop(columns=["title", "year", "merged_ids"]))
+    table = table.join(influence.drop(columns=["title", "year", "is_seed", "merged_ids"]))
     table = table.join(clusters["membership"])
     # bridges: high betweenness in the similarity graph with links into two or more clusters
     table["bridge"] = table.index.isin(clusters["bridges"]["paper_id"])

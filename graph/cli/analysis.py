@@ -45,8 +45,10 @@ def rank_command(seeds, limit, global_rank, csv_path, as_json, **expansion):
                       ("hits_authority", "authority_×avg"), ("hits_hub", "hub_×avg")):
         view[name] = view[col] * len(view)
     view["momentum_%"] = view["momentum"] * 100
+    # the topical walk restarts at the seeds, so they lead; say so rather than pass them off as findings
+    view["seed"] = view["is_seed"].map({True: "seed", False: ""})
     _emit(view, csv_path=None, as_json=False, limit=limit,
-          columns=["rank", "title", "year", "topical_×avg", "pagerank_×avg", "in_graph_citations",
+          columns=["rank", "seed", "title", "year", "topical_×avg", "pagerank_×avg", "in_graph_citations",
                    "global_citations", "authority_×avg", "hub_×avg", "momentum_%"],
           formats={"momentum_%": lambda x: f"{x:.0f}"})
 
