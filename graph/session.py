@@ -155,7 +155,9 @@ class Explorer:
         try:
             self._worker.submit(self._stack.close).result()
         finally:
-            self._closed = True
+            with self._changed:
+                self._closed = True
+                self._changed.notify_all()  # wakes event streams waiting for progress
             self._worker.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> "Explorer":
@@ -457,11 +459,15 @@ class Explorer:
         rows = self.seed_rows()
         if target.suffix.lower() in (".md", ".markdown"):
             return self._append_markdown(target, rows)
-        lines = [f"# citegraph seeds, saved {_now()}; one ID a line, the title after '#'"]
+        # the title goes on a comment line of its own above the ID: the seed reader takes whole-line
+        # comments only (an ID followed by "# title" on one line would be skipped)
+        lines = [f"# citegraph seeds, saved {_now()}: one ID a line, each under its title"]
         for r in rows:
             ident = r["paper_id"] or r["input"]
             title = " ".join((r["title"] or "").split())
-            lines.append(f"{ident}  # {title}" if title and ident != title else ident)
+            if title and ident != title:
+                lines.append(f"# {title}")
+            lines.append(ident)
         _write_text(target, "\n".join(lines) + "\n")
         return SaveResult(target, "text", len(rows), sum(r["added"] for r in rows))
 
