@@ -17,7 +17,6 @@ from typing import Any
 
 import networkx as nx
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
-from pyvis.network import Network
 
 from .colours import CLUSTER_PALETTE, NO_YEAR, SEED_MARK, cluster_colour, year_colours
 from .text import display_title
@@ -205,14 +204,18 @@ def map_options(n_papers: int) -> dict:
 def template_env(pyvis_dir: str | None = None) -> Environment:
     """The Jinja environment of the map page: our templates, then pyvis's (vis-network is inlined from it)."""
     if pyvis_dir is None:
-        import pyvis
+        # pyvis's templates folder, found without importing pyvis (which imports IPython)
+        from importlib.util import find_spec
 
-        pyvis_dir = str(Path(pyvis.__file__).parent / "templates")
+        pyvis_dir = str(Path(find_spec("pyvis").origin).parent / "templates")
     return Environment(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), FileSystemLoader(pyvis_dir)]))
 
 
 def build_map_html(G: nx.DiGraph, analysis: dict, *, title: str = "citegraph map") -> str:
     """The map of ``analysis['nodes']`` linked by similarity edges, as one HTML string."""
+    # pyvis imports IPython: only code that draws a map pays for it (not the CLI's tables, not serve)
+    from pyvis.network import Network
+
     data = map_data(G, analysis, title)
     lo, hi = data["year_range"]
     net = Network(height="100%", width="100%", directed=False, cdn_resources="in_line")

@@ -304,11 +304,31 @@ def test_make_seed_and_remove_seed_from_the_card_then_save(browser, served, s2, 
     assert not page.errors
 
 
-def test_paper_text_is_shown_as_text(browser, served):
-    page = open_page(browser, served)
-    csp = page.evaluate("document.querySelector('meta[http-equiv=Content-Security-Policy]').content")
-    assert "default-src 'none'" in csp and "connect-src 'self'" in csp
-    assert page.evaluate("document.querySelectorAll('#lists img, #card img').length") == 0
+HOSTILE = "<img src=x onerror=alert(1)></script><b>SYNTH</b>"
+
+
+def test_paper_text_is_shown_as_text(browser, tmp_path):
+    ds = S2Dataset.synthetic(15, EDGES)
+    ds.papers[ds.pid_of(5)]["title"] = HOSTILE
+    ds.papers[ds.pid_of(5)]["authors"] = [{"authorId": "5", "name": "<svg onload=alert(2)>"}]
+    with S2TestServer(ds) as s2, Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=s2.url,
+                                          rate=0) as ex:
+        ex.build()
+        run = Running(ex, tmp_path)
+        try:
+            page = open_page(browser, run)
+            dialogs = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            csp = page.evaluate("document.querySelector('meta[http-equiv=Content-Security-Policy]').content")
+            assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+            page.evaluate(f"window.citegraph.select('{ds.pid_of(5)}', false)")
+            assert page.text_content("#card h2") == HOSTILE
+            assert page.evaluate("document.querySelectorAll('img, svg b, #card b, #lists b').length") == 0
+            # the live controls were added to the card, text intact
+            assert page.text_content("#live-add-seed") == "Make it a seed"
+            assert not dialogs and not page.errors
+        finally:
+            run.stop()
 
 
 def test_two_browsers_stay_consistent(browser, served, dataset):
