@@ -295,8 +295,8 @@ def _save_action(app: ServeApp, body: dict) -> dict:
         saved = app.explorer.save_seeds(app.reading_list)
     else:
         raise ValueError('"to" is "text" or "reading-list"')
-    what = (f"appended {saved.added} added seeds to" if saved.kind == "markdown"
-            else f"saved {saved.seeds} seeds to")
+    what = (f"appended {_n(saved.added, 'added seed')} to" if saved.kind == "markdown"
+            else f"saved {_n(saved.seeds, 'seed')} to")
     return {"message": f"{what} {saved.path}", "path": str(saved.path), "seeds": saved.seeds, "added": saved.added}
 
 
@@ -318,6 +318,15 @@ def make_server(app: ServeApp, port: int = 0) -> ThreadingHTTPServer:
         raise CitegraphError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try another --port") from exc
     app.port = server.server_address[1]
     return server
+
+
+def _n(n: int, noun: str) -> str:
+    """``1 seed``, ``2 seeds``.
+
+    >>> _n(1, "seed"), _n(3, "added seed")
+    ('1 seed', '3 added seeds')
+    """
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _plain(value):

@@ -18,19 +18,12 @@ import pytest
 from conftest import ROOT, SYNTH_EDGES
 from graph.serve import ServeApp, make_server
 from graph.session import Explorer
-from graph.testing.browser import CHROMIUM, launch, wait_until_settled
+from graph.testing.browser import launch, need_chromium, wait_until_settled
 from graph.testing.s2_server import S2Dataset, S2TestServer
 
 # SYNTH papers 0..9 as in conftest, plus a second neighbourhood around paper 10 (which cites seed 1):
 # adding 10 as a seed brings 11, 12 (its citers) and 13 (cited by 12) onto the map
 EDGES = SYNTH_EDGES + [(10, 1), (11, 10), (12, 10), (12, 13), (14, 13)]
-
-
-def _need_chromium():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
 
 
 @pytest.fixture
@@ -228,7 +221,7 @@ def test_cancel_stops_before_the_next_request_and_keeps_the_seeds(s2, tmp_path, 
 # -- in the browser ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():
-    _need_chromium()
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -298,7 +291,8 @@ def test_make_seed_and_remove_seed_from_the_card_then_save(browser, served, s2, 
     assert len(s2.request_log) == n_requests
     # save the list: the file holds exactly the current seeds, with titles
     page.click("#live-save-text")
-    page.wait_for_function("document.getElementById('live-message').textContent.startsWith('saved')")
+    # (wait_for_function evaluates a string, which the page's CSP forbids: wait on the DOM instead)
+    page.locator("#live-message", has_text="saved 1 seed to").wait_for()
     saved = served.app.seed_file.read_text()
     assert f"# SYNTH paper 0\n{dataset.pid_of(0)}\n" in saved and target not in saved
     assert not page.errors
@@ -343,6 +337,16 @@ def test_two_browsers_stay_consistent(browser, served, dataset):
     wait_version(b, 3)
     wait_version(a, 3)
     assert map_ids(a) == map_ids(b) and dataset.pid_of(11) not in map_ids(a)
+
+
+def test_missing_chromium_fails_in_ci_and_skips_elsewhere(tmp_path):
+    (tmp_path / "test_x.py").write_text("from graph.testing.browser import need_chromium\n\n\n"
+                                        "def test_x():\n    need_chromium()\n")
+    for ci, expected in (("true", "1 failed"), ("", "1 skipped")):
+        env = {**os.environ, "CI": ci, "CITEGRAPH_CHROMIUM": str(tmp_path / "no-chromium")}
+        out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_x.py"],
+                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert expected in out.stdout, out.stdout
 
 
 # -- the command --------------------------------------------------------------------------------------
