@@ -255,18 +255,26 @@ def _seeds_action(app: ServeApp, body: dict) -> dict:
     if len(add) + len(remove) > 500:
         raise ValueError("at most 500 papers a call")
     ex = app.explorer
-    added = ex.add_seeds(add) if add else []
+    added, requests = [], 0
+    if add:
+        added = ex.add_seeds(add)
+        requests += ex.progress().requests
     removed = ex.remove_seeds(remove) if remove else 0
+    if remove:
+        requests += ex.progress().requests
     info = ex.summary()
     resolved = [{"input": r.seed.input, "paper_id": r.paper_id, "reason": r.reason} for r in added]
     n_ok = sum(1 for r in added if r.paper_id)
     parts = []
     if add:
-        parts.append(f"added {n_ok} of {len(add)} seed{'s' if len(add) != 1 else ''}")
+        parts.append(f"added {n_ok} of {_n(len(add), 'seed')}")
+        parts.extend(f"not added {r.seed.input!r}: {r.reason}" for r in added if not r.paper_id)
+        new = {r.seed.input for r in added}
+        parts.extend(f"already a seed: {a!r}" for a in add if a.strip() not in new)
     if removed:
         parts.append(f"removed {removed}")
     p = ex.progress()
-    return {"message": "; ".join(parts) + f" ({p.requests} requests)", "added": resolved, "removed": removed,
+    return {"message": "; ".join(parts) + f" ({_n(requests, 'request')})", "added": resolved, "removed": removed,
             "summary": info, "progress": p.to_dict()}
 
 
@@ -276,7 +284,7 @@ def _expand_action(app: ServeApp, body: dict) -> dict:
         raise ValueError('expected {"paper_id": "..."}')
     gained = app.explorer.expand_paper(pid)
     p = app.explorer.progress()
-    return {"message": f"the graph gained {gained} papers ({p.requests} requests)", "gained": gained,
+    return {"message": f"the graph gained {_n(gained, 'paper')} ({_n(p.requests, 'request')})", "gained": gained,
             "summary": app.explorer.summary(), "progress": p.to_dict()}
 
 

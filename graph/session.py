@@ -99,6 +99,7 @@ class Explorer:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._cancel = threading.Event()
+        self._closing = threading.Event()  # set by close(): queued actions do not start, running ones stop
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citegraph-session")
         self._worker_thread: threading.Thread | None = None
         self._stack = ExitStack()
@@ -151,6 +152,7 @@ class Explorer:
         """Close the store and the source (waits for the action under way; cancels queued ones)."""
         if self._closed:
             return
+        self._closing.set()
         self._cancel.set()
         try:
             self._worker.submit(self._stack.close).result()
@@ -197,13 +199,15 @@ class Explorer:
         An action that fails or is cancelled leaves the seeds as they were before it."""
 
         def run():
+            if self._closing.is_set():
+                raise Cancelled(f"{name} not started: the session is closing")
             self._cancel.clear()
             saved = (list(self.seed_list.seeds), list(self._removed), list(self._expanded))
             before = self._requests()
             stages: list[list] = []  # [stage, done, total], in the order the stages ran
 
             def hook(stage: str, done: int, total: int) -> None:
-                if self._cancel.is_set():
+                if self._cancel.is_set() or self._closing.is_set():
                     raise Cancelled(f"{name} cancelled; what was fetched is stored")
                 if done == 0 or not stages or stages[-1][0] != stage:
                     stages.append([stage, done, total])
@@ -392,8 +396,11 @@ class Explorer:
                                     title=item if pid.kind == "title" else None))
             self.seed_list.seeds.extend(new)
             self._build()
-            inputs = {s.input for s in new}
-            return [r for r in self._run.expansion.seeds if r.seed.input in inputs and r.seed.source == "<added>"]
+            got = [r for r in self._run.expansion.seeds if r.seed in set(new)]
+            # an item that did not resolve is reported, not kept: it would only clutter the saved list
+            failed = {r.seed for r in got if not r.paper_id}
+            self.seed_list.seeds = [s for s in self.seed_list.seeds if s not in failed]
+            return got
         return self._action("add seeds", work)
 
     def remove_seeds(self, paper_ids: Sequence[str]) -> int:
@@ -436,7 +443,10 @@ class Explorer:
         def work():
             run = self.run
             rows = []
+            current = set(self.seed_list.seeds)
             for r in run.expansion.seeds:
+                if r.seed not in current:
+                    continue
                 d = run.graph.nodes[r.paper_id] if r.paper_id and r.paper_id in run.graph else {}
                 rows.append({"paper_id": r.paper_id, "title": d.get("title") or r.seed.title,
                              "input": r.seed.input, "section": r.seed.section,

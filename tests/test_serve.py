@@ -145,6 +145,29 @@ def test_post_seeds_answers_with_the_new_summary(served, s2, dataset):
     assert served.call("/api/seeds", {"remove": [dataset.pid_of(0)]})[0] == 400  # the last seed stays
 
 
+def test_unknown_items_are_reported_not_kept_and_known_seeds_not_doubled(served, dataset):
+    status, body = served.call("/api/seeds", {"add": ["SYNTH paper that does not exist", "2101.00000"]})
+    assert status == 200
+    assert [a["input"] for a in body["added"]] == ["SYNTH paper that does not exist"]
+    assert body["added"][0]["paper_id"] is None and "SYNTH paper that does not exist" in body["added"][0]["reason"]
+    assert "already a seed: '2101.00000'" in body["message"]
+    _, seeds = served.call("/api/seeds")
+    assert [s["input"] for s in seeds["seeds"]] == ["2101.00000"]
+
+
+def test_expand_over_the_api_adds_the_papers_neighbourhood(served, s2, dataset):
+    assert dataset.pid_of(8) not in {p["paper_id"] for p in served.call("/api/map")[1]["papers"]}
+    before = len(s2.request_log)
+    status, body = served.call("/api/expand", {"paper_id": dataset.pid_of(5)})
+    assert status == 200 and body["gained"] >= 1
+    assert body["progress"]["requests"] == len(s2.request_log) - before
+    assert body["summary"]["expanded"] == [dataset.pid_of(5)]
+    _, data = served.call("/api/map")
+    by_id = {p["paper_id"]: p for p in data["papers"]}
+    assert dataset.pid_of(8) in by_id and not by_id[dataset.pid_of(5)]["is_seed"]
+    assert served.call("/api/expand", {"paper_id": dataset.pid_of(9)})[0] == 400  # not in the graph
+
+
 def test_export_downloads(served):
     req = urllib.request.Request(f"{served.base}/api/export/bibtex?token={served.app.token}")
     with urllib.request.urlopen(req, timeout=30) as r:
@@ -321,6 +344,31 @@ def test_paper_text_is_shown_as_text(browser, tmp_path):
             # the live controls were added to the card, text intact
             assert page.text_content("#live-add-seed") == "Make it a seed"
             assert not dialogs and not page.errors
+        finally:
+            run.stop()
+
+
+def test_cancel_from_the_page(browser, s2, tmp_path, dataset):
+    # paced at 1 request/s (the API's own pace) so that the page sees the work under way and can cancel it
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=s2.url, rate=1) as ex:
+        ex.build()
+        run = Running(ex, tmp_path)
+        try:
+            page = open_page(browser, run)
+            before = len(s2.request_log)
+            page.fill("#live-add", "2101.00010")
+            page.click("#live-add-button")
+            page.locator("#live-cancel").wait_for(state="visible")
+            page.click("#live-cancel")
+            page.locator("#live-progress", has_text="add seeds: cancelled").wait_for()
+            page.locator("#live-cancel").wait_for(state="hidden")
+            sent = len(s2.request_log) - before
+            assert 1 <= sent < 3  # adding paper 10 plans 3 requests; cancelled before the last
+            time.sleep(1.0)
+            assert len(s2.request_log) - before == sent  # and nothing is sent afterwards
+            assert [s.input for s in ex.seeds] == ["2101.00000"]
+            assert dataset.pid_of(10) not in map_ids(page)
+            assert page.get_attribute("body", "data-version") == "1"
         finally:
             run.stop()
 
