@@ -398,8 +398,11 @@ def test_missing_chromium_fails_in_ci_and_skips_elsewhere(tmp_path):
 
 
 # -- the command --------------------------------------------------------------------------------------
-def test_serve_command_stops_cleanly_on_ctrl_c(s2, tmp_path):
-    env = {**os.environ, "S2_API_URL": s2.url, "S2_RATE": "0", "PYTHONUNBUFFERED": "1"}
+@pytest.mark.parametrize("busy,sig", [(False, signal.SIGINT), (True, signal.SIGINT), (True, signal.SIGTERM)],
+                         ids=["idle", "while-fetching", "sigterm-while-fetching"])
+def test_serve_command_stops_cleanly_on_ctrl_c(s2, tmp_path, busy, sig):
+    # paced at 1 request/s: "while-fetching" interrupts an action that has requests left to make
+    env = {**os.environ, "S2_API_URL": s2.url, "S2_RATE": "1", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "graph", "serve", "2101.00000", "--no-browser",
                              "--store", str(tmp_path / "s.sqlite")], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -407,13 +410,22 @@ def test_serve_command_stops_cleanly_on_ctrl_c(s2, tmp_path):
         line = proc.stdout.readline()
         assert line.startswith("citegraph serve: open http://127.0.0.1:"), line
         url = line.split("open ", 1)[1].strip()
+        token = url.split("token=", 1)[1]
         # an open event stream must not hold the server up
         stream = urllib.request.urlopen(url.replace("/?token", "/api/events?token"), timeout=10)
         assert stream.readline().startswith(b"event: progress")
         with urllib.request.urlopen(url, timeout=10) as r:
             assert r.status == 200
+        if busy:
+            req = urllib.request.Request(url.split("/?")[0] + "/api/seeds", data=b'{"add": ["2101.00010"]}',
+                                         headers={"X-Citegraph-Token": token, "Content-Type": "application/json"})
+            threading.Thread(target=lambda: _ignore_errors(urllib.request.urlopen, req, timeout=30),
+                             daemon=True).start()
+            while b'"state": "working"' not in stream.readline():
+                pass
+        n_requests = len(s2.request_log)
         t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=15)
         assert time.monotonic() - t0 < 5
     finally:
@@ -421,3 +433,11 @@ def test_serve_command_stops_cleanly_on_ctrl_c(s2, tmp_path):
             proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "stopped" in err
+    assert len(s2.request_log) - n_requests <= 1  # at most the request already under way
+
+
+def _ignore_errors(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except OSError:  # the server went away mid-answer: that is the point of the test
+        pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, d
                                offline=offline, progress=False, co_cited=co_cited, coupled=coupled,
                                min_evidence=min_evidence)
     explorer = server = app = None
+    # `kill` (SIGTERM) stops the server as Ctrl-C does: the store is closed, the session's work cancelled
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         explorer = Explorer(seeds, store=store_path, corpus=corpus_path, api_url=api_url, rate=rate,
                             options=options, top=top, method=method, resolution=resolution, log=log)
@@ -82,3 +85,7 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, d
         if explorer is not None:
             explorer.cancel()
             explorer.close()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
