@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 from .errors import CitegraphError, NothingUsableError, SeedError
 from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .ids import normalise_identifier
-from .pipeline import MapRun, analyse_map, summary, write_map
+from .pipeline import MapRun, RunSummary, analyse_map, run_summary, write_map
 from .seeds import Seed, SeedList, read_seeds
 
 
@@ -328,10 +328,14 @@ class Explorer:
 
         return f"citegraph: {default_name(self.inputs)}"
 
+    def run_summary(self) -> RunSummary:
+        """The typed summary of the current map's run (seeds, papers, requests, what failed)."""
+        return self._call(lambda: run_summary(self.run, {}))
+
     def summary(self) -> dict:
         """``citegraph map --json``'s summary of the current map (no files), with clusters."""
         def work():
-            info = summary(self.run, {})
+            info = run_summary(self.run, {}).to_dict()
             analysis = self.analysis()
             info["clusters"] = [{"cluster": int(r.cluster), "size": int(r.size), "label": r.label}
                                 for r in analysis["clusters"]["clusters"].itertuples()]

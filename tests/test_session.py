@@ -100,3 +100,17 @@ def test_library_imports_without_pyvis_or_ipython():
             "print(sorted(m for m in ('pyvis', 'IPython') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_run_summary_is_typed_and_is_the_json_summary(synth_server, tmp_path):
+    from graph.pipeline import summary
+
+    with Explorer(["2101.00000", "SYNTH no such paper at all"], store=tmp_path / "s.sqlite",
+                  api_url=synth_server.url, rate=0) as ex:
+        s = ex.run_summary()
+        assert s.seeds.total == 2 and s.seeds.resolved == 1
+        assert s.seeds.unresolved[0]["input"] == "SYNTH no such paper at all"
+        assert s.requests == len(synth_server.request_log) and s.request_floor == s.requests
+        assert s.papers == ex.run.graph.number_of_nodes()
+        assert s.to_dict() == summary(ex.run, {})
+        assert ex.summary()["seeds"] == s.to_dict()["seeds"]
