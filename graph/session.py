@@ -107,13 +107,19 @@ class Explorer:
         self._closed = False
         seed_list = read_seeds(self.inputs) if self.inputs else SeedList()
         self.seed_list = seed_list
-        self._original_ids: set[str] | None = None  # paper ids of the seeds as first read
         self._removed: list[dict] = []
         self._expanded: list[str] = []  # papers whose neighbourhood was fetched into the graph
         self._run: MapRun | None = None
         self._analysis: dict | None = None
         self._progress = Progress(seq=0, state="idle")
-        self._call(lambda: self._open(store, corpus, source, api_url, rate))
+        try:
+            self._call(lambda: self._open(store, corpus, source, api_url, rate))
+        except BaseException:
+            # a store that cannot be opened (damaged, wrong schema) must not leave the source open
+            self._worker.submit(self._stack.close).result()
+            self._worker.shutdown(wait=True)
+            self._closed = True
+            raise
 
     # -- the worker thread ------------------------------------------------------
     def _open(self, store_path, corpus, source, api_url, rate) -> None:
@@ -267,8 +273,11 @@ class Explorer:
     def _build(self) -> MapRun:
         if not self.seed_list.seeds:
             raise NothingUsableError("no seeds: add at least one")
-        for note in self.seed_list.notes:
-            self.log(note)
+        if self._run is None:  # what reading the seeds noted, said once
+            for note in self.seed_list.notes:
+                self.log(note)
+            for problem in self.seed_list.problems:
+                self.log(f"skipped {problem}")
         result = expand(self.seed_list.seeds, self.store, self.source, self.options, log=self.log)
         if not result.resolved:
             reasons = "; ".join(f"{r.seed.input}: {r.reason}" for r in result.unresolved[:5])
@@ -278,8 +287,6 @@ class Explorer:
         run = MapRun(self.seed_list, result)
         with self._lock:
             self._run, self._analysis = run, None
-            if self._original_ids is None:
-                self._original_ids = {r.paper_id for r in result.resolved}
         return run
 
     def _expand_one(self, paper_id: str) -> ExpansionResult:

@@ -114,3 +114,12 @@ def test_run_summary_is_typed_and_is_the_json_summary(synth_server, tmp_path):
         assert s.papers == ex.run.graph.number_of_nodes()
         assert s.to_dict() == summary(ex.run, {})
         assert ex.summary()["seeds"] == s.to_dict()["seeds"]
+
+
+def test_a_damaged_store_is_a_clear_error(synth_server, tmp_path):
+    from graph.errors import StoreError
+
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not an SQLite file" * 100)
+    with pytest.raises(StoreError, match="not a readable citegraph store"):
+        Explorer(["2101.00000"], store=bad, api_url=synth_server.url, rate=0)
