@@ -348,6 +348,7 @@ class Explorer:
                                 for r in analysis["clusters"]["clusters"].itertuples()]
             info["map_papers"] = len(analysis["nodes"])
             info["expanded"] = list(self._expanded)
+            info["plan"] = list(self.run.expansion.plan)  # what the last build planned, stage by stage
             return info
         return self._call(work)
 

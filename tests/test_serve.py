@@ -131,6 +131,7 @@ def test_post_seeds_answers_with_the_new_summary(served, s2, dataset):
     assert status == 200
     assert body["added"] == [{"input": "2101.00010", "paper_id": dataset.pid_of(10), "reason": None}]
     assert body["summary"]["seeds"]["resolved"] == 2
+    assert any(line.startswith("resolve 1 seeds by ID") for line in body["summary"]["plan"])  # the new one
     p = body["progress"]
     assert p["state"] == "done" and p["requests"] == len(s2.request_log) - before > 0
     assert p["planned"] == p["done"] == p["requests"]
