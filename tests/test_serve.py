@@ -322,6 +322,20 @@ def test_make_seed_and_remove_seed_from_the_card_then_save(browser, served, s2, 
     assert not page.errors
 
 
+def test_expand_from_the_card(browser, served, dataset):
+    page = open_page(browser, served)
+    positions = page.evaluate("window.citegraph.network.getPositions()")
+    page.evaluate(f"window.citegraph.select('{dataset.pid_of(5)}', false)")
+    page.click("#live-expand")
+    wait_version(page, 2)
+    assert dataset.pid_of(8) in map_ids(page)  # 8 cites 5
+    assert not page.evaluate(f"window.citegraph.data.papers.find(p => p.id === '{dataset.pid_of(5)}').is_seed")
+    moved = page.evaluate("window.citegraph.network.getPositions()")
+    assert all(moved[k] == positions[k] for k in positions if k in moved)
+    assert page.text_content("#live-message").startswith("the graph gained")
+    assert not page.errors
+
+
 HOSTILE = "<img src=x onerror=alert(1)></script><b>SYNTH</b>"
 
 
