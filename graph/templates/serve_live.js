@@ -86,7 +86,7 @@
     cancelButton.hidden = !working;
     if (working) {
       liveProg.textContent = p.action + (p.stage ? " — " + p.stage : "") + ": " + p.done + " of " + p.planned +
-        " requests planned done (" + p.requests + " sent)";
+        " planned requests done (" + p.requests + " sent)";
     } else if (p.state === "done" && p.action) {
       liveProg.textContent = p.action + ": done, " + p.requests + " request" + (p.requests === 1 ? "" : "s") +
         " (" + p.planned + " planned)";
