@@ -52,6 +52,10 @@ class ExpansionOptions:
     refresh: bool = False
     offline: bool = False
     progress: bool = True
+    # called as ``on_progress(stage, done, total)`` when a stage plans its requests and after each
+    # one, so a long-running caller (``citegraph serve``) can show progress; it may raise to cancel
+    # between requests (everything fetched before is already stored)
+    on_progress: Callable[[str, int, int], None] | None = None
     # second-degree papers: co-cited with the seeds (cited by the seeds' citers; their ids are
     # already in the store) and coupled with them (citing the seeds' references). Coupling needs
     # the citers of every seed reference: one query in a local corpus, one request per reference
@@ -59,10 +63,6 @@ class ExpansionOptions:
     co_cited: bool = True
     coupled: bool | None = None
     min_evidence: int = 2  # co-cited by / sharing at least this many papers with the seeds
-    # called as ``on_progress(stage, done, total)`` when a stage plans its requests and after each
-    # one, so a long-running caller (``citegraph serve``) can show progress; it may raise to cancel
-    # between requests (everything fetched before is already stored)
-    on_progress: Callable[[str, int, int], None] | None = None
 
 
 @dataclass

@@ -22,6 +22,7 @@ from .errors import CitegraphError, NothingUsableError
 from .expansion import ExpansionOptions, ExpansionResult, expand
 from .export import (bibtex, edges_table, papers_table, write_gexf, write_graphml, write_node_link_json,
                      write_parquet)
+from .render import write_map_html  # pyvis (and with it IPython) loads only when a map is drawn
 from .seeds import SeedList, read_seeds
 from .sources.base import PaperSource
 from .store import Store
@@ -168,8 +169,6 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: dict | None
     if "csv" in formats or "parquet" in formats:
         papers = papers_table(g, scores_table(analysis))
     if "html" in formats:
-        from .render import write_map_html  # pyvis (and IPython) only when a map is drawn
-
         files["html"] = write_map_html(g, analysis, out / f"{name}.html", title=f"citegraph: {name}")
     if "csv" in formats:
         files["papers_csv"] = out / f"{name}.papers.csv"

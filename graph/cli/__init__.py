@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from . import analysis, imports, maps, serve  # noqa: F401  (each registers its commands)
+from . import analysis, imports, maps  # noqa: F401  (each registers its commands)
 from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli
 
 
@@ -25,5 +25,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
+
+from . import serve  # noqa: E402,F401  (registers `citegraph serve`)
 
 __all__ = ["EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
