@@ -22,7 +22,7 @@ from .errors import CitegraphError, NothingUsableError
 from .expansion import ExpansionOptions, ExpansionResult, expand
 from .export import (bibtex, edges_table, papers_table, write_gexf, write_graphml, write_node_link_json,
                      write_parquet)
-from .render import write_map_html  # pyvis (and with it IPython) loads only when a map is drawn
+from .render import write_map_html
 from .seeds import SeedList, read_seeds
 from .sources.base import PaperSource
 from .store import Store

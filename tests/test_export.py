@@ -7,7 +7,6 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 from graph.analysis import analyse
-from graph.errors import NothingUsableError
 from graph.export import (bibtex, edges_table, read_graphml, read_node_link_json, graphml_equivalent,
                           write_gexf, write_graphml, write_node_link_json)
 from graph.pipeline import MapRun, bibtex_selection, write_map
@@ -111,5 +110,7 @@ def test_map_writes_every_format_and_bibtex_of_a_cluster(tmp_path):
     assert set(in_map["paper_id"]) == set(analysis["nodes"]) and in_map["cluster_label"].notna().all()
     entries = bibtexparser.parse_string(files["bibtex"].read_text()).entries
     assert len(entries) == len(chosen) < len(analysis["nodes"])
+    from graph.errors import NothingUsableError
+
     with pytest.raises(NothingUsableError, match="no cluster 99"):
         bibtex_selection(analysis, cluster=99)
