@@ -171,6 +171,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.CONFLICT, str(exc))
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except Exception as exc:  # noqa: BLE001 - a bug answers 500 rather than leaving the page waiting
+            self._bug(exc)
 
     def do_POST(self) -> None:
         allowed = self._allowed("POST")
@@ -201,6 +203,18 @@ class _Handler(BaseHTTPRequestHandler):
         except (CitegraphError, ValueError, TypeError) as exc:
             self._error(HTTPStatus.BAD_REQUEST, str(exc))
         except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as exc:  # noqa: BLE001 - a bug answers 500 rather than leaving the page waiting
+            self._bug(exc)
+
+    def _bug(self, exc: Exception) -> None:
+        if not self.app.stopping.is_set():  # shutting down, the store may close under a request: not a bug
+            import traceback
+
+            traceback.print_exc()
+        try:
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {exc}")
+        except OSError:
             pass
 
     def _refuse(self) -> None:
@@ -315,6 +329,15 @@ _POST_ONLY = {"/api/seeds": _seeds_action, "/api/expand": _expand_action, "/api/
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # an open event stream must not keep the process alive on Ctrl-C
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address) -> None:
+        # a connection dropped by the browser, or cut by Ctrl-C, is not worth a traceback on the terminal
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (OSError, CitegraphError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def make_server(app: ServeApp, port: int = 0) -> ThreadingHTTPServer:

@@ -28,7 +28,7 @@ import dataclasses
 import datetime as _dt
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -151,8 +151,21 @@ class Explorer:
             raise CitegraphError("this session is closed")
         if threading.current_thread() is self._worker_thread:
             return fn()
-        future: Future = self._worker.submit(fn)
-        return future.result()
+
+        def guarded():
+            # work queued behind close() must not touch the closed store
+            if self._closing.is_set():
+                raise CitegraphError("this session is closing")
+            return fn()
+
+        try:
+            future: Future = self._worker.submit(guarded)
+        except RuntimeError:  # the worker was shut down meanwhile
+            raise CitegraphError("this session is closed") from None
+        try:
+            return future.result()
+        except CancelledError:
+            raise CitegraphError("this session closed before the work started") from None
 
     def close(self) -> None:
         """Close the store and the source (waits for the action under way; cancels queued ones)."""
