@@ -53,6 +53,10 @@ class ExpansionOptions:
     refresh: bool = False
     offline: bool = False
     progress: bool = True
+    # called as ``on_progress(stage, done, total)`` when a stage plans its requests and after each
+    # one, so a long-running caller (``citegraph serve``) can show progress; it may raise to cancel
+    # between requests (everything fetched before is already stored)
+    on_progress: Callable[[str, int, int], None] | None = None
     # second-degree papers: co-cited with the seeds (cited by the seeds' citers; their ids are
     # already in the store) and coupled with them (citing the seeds' references). Coupling needs
     # the citers of every seed reference: one query in a local corpus, one request per reference
@@ -160,7 +164,10 @@ class Expander:
                 f"--max-papers / --depth, or set S2_API_KEY for a higher rate. Nothing was requested for it yet")
 
     def _bar(self, total: int, desc: str):
-        return tqdm(total=total, desc=desc, unit="req", disable=not self.opt.progress or total == 0, leave=False)
+        bar = tqdm(total=total, desc=desc, unit="req", disable=not self.opt.progress or total == 0, leave=False)
+        if self.opt.on_progress is None or total == 0:
+            return bar
+        return _ReportedBar(bar, desc, total, self.opt.on_progress)
 
     def _store_fetched(self, fetched: Iterable[FetchedPaper]) -> None:
         fetched = list(fetched)
@@ -435,6 +442,26 @@ class Expander:
         if chosen:
             self.fetch_details(chosen, "papers co-cited or coupled with the seeds")
         return {"chosen": chosen, **counts}
+
+
+class _ReportedBar:
+    """A tqdm bar that also reports each step to ``ExpansionOptions.on_progress``."""
+
+    def __init__(self, bar, desc: str, total: int, hook: Callable[[str, int, int], None]) -> None:
+        self.bar, self.desc, self.total, self.hook, self.done = bar, desc, total, hook, 0
+
+    def __enter__(self) -> "_ReportedBar":
+        self.bar.__enter__()
+        self.hook(self.desc, 0, self.total)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+        self.done += n
+        self.hook(self.desc, self.done, self.total)
 
 
 def _distinct_counts(pairs: Iterable[tuple[str, str]]) -> dict[str, int]:

@@ -228,33 +228,76 @@ def _titles_named(run: MapRun, texts: list[str]) -> dict[str, str]:
     return {p: display_title(g.nodes[p]["title"]) for p in sorted(ids) if p in g and g.nodes[p].get("title")}
 
 
-def summary(run: MapRun, files: dict[str, Path]) -> dict:
-    """The machine-readable summary printed by ``citegraph map --json``."""
+@dataclass
+class SeedSummary:
+    """How the seeds went: counts, the unresolved ones with why, the skipped lines, reading notes."""
+
+    total: int
+    resolved: int
+    unresolved: list[dict]
+    skipped_lines: list[dict]
+    notes: list[str]
+
+
+@dataclass
+class RunSummary:
+    """What one run produced and cost, typed; :meth:`to_dict` is ``citegraph map --json``'s object."""
+
+    seeds: SeedSummary
+    papers: int
+    edges: int
+    second_degree: dict
+    merged_versions: int
+    requests: int
+    request_floor: int
+    cache_hits: int
+    truncated: list[dict]
+    failures: list[dict]
+    missing: list[str]
+    titles: dict[str, str]
+    seconds: float
+    files: dict[str, str]
+    skipped_exports: list[str]
+
+    def to_dict(self) -> dict:
+        """The summary as JSON-able data (the keys of ``citegraph map --json``)."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def run_summary(run: MapRun, files: dict[str, Path]) -> RunSummary:
+    """The typed summary of a run and the files it wrote."""
     r = run.expansion
-    return {
-        "seeds": {
-            "total": len(r.seeds),
-            "resolved": len(r.resolved),
-            "unresolved": [{"input": s.seed.input, "source": f"{s.seed.source}:{s.seed.line}",
-                            "title": s.seed.title, "reason": s.reason} for s in r.unresolved],
-            "skipped_lines": [{"source": f"{p.source}:{p.line}", "input": p.input, "reason": p.reason}
-                              for p in run.seed_list.problems],
-            "notes": run.seed_list.notes,
-        },
-        "papers": run.graph.number_of_nodes(),
-        "edges": run.graph.number_of_edges(),
-        "second_degree": r.second_degree,
-        "merged_versions": sum(len(m) - 1 for _, m in run.graph.nodes(data="merged_ids") if m),
-        "requests": r.requests,
-        "request_floor": r.request_floor,
-        "cache_hits": r.cache_hits,
+    return RunSummary(
+        seeds=SeedSummary(
+            total=len(r.seeds),
+            resolved=len(r.resolved),
+            unresolved=[{"input": s.seed.input, "source": f"{s.seed.source}:{s.seed.line}",
+                         "title": s.seed.title, "reason": s.reason} for s in r.unresolved],
+            skipped_lines=[{"source": f"{p.source}:{p.line}", "input": p.input, "reason": p.reason}
+                           for p in run.seed_list.problems],
+            notes=list(run.seed_list.notes),
+        ),
+        papers=run.graph.number_of_nodes(),
+        edges=run.graph.number_of_edges(),
+        second_degree=r.second_degree,
+        merged_versions=sum(len(m) - 1 for _, m in run.graph.nodes(data="merged_ids") if m),
+        requests=r.requests,
+        request_floor=r.request_floor,
+        cache_hits=r.cache_hits,
         # people read titles, not 40-character hashes
-        "truncated": [{**t, "title": display_title(run.graph.nodes[t["paper_id"]].get("title"))
-                       if t["paper_id"] in run.graph else None} for t in r.truncated],
-        "failures": r.failures,
-        "missing": r.missing,
-        "titles": _titles_named(run, [str(f["item"]) for f in r.failures] + list(r.missing)),
-        "seconds": round(r.seconds, 3),
-        "files": {k: str(v) for k, v in files.items()},
-        "skipped_exports": run.skipped_exports,
-    }
+        truncated=[{**t, "title": display_title(run.graph.nodes[t["paper_id"]].get("title"))
+                    if t["paper_id"] in run.graph else None} for t in r.truncated],
+        failures=r.failures,
+        missing=r.missing,
+        titles=_titles_named(run, [str(f["item"]) for f in r.failures] + list(r.missing)),
+        seconds=round(r.seconds, 3),
+        files={k: str(v) for k, v in files.items()},
+        skipped_exports=run.skipped_exports,
+    )
+
+
+def summary(run: MapRun, files: dict[str, Path]) -> dict:
+    """The machine-readable summary printed by ``citegraph map --json`` (:class:`RunSummary` as a dict)."""
+    return run_summary(run, files).to_dict()

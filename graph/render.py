@@ -17,7 +17,6 @@ from typing import Any
 
 import networkx as nx
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
-from pyvis.network import Network
 
 from .colours import CLUSTER_PALETTE, NO_YEAR, SEED_MARK, cluster_colour, year_colours
 from .text import display_title
@@ -187,8 +186,36 @@ def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
     }
 
 
+def map_options(n_papers: int) -> dict:
+    """vis-network's options for a map of ``n_papers`` (the static map and ``citegraph serve`` share them)."""
+    return {
+        "physics": {"solver": "forceAtlas2Based",
+                    "forceAtlas2Based": {"gravitationalConstant": -90, "springLength": 110, "avoidOverlap": 0.6},
+                    "stabilization": {"enabled": True, "iterations": 400, "updateInterval": 50, "fit": True}},
+        "edges": {"smooth": False, "scaling": {"min": 0.5, "max": 5}, "color": {"color": "#c8c8c8"}},
+        # labels sit under the dots with a white halo; the page keeps them ~11 px on screen at any zoom
+        "nodes": {"font": {"size": 14, "color": "#222222", "strokeWidth": 3, "strokeColor": "#ffffff"},
+                  "scaling": {"min": 6, "max": 40}},
+        "interaction": {"hover": True, "tooltipDelay": 100, "hideEdgesOnDrag": True},
+        "layout": {"randomSeed": 7, "improvedLayout": n_papers <= 150},
+    }
+
+
+def template_env(pyvis_dir: str | None = None) -> Environment:
+    """The Jinja environment of the map page: our templates, then pyvis's (vis-network is inlined from it)."""
+    if pyvis_dir is None:
+        # pyvis's templates folder, found without importing pyvis (which imports IPython)
+        from importlib.util import find_spec
+
+        pyvis_dir = str(Path(find_spec("pyvis").origin).parent / "templates")
+    return Environment(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), FileSystemLoader(pyvis_dir)]))
+
+
 def build_map_html(G: nx.DiGraph, analysis: dict, *, title: str = "citegraph map") -> str:
     """The map of ``analysis['nodes']`` linked by similarity edges, as one HTML string."""
+    # pyvis imports IPython: only code that draws a map pays for it (not the CLI's tables, not serve)
+    from pyvis.network import Network
+
     data = map_data(G, analysis, title)
     lo, hi = data["year_range"]
     net = Network(height="100%", width="100%", directed=False, cdn_resources="in_line")
@@ -201,19 +228,8 @@ def build_map_html(G: nx.DiGraph, analysis: dict, *, title: str = "citegraph map
                      borderWidth=4 if p["is_seed"] else 1, shape="dot")
     for r in analysis["edges"].itertuples():
         net.add_edge(key[r.source], key[r.target], value=round(float(r.similarity), 3))
-    net.set_options(json.dumps({
-        "physics": {"solver": "forceAtlas2Based",
-                    "forceAtlas2Based": {"gravitationalConstant": -90, "springLength": 110, "avoidOverlap": 0.6},
-                    "stabilization": {"enabled": True, "iterations": 400, "updateInterval": 50, "fit": True}},
-        "edges": {"smooth": False, "scaling": {"min": 0.5, "max": 5}, "color": {"color": "#c8c8c8"}},
-        # labels sit under the dots with a white halo; the page keeps them ~11 px on screen at any zoom
-        "nodes": {"font": {"size": 14, "color": "#222222", "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  "scaling": {"min": 6, "max": 40}},
-        "interaction": {"hover": True, "tooltipDelay": 100, "hideEdgesOnDrag": True},
-        "layout": {"randomSeed": 7, "improvedLayout": len(data["papers"]) <= 150},
-    }))
-    net.templateEnv = Environment(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)),
-                                                       FileSystemLoader(net.template_dir)]))
+    net.set_options(json.dumps(map_options(len(data["papers"]))))
+    net.templateEnv = template_env(net.template_dir)
     net.path = "citegraph_map.html"
     page = net.generate_html(notebook=False)
     page = page.replace("__CITEGRAPH_TITLE__", html.escape(title), 1)

@@ -11,7 +11,7 @@ from graph.export import (bib_unescape, bibtex, edges_table, read_graphml, read_
                           write_gexf, write_graphml, write_node_link_json)
 from graph.pipeline import MapRun, bibtex_selection, write_map
 
-from test_map_browser import synthetic_map
+from synthetic_maps import synthetic_map
 
 
 def sample_graph():
@@ -112,5 +112,7 @@ def test_map_writes_every_format_and_bibtex_of_a_cluster(tmp_path):
     assert set(in_map["paper_id"]) == set(analysis["nodes"]) and in_map["cluster_label"].notna().all()
     entries = bibtexparser.parse_string(files["bibtex"].read_text()).entries
     assert len(entries) == len(chosen) < len(analysis["nodes"])
-    with pytest.raises(Exception, match="no cluster 99"):
+    from graph.errors import NothingUsableError
+
+    with pytest.raises(NothingUsableError, match="no cluster 99"):
         bibtex_selection(analysis, cluster=99)

@@ -40,4 +40,6 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
+from . import serve  # noqa: E402,F401  (registers `citegraph serve`)
+
 __all__ = ["EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "cli", "main"]

@@ -1,0 +1,91 @@
+"""`citegraph serve`: the live map on localhost."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from ..errors import CitegraphError
+from .common import EXIT_NOTHING, _analysis_options, _err, _expansion_options, cli
+
+
+@cli.command("serve")
+@click.argument("seeds", nargs=-1, required=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")
+@click.option("--save-to", "seed_file", type=click.Path(dir_okay=False),
+              help="Text seed file that 'Save seeds' writes (default: NAME.seeds.txt next to the first seed "
+                   "file, else citegraph-seeds.txt).")
+@_analysis_options
+@_expansion_options
+def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, depth, max_citations, max_papers,
+                  co_cited, coupled, min_evidence, offline, refresh, quiet, store_path, api_url, rate, corpus_path):
+    """Serve the SEEDS' map on localhost: make a paper a seed, watch the map grow, save the list.
+
+    The page shows the map (as `citegraph map` draws it) with live actions on any
+    paper: make it a seed, remove it from the seeds, expand its neighbourhood.
+    Only what is missing is fetched, with the same store and pacing, and the
+    page shows the requests planned and done; work can be cancelled. "Save
+    seeds" writes a text seed file (IDs, titles as comments); with a markdown
+    reading list, the seeds added can be appended to it. Exports download from
+    the page. The server listens on 127.0.0.1 and every request needs the
+    token in the printed URL. Ctrl-C stops it.
+
+    \b
+    Example:
+      citegraph serve seeds/ai-chips-llm-deployment.md
+      citegraph serve 1706.03762 --port 8800 --no-browser
+    """
+    from ..expansion import ExpansionOptions
+    from ..serve import ServeApp, make_server
+    from ..session import Explorer
+
+    log = (lambda m: None) if quiet else _err
+    options = ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers, refresh=refresh,
+                               offline=offline, progress=False, co_cited=co_cited, coupled=coupled,
+                               min_evidence=min_evidence)
+    explorer = server = app = None
+    # `kill` (SIGTERM) stops the server as Ctrl-C does: the store is closed, the session's work cancelled
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        explorer = Explorer(seeds, store=store_path, corpus=corpus_path, api_url=api_url, rate=rate,
+                            options=options, top=top, method=method, resolution=resolution, log=log)
+        explorer.build()
+        reading_list = explorer._reading_list()
+        first_file = next((Path(s) for s in seeds if Path(s).is_file()), None)
+        target = Path(seed_file) if seed_file else (
+            first_file.with_name(first_file.stem + ".seeds.txt") if first_file else Path("citegraph-seeds.txt"))
+        app = ServeApp(explorer, seed_file=target, reading_list=reading_list)
+        server = make_server(app, port)
+        info = explorer.summary()
+        _err(f"map: {info['map_papers']} papers of {info['papers']} in the graph; "
+             f"{info['requests']} requests (floor {info['request_floor']})")
+        click.echo(f"citegraph serve: open {app.url()}", err=False)
+        _err("Ctrl-C stops the server")
+        if not no_browser:
+            import webbrowser
+
+            threading.Thread(target=webbrowser.open, args=(app.url(),), daemon=True).start()
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        # the normal way to stop: every response was stored as it arrived
+        _err("\nstopped: everything fetched is in the store")
+    except CitegraphError as exc:
+        _err(f"error: {exc}")
+        raise SystemExit(EXIT_NOTHING)
+    finally:
+        if app is not None:
+            app.close()
+        if server is not None:
+            server.server_close()
+        if explorer is not None:
+            explorer.cancel()
+            explorer.close()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt

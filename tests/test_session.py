@@ -1,0 +1,149 @@
+"""The session object (graph.session.Explorer) against the local S2 server over real HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import ROOT, SYNTH_EDGES
+from graph.errors import CitegraphError, SeedError
+from graph.expansion import ExpansionOptions
+from graph.pipeline import build_map
+from graph.session import Explorer
+from graph.sources.s2 import S2Config, S2Source
+from graph.store import Store
+
+
+def test_session_map_is_the_pipeline_map(synth_server, synth_dataset, tmp_path):
+    with Store(tmp_path / "a.sqlite") as store, S2Source(S2Config(api_url=synth_server.url, rate=0)) as source:
+        run = build_map(["2101.00000", "2101.00001"], store=store, source=source,
+                        options=ExpansionOptions(progress=False))
+    with Explorer(["2101.00000", "2101.00001"], store=tmp_path / "b.sqlite", api_url=synth_server.url,
+                  rate=0) as ex:
+        assert set(ex.run.graph.nodes) == set(run.graph.nodes)
+        assert set(ex.run.graph.edges) == set(run.graph.edges)
+        related = ex.related()
+        # paper 3 is cited by both seeds: the most related non-seed
+        assert related.index[0] == synth_dataset.pid_of(3)
+        assert set(ex.rank().index) == set(run.graph.nodes)
+        assert ex.clusters()["size"].sum() == len(ex.analysis()["nodes"])
+        files = ex.export(tmp_path / "out", "s", ["csv", "bibtex"])
+        assert files["papers_csv"].exists() and "SYNTH paper 3" in files["bibtex"].read_text()
+
+
+def test_second_build_makes_no_request(synth_server, tmp_path):
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=synth_server.url, rate=0) as ex:
+        ex.build()
+    before = len(synth_server.request_log)
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=synth_server.url, rate=0) as ex:
+        ex.build()
+        assert ex.progress().requests == 0
+    assert len(synth_server.request_log) == before
+
+
+def test_calls_from_many_threads_share_one_store(synth_server, synth_dataset, tmp_path):
+    # SQLite connections belong to their thread: the session must route every call to its worker
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=synth_server.url, rate=0) as ex:
+        ex.build()
+        errors, results = [], []
+
+        def work(i):
+            try:
+                if i % 3 == 0:
+                    ex.add_seeds([f"2101.0000{1 + i % 2}"])
+                results.append(len(ex.map()["papers"]))
+            except Exception as exc:  # noqa: BLE001 - any error fails the test below, with its text
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors and len(results) == 6
+        assert {s.input for s in ex.seeds} == {"2101.00000", "2101.00001", "2101.00002"}
+        assert synth_dataset.pid_of(1) in ex.run.graph
+
+
+def test_bad_actions_raise_citegraph_errors_and_change_nothing(synth_server, synth_dataset, tmp_path):
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=synth_server.url, rate=0) as ex:
+        ex.build()
+        with pytest.raises(SeedError, match="is a seed"):
+            ex.remove_seeds([synth_dataset.pid_of(3)])
+        with pytest.raises(SeedError, match="at least one"):
+            ex.remove_seeds([synth_dataset.pid_of(0)])
+        with pytest.raises(SeedError, match="not in the graph"):
+            ex.expand_paper(synth_dataset.pid_of(9))
+        assert [s.input for s in ex.seeds] == ["2101.00000"]
+        assert ex.progress().state == "failed"
+    with pytest.raises(CitegraphError, match="closed"):
+        ex.map()
+
+
+def test_expand_paper_adds_its_neighbourhood_but_not_as_a_seed(synth_server, synth_dataset, tmp_path):
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=synth_server.url, rate=0) as ex:
+        g = ex.run.graph
+        assert synth_dataset.pid_of(8) not in g  # 8 cites 5, which cites seed 0
+        gained = ex.expand_paper(synth_dataset.pid_of(5))
+        g = ex.run.graph
+        assert gained >= 1 and synth_dataset.pid_of(8) in g
+        assert g.nodes[synth_dataset.pid_of(5)]["is_seed"] is False
+        assert g.graph["seeds"] == [synth_dataset.pid_of(0)]
+        assert ex.summary()["expanded"] == [synth_dataset.pid_of(5)]
+
+
+def test_library_imports_without_pyvis_or_ipython():
+    code = ("import sys, graph.pipeline, graph.session, graph.serve, graph.cli; "
+            "print(sorted(m for m in ('pyvis', 'IPython') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_run_summary_is_typed_and_is_the_json_summary(synth_server, tmp_path):
+    from graph.pipeline import summary
+
+    with Explorer(["2101.00000", "SYNTH no such paper at all"], store=tmp_path / "s.sqlite",
+                  api_url=synth_server.url, rate=0) as ex:
+        s = ex.run_summary()
+        assert s.seeds.total == 2 and s.seeds.resolved == 1
+        assert s.seeds.unresolved[0]["input"] == "SYNTH no such paper at all"
+        assert s.requests == len(synth_server.request_log) and s.request_floor == s.requests
+        assert s.papers == ex.run.graph.number_of_nodes()
+        assert s.to_dict() == summary(ex.run, {})
+        assert ex.summary()["seeds"] == s.to_dict()["seeds"]
+
+
+def test_a_damaged_store_is_a_clear_error(synth_server, tmp_path):
+    from graph.errors import StoreError
+
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not an SQLite file" * 100)
+    with pytest.raises(StoreError, match="not a readable citegraph store"):
+        Explorer(["2101.00000"], store=bad, api_url=synth_server.url, rate=0)
+
+
+def test_session_over_a_local_corpus(tmp_path):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    # SYNTH corpus: 1 and 2 cite 0; 3 cites 1; 4 and 5 cite 3 (a second neighbourhood around 3)
+    papers = tmp_path / "papers.csv"
+    papers.write_text("id,title,year,arxiv_id\n" + "".join(
+        f"p{i},SYNTH corpus paper {i},{2015 + i},1901.0000{i}\n" for i in range(6)), encoding="utf-8")
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target\np1,p0\np2,p0\np3,p1\np4,p3\np5,p3\n", encoding="utf-8")
+    db = tmp_path / "c.duckdb"
+    res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(db), "--papers", str(papers),
+                                   "--edges", str(edges)])
+    assert res.exit_code == 0, res.output
+    with Explorer(["1901.00000"], corpus=db) as ex:
+        titles = lambda: {ex.run.graph.nodes[n]["title"] for n in ex.run.graph}
+        assert titles() == {f"SYNTH corpus paper {i}" for i in (0, 1, 2)}
+        ex.add_seeds(["1901.00003"])
+        assert {f"SYNTH corpus paper {i}" for i in (3, 4, 5)} <= titles()
+        assert ex.progress().state == "done" and ex.progress().requests == 0  # a corpus answers queries
+        assert ex.store.path == ":memory:"  # a corpus's maps are built in a throwaway store
