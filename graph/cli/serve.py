@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import CitegraphError
-from .common import EXIT_NOTHING, _analysis_options, _err, _expansion_options, cli
+from .common import EXIT_NOTHING, _analysis_options, _confirm, _err, _expansion_options, cli
 
 
 @cli.command("serve")
@@ -23,7 +23,8 @@ from .common import EXIT_NOTHING, _analysis_options, _err, _expansion_options, c
 @_analysis_options
 @_expansion_options
 def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, depth, max_citations, max_papers,
-                  co_cited, coupled, min_evidence, offline, refresh, quiet, store_path, api_url, rate, corpus_path):
+                  co_cited, coupled, min_evidence, offline, refresh, quiet, store_path, api_url, rate, corpus_path,
+                  yes=False):
     """Serve the SEEDS' map on localhost: make a paper a seed, watch the map grow, save the list.
 
     The page shows the map (as `citegraph map` draws it) with live actions on any
@@ -45,9 +46,12 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, d
     from ..session import Explorer
 
     log = (lambda m: None) if quiet else _err
+    # a step over an hour at the current rate needs --yes (or a yes on the terminal), as for `map`;
+    # actions from the page cannot ask, so without --yes such a step stops with its message
     options = ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers, refresh=refresh,
                                offline=offline, progress=False, co_cited=co_cited, coupled=coupled,
-                               min_evidence=min_evidence)
+                               min_evidence=min_evidence, max_plan_seconds=None if yes else 3600.0,
+                               confirm=_confirm())
     explorer = server = app = None
     # `kill` (SIGTERM) stops the server as Ctrl-C does: the store is closed, the session's work cancelled
     signal.signal(signal.SIGTERM, _interrupt)
