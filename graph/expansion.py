@@ -37,8 +37,8 @@ from .versions import merge_versions
 BATCH = 500
 PAGE = 1000
 LIST_CAP = 9999
-TITLE_MATCH_MIN = 85
-SECOND_DEGREE_SHARE = 5  # 1/5 of --max-papers is kept for the second-degree papers  # rapidfuzz token_sort_ratio between asked and returned title
+TITLE_MATCH_MIN = 85  # rapidfuzz token_sort_ratio between asked and returned title
+SECOND_DEGREE_SHARE = 5  # 1/5 of --max-papers is kept for the second-degree papers
 
 
 @dataclass
@@ -92,8 +92,8 @@ class ExpansionResult:
     seconds: float = 0.0
     # each paper's stored references, papers outside the graph included (for full coupling)
     references: dict[str, list[str]] = field(default_factory=dict)
-
-    second_degree: dict = field(default_factory=dict)  # {"co_cited": n, "coupled": n, "added": n}
+    # candidates co-cited and coupled with the seeds, how many were added and how many left out for room
+    second_degree: dict = field(default_factory=dict)
 
     @property
     def resolved(self) -> list[ResolvedSeed]:
@@ -124,7 +124,6 @@ class Expander:
         self.n_id_lookups = 0
         self.n_title_lookups = 0
         self.citations_listed: list[int] = []
-        self.detail_ids: set[str] = set()
         self.detail_stages: list[int] = []  # papers fetched per (sequential) details stage
         self.fetched_now: set[str] = set()  # so --refresh fetches each paper once per run
         self.truncated: list[dict] = []
@@ -135,11 +134,17 @@ class Expander:
     # -- helpers -------------------------------------------------------------
     @property
     def _local(self) -> bool:
-        # a local corpus answers queries, not rate-limited requests: its plan does not count requests
-        return getattr(self.source, "name", None) == "corpus"
+        # a source without request accounting (a local corpus, an in-memory graph) answers queries,
+        # not rate-limited requests: its plan does not count requests (nor does the floor, in expand)
+        return getattr(self.source, "stats", None) is None
 
-    def _cost(self, n: int, what: str) -> str:
-        return "" if self._local else f" ({_plural(n, what)})"
+    def _cost(self, n: int, what: str, *, listed: bool = False, approx: bool = False) -> str:
+        """How a plan line says what a step costs: `` (3 requests)`` over the API, nothing for a
+        local source; ``listed`` ends a line: ``: 3 requests`` / `` from the corpus X``."""
+        if self._local:
+            return f" from {_label(self.source)}" if listed else ""
+        text = ("about " if approx else "") + _plural(n, what)
+        return f": {text}" if listed else f" ({text})"
 
     def _say(self, msg: str) -> None:
         self.plan.append(msg)
@@ -293,7 +298,7 @@ class Expander:
                            is not None else limit) for p in todo}
         n_req = sum(max(1, math.ceil(expected[p] / PAGE)) for p in todo)
         self._plan(f"list citations of {len(todo)} {what} (up to {limit} each)"
-                   + (f" from {_label(self.source)}" if self._local else f": about {_plural(n_req, 'request')}"),
+                   + self._cost(n_req, "request", listed=True, approx=True),
                    0 if self._local else n_req)
         prefetch = getattr(self.source, "prefetch_citations", None)
         if prefetch is not None:  # a local corpus lists them all in one query
@@ -354,11 +359,9 @@ class Expander:
             return
         batch = getattr(self.source, "batch_limit", BATCH)
         n_batches = math.ceil(len(todo) / batch)
-        self.detail_ids.update(todo)
         self.detail_stages.append(len(todo))
         self._plan(f"fetch details and references of {len(todo)} {desc}"
-                   + (f" from {_label(self.source)}" if self._local else f": {_plural(n_batches, 'batch request')}"),
-                   0 if self._local else n_batches)
+                   + self._cost(n_batches, "batch request", listed=True), 0 if self._local else n_batches)
         with self._bar(n_batches, desc) as bar:
             for start in range(0, len(todo), batch):
                 chunk = todo[start:start + batch]
@@ -396,7 +399,6 @@ class Expander:
                     score[e.citing] = score.get(e.citing, 0) + 1
         return score
 
-
     def second_degree(self, seed_ids: list[str], members: set[str], room: int | None) -> dict:
         """Add papers co-cited with the seeds and papers coupled with them.
 
@@ -424,7 +426,7 @@ class Expander:
             # on where listing citers is cheap; offline, wherever an earlier run listed them,
             # so that --offline rebuilds the graph that run built
             coupled = (bool(getattr(self.source, "cheap_citations", False)) if self.source is not None
-                       else bool(refs) and bool(self.store.get_list_states(refs[:900], "citations")))
+                       else bool(self.store.get_list_states(refs, "citations")))
         if coupled:
             self.fetch_citations(refs, limit=PAGE, what="seed references (for coupling)", note_truncation=False)
             cp = _distinct_counts((e.cited, e.citing)
