@@ -32,6 +32,7 @@ from .model import CitationEdge, ListState, PaperRecord
 from .seeds import Seed
 from .sources.base import FetchedPaper, PaperSource
 from .store import Store
+from .text import plural
 from .versions import merge_versions
 
 BATCH = 500
@@ -143,7 +144,7 @@ class Expander:
         local source; ``listed`` ends a line: ``: 3 requests`` / `` from the corpus X``."""
         if self._local:
             return f" from {_label(self.source)}" if listed else ""
-        text = ("about " if approx else "") + _plural(n, what)
+        text = ("about " if approx else "") + plural(n, what)
         return f": {text}" if listed else f" ({text})"
 
     def _say(self, msg: str) -> None:
@@ -599,13 +600,6 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
-def _plural(n: int, noun: str) -> str:
-    """``1 batch request``, ``2 batch requests``.
-
-    >>> _plural(1, "batch request"), _plural(3, "request")
-    ('1 batch request', '3 requests')
-    """
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _label(source) -> str:

@@ -16,6 +16,7 @@ import networkx as nx
 import pandas as pd
 
 from .errors import OutputError
+from .versions import merged_ids_text
 
 PAPER_COLUMNS = [
     "paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi", "citation_count",
@@ -195,7 +196,7 @@ def papers_table(g: nx.DiGraph, scores: pd.DataFrame | None = None) -> pd.DataFr
             "in_graph_citations": g.in_degree(pid),
             "in_graph_references": g.out_degree(pid),
             # the records of this work that were merged into this row (graph.versions)
-            "merged_ids": "; ".join(map(str, d.get("merged_ids") or [])) or None,
+            "merged_ids": merged_ids_text(d),
         })
     df = pd.DataFrame(rows, columns=PAPER_COLUMNS)
     df["year"] = df["year"].astype("Int64")

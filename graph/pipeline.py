@@ -19,6 +19,7 @@ import networkx as nx
 import pandas as pd
 
 from .analysis import SimilarityWeights, analyse, citation_paths
+from .analysis.influence import COLUMNS as INFLUENCE_COLUMNS
 from .analysis.summary import RELATED_COLUMNS
 from .errors import CitegraphError, NothingUsableError, OutputError
 from .expansion import ExpansionOptions, ExpansionResult, expand
@@ -121,7 +122,7 @@ def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resoluti
 def scores_table(analysis: dict) -> pd.DataFrame:
     """Per-paper scores of the whole graph: influence and relatedness for every paper,
     map membership, cluster and explanation counts for the map's papers."""
-    infl = analysis["influence"].drop(columns=["title", "year", "is_seed", "merged_ids"])
+    infl = analysis["influence"][["rank", *INFLUENCE_COLUMNS]]
     rel = analysis["related"][list(RELATED_COLUMNS)]
     table = infl.join(rel, how="left")
     map_cols = analysis["table"][["cluster", "cluster_label", "bridge", "shared_references", "co_citations",

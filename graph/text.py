@@ -44,3 +44,12 @@ def display_title(text: str | None) -> str | None:
         except Exception:  # noqa: BLE001  (an unparseable title is shown as it is, never lost)
             pass
     return " ".join(text.split())
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 batch request``, ``2 batch requests``.
+
+    >>> plural(1, "batch request"), plural(3, "seed")
+    ('1 batch request', '3 seeds')
+    """
+    return f"{n} {noun}" + ("" if n == 1 else "s")

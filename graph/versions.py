@@ -176,3 +176,12 @@ def merge_versions(G: nx.DiGraph, references: dict | None = None) -> tuple[nx.Di
         refs[to(n)].extend(to(r) for r in lst)
     refs = {n: list(dict.fromkeys(r for r in lst if r != n)) for n, lst in refs.items()}
     return H, refs, alias
+
+
+def merged_ids_text(attrs: dict) -> str | None:
+    """A node's ``merged_ids`` as one table cell (``"a; b"``), ``None`` for a single record.
+
+    >>> merged_ids_text({"merged_ids": ["b", "b2"]}), merged_ids_text({})
+    ('b; b2', None)
+    """
+    return "; ".join(map(str, attrs.get("merged_ids") or [])) or None

@@ -17,11 +17,13 @@ from typing import Sequence
 import networkx as nx
 import pandas as pd
 
+from ..versions import merged_ids_text
 from .walks import personalized_pagerank
 
 # how the topical walk follows citations; chosen with benchmarks/quality.py
 TOPIC_WALK_UNDIRECTED = True
 RANK_BY = ("topic", "global")
+# the scores; the table also carries "rank" first and, after the scores, what describes the paper
 COLUMNS = ["topic_pagerank", "pagerank", "in_graph_citations", "global_citations", "hits_authority", "hits_hub",
            "recent_pagerank", "momentum"]
 
@@ -56,6 +58,7 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
         return pd.DataFrame(columns=["rank", *COLUMNS, "title", "year", "is_seed", "merged_ids"])
     pr = nx.pagerank(G, alpha=alpha)
     present = [s for s in (seeds or []) if s in G]
+    seed_set = set(present)
     if present and topic is None:  # ``topic``: the same walk, when the caller computed it already
         topic = personalized_pagerank(G, present, alpha=alpha, undirected=TOPIC_WALK_UNDIRECTED)
     topic = topic if present else {}
@@ -88,9 +91,8 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
         "momentum": pd.Series(momentum, dtype=float),
         "title": pd.Series({n: G.nodes[n].get("title") for n in G}),
         "year": pd.Series({n: G.nodes[n].get("year") for n in G}, dtype="Int64"),
-        "is_seed": pd.Series({n: n in set(present) for n in G}, dtype=bool),
-        "merged_ids": pd.Series({n: "; ".join(map(str, G.nodes[n].get("merged_ids") or [])) or None for n in G},
-                                dtype=object),
+        "is_seed": pd.Series({n: n in seed_set for n in G}, dtype=bool),
+        "merged_ids": pd.Series({n: merged_ids_text(G.nodes[n]) for n in G}, dtype=object),
     })
     df.index.name = "paper_id"
     df["recent_pagerank"] = df["recent_pagerank"].fillna(0.0)

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
+from ..text import plural
+from ..versions import merged_ids_text
 from .similarity import CitationMatrix, citation_matrix
 from .walks import personalized_pagerank
 
@@ -133,7 +135,7 @@ def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = 
     strength = co_cos + cp_cos
     # the seed it shares most with; none when it shares nothing (direct links, walk or text only)
     df["best_seed"] = [seeds[i] if strength[i, j] > 0 else None for j, i in enumerate(strength.argmax(axis=0))]
-    df["merged_ids"] = ["; ".join(map(str, G.nodes[node].get("merged_ids") or [])) or None for node in cm.nodes]
+    df["merged_ids"] = [merged_ids_text(G.nodes[node]) for node in cm.nodes]
     df["cocited_share"] = df["cocited_seeds"] / k
     df["coupled_share"] = df["coupled_seeds"] / k
     df["direct_share"] = (df["cites_seeds"] + df["cited_by_seeds"]) / k
@@ -145,15 +147,15 @@ def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = 
 def _why(row) -> str:
     parts = []
     if row.co_citations:
-        parts.append(f"cited together with {row.cocited_seeds} seed{'s' * (row.cocited_seeds != 1)} "
-                     f"by {row.co_citations} paper{'s' * (row.co_citations != 1)}")
+        parts.append(f"cited together with {plural(row.cocited_seeds, 'seed')} "
+                     f"by {plural(row.co_citations, 'paper')}")
     if row.shared_references:
-        parts.append(f"shares {row.shared_references} reference{'s' * (row.shared_references != 1)} "
-                     f"with {row.coupled_seeds} seed{'s' * (row.coupled_seeds != 1)}")
+        parts.append(f"shares {plural(row.shared_references, 'reference')} "
+                     f"with {plural(row.coupled_seeds, 'seed')}")
     if row.cites_seeds:
-        parts.append(f"cites {row.cites_seeds} seed{'s' * (row.cites_seeds != 1)}")
+        parts.append(f"cites {plural(row.cites_seeds, 'seed')}")
     if row.cited_by_seeds:
-        parts.append(f"cited by {row.cited_by_seeds} seed{'s' * (row.cited_by_seeds != 1)}")
+        parts.append(f"cited by {plural(row.cited_by_seeds, 'seed')}")
     parts.append(f"walk from the seeds {row.walk:.1f}x average")
     if row.text_match > 0:
         parts.append(f"text match {row.text_match:.2f}")
@@ -183,7 +185,6 @@ def relatedness(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = Non
     ev.attrs["weights"] = dict(model.weights)
     ev.attrs["intercept"] = model.intercept
     return ev
-
 
 
 def map_nodes(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, related: pd.DataFrame | None = None,

@@ -8,12 +8,11 @@ import networkx as nx
 import pandas as pd
 
 from .clusters import topic_clusters
-from .influence import influence_table
-from .influence import TOPIC_WALK_UNDIRECTED
+from .influence import COLUMNS as INFLUENCE_COLUMNS, TOPIC_WALK_UNDIRECTED, influence_table
 from .related import map_nodes, relatedness
-from .walks import personalized_pagerank
 from .similarity import (SimilarityWeights, citation_matrix, derivative_works, explain, nearest_seed_paths,
                          prior_works, similarity_edges)
+from .walks import personalized_pagerank
 
 
 # the relatedness columns every per-paper table carries (the evidence behind the score)
@@ -67,7 +66,7 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     table = pd.DataFrame(index=pd.Index(nodes, name="paper_id"))
     table["in_map"] = True
     table = table.join(related[list(RELATED_COLUMNS)])
-    table = table.join(influence.drop(columns=["title", "year", "is_seed", "merged_ids"]))
+    table = table.join(influence[["rank", *INFLUENCE_COLUMNS]])
     table = table.join(clusters["membership"])
     # bridges: high betweenness in the similarity graph with links into two or more clusters
     table["bridge"] = table.index.isin(clusters["bridges"]["paper_id"])
