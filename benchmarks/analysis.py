@@ -165,12 +165,14 @@ def run(impl: str, shared: Path) -> dict:
     else:
         res = stage("clusters + labels + bridges", lambda: louvain_clusters(G, H))
     analysis = sum(v for k, v in times.items() if k != "load graph")
+    # citegraph's clusters are typed (graph.analysis.TopicClusters); the baseline's a dict
+    table, modularity = (res.table, res.modularity) if impl == "citegraph" else (res["clusters"], res["modularity"])
     return {
         "impl": impl, "times": times, "analysis_seconds": analysis,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "top_related": [int(p) for p in top_related], "similarity_edges": H.number_of_edges(),
-        "clusters": int((res["clusters"]["cluster"] >= 0).sum()), "modularity": res["modularity"],
-        "labels": res["clusters"]["label"].head(5).tolist(), "seeds": len(seeds),
+        "clusters": int((table["cluster"] >= 0).sum()), "modularity": modularity,
+        "labels": table["label"].head(5).tolist(), "seeds": len(seeds),
     }
 
 

@@ -51,13 +51,13 @@ def main() -> None:
     G, refs = run.graph, run.references
     seeds = G.graph["seeds"]
     big = analyse(G, seeds, top=300 - len(seeds), min_similarity=1.0, references=refs)
-    sims = big["edges_all"]["similarity"].sort_values(ascending=False)
+    sims = big.edges_all["similarity"].sort_values(ascending=False)
     threshold = float(sims.iloc[min(len(sims), 2000) - 1])
     big = analyse(G, seeds, top=300 - len(seeds), min_similarity=threshold, references=refs)
     out = Path(tempfile.mkdtemp())
     path = write_map_html(G, big, out / "map-300.html", title="citegraph: 300-paper benchmark map")
     size = path.stat().st_size
-    print(f"map: {len(big['nodes'])} papers, {len(big['edges'])} similarity links; "
+    print(f"map: {len(big.nodes)} papers, {len(big.edges)} similarity links; "
           f"HTML {size / 1e6:.2f} MB (target <= 1.5 MB)")
 
     with sync_playwright() as p:
@@ -79,7 +79,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1500, "height": 900})
             page.goto(shot.as_uri())
             wait_until_settled(page)
-            first = small["table"].drop(index=seeds).index[0]
+            first = small.non_seeds().index[0]
             page.evaluate("(id) => window.citegraph.select(window.citegraph.keyOf(id), false)", first)
             # the card stays; the highlight is let go, so the picture shows the whole map
             page.evaluate("() => window.citegraph.deselect()")

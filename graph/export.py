@@ -9,7 +9,7 @@ import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import quote
 
 import networkx as nx
@@ -17,6 +17,9 @@ import pandas as pd
 
 from .errors import OutputError
 from .versions import merged_ids_text
+
+if TYPE_CHECKING:
+    from .analysis.results import MapAnalysis
 
 PAPER_COLUMNS = [
     "paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi", "citation_count",
@@ -305,7 +308,7 @@ def write_gexf(g: nx.Graph, path: str | Path) -> Path:
     return write_atomic(path, lambda tmp: nx.write_gexf(h, tmp))
 
 
-def edges_table(g: nx.DiGraph, analysis: dict | None = None) -> pd.DataFrame:
+def edges_table(g: nx.DiGraph, analysis: MapAnalysis | None = None) -> pd.DataFrame:
     """Citation edges (kind ``cites``: source cites target) and, with an analysis, the
     map's similarity edges (kind ``similar``, undirected, with their two components)."""
     title = lambda n: g.nodes[n].get("title") if n in g else None
@@ -313,7 +316,7 @@ def edges_table(g: nx.DiGraph, analysis: dict | None = None) -> pd.DataFrame:
              "is_influential": d.get("is_influential"), "similarity": None, "coupling": None, "cocitation": None}
             for u, v, d in g.edges(data=True)]
     if analysis is not None:
-        for r in analysis["edges"].itertuples():
+        for r in analysis.edges.itertuples():
             rows.append({"kind": "similar", "source": r.source, "target": r.target, "source_title": title(r.source),
                          "target_title": title(r.target), "is_influential": None, "similarity": r.similarity,
                          "coupling": r.coupling, "cocitation": r.cocitation})

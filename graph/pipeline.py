@@ -1,4 +1,8 @@
-"""The library entry points that the CLI and the notebook share.
+"""The pipeline's functions: seeds to an expanded map, its analysis, its files and its summary.
+
+:class:`graph.session.Explorer` (which the CLI, the notebook and the server hold)
+is built on them; they can also be used alone, with a store and a source opened
+by the caller.
 
 Example::
 
@@ -9,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,7 +23,7 @@ from typing import Callable, Sequence
 import networkx as nx
 import pandas as pd
 
-from .analysis import SimilarityWeights, analyse, citation_paths
+from .analysis import CitationPaths, MapAnalysis, SimilarityWeights, analyse, citation_paths
 from .analysis.influence import COLUMNS as INFLUENCE_COLUMNS
 from .analysis.summary import RELATED_COLUMNS
 from .errors import CitegraphError, NothingUsableError, OutputError
@@ -26,7 +31,7 @@ from .expansion import ExpansionOptions, ExpansionResult, expand
 from .export import (atomic_paths, bibtex, check_name, check_out_dir, csv_safe, edges_table, papers_table,
                      plain_graph)
 from .render import write_map_html
-from .seeds import SeedList, read_seeds
+from .seeds import Seed, SeedList, read_seeds
 from .sources.base import PaperSource
 from .store import Store
 from .text import display_title
@@ -61,24 +66,30 @@ def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None
         log(note)
     for problem in seed_list.problems:
         log(f"skipped {problem}")
-    if not seed_list.seeds:
+    return MapRun(seed_list, expand_seeds(seed_list.seeds, store=store, source=source, options=options, log=log))
+
+
+def expand_seeds(seeds: Sequence[Seed], *, store: Store, source: PaperSource | None,
+                 options: ExpansionOptions | None = None, log: Callable[[str], None] = lambda m: None
+                 ) -> ExpansionResult:
+    """Resolve and expand seeds already read; raises :class:`NothingUsableError` when none resolves."""
+    if not seeds:
         raise NothingUsableError("no usable seeds in the input; see the skipped lines above")
-    result = expand(seed_list.seeds, store, source, options, log=log)
+    result = expand(list(seeds), store, source, options, log=log)
     if not result.resolved:
         reasons = "; ".join(f"{r.seed.input}: {r.reason}" for r in result.unresolved[:5])
         raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved ({reasons})")
-    return MapRun(seed_list, result)
+    return result
 
 
 def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
                options: ExpansionOptions | None = None, one_hop_longer: bool = False,
-               log: Callable[[str], None] = lambda m: None) -> dict:
+               log: Callable[[str], None] = lambda m: None) -> CitationPaths:
     """Citation paths between two papers given as IDs or titles.
 
     Both are resolved and expanded like seeds, then the paths run through every
     paper in the store; the papers on the paths that lack details get them in one
-    batch request (unless offline). Adds ``titles`` ``{paper_id: title}`` to
-    :func:`graph.analysis.citation_paths`' answer.
+    batch request (unless offline). The answer's ``titles`` name every paper on it.
     """
     run = build_map([a, b], store=store, source=source, options=options, log=log)
     ids = [r.paper_id for r in run.expansion.seeds]
@@ -88,7 +99,7 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
     g = store.citation_graph()
     g.add_nodes_from(ids)  # a paper with no stored citations is still a paper: "no path", not "unknown"
     res = citation_paths(g, ids[0], ids[1], one_hop_longer=one_hop_longer)
-    on_paths = list(dict.fromkeys(ids + [p for path in res["paths"] for p in path] + res["one_hop_longer"]))
+    on_paths = res.papers
     known = store.get_papers(on_paths)
     untitled = [p for p in on_paths if p not in known or not known[p].title]
     if untitled and source is not None and not (options and options.offline):
@@ -97,8 +108,7 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
             got = source.fetch_papers(untitled[start:start + batch], with_references=False)
             store.put_papers(f.record for f in got if f is not None)
         known = store.get_papers(on_paths)
-    res["titles"] = {p: (known[p].title if p in known else None) for p in on_paths}
-    return res
+    return dataclasses.replace(res, titles={p: (known[p].title if p in known else None) for p in on_paths})
 
 
 def default_name(inputs: Sequence[str]) -> str:
@@ -113,22 +123,22 @@ def default_name(inputs: Sequence[str]) -> str:
 
 
 def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resolution: float = 1.0,
-                min_similarity: float = 0.2, weights: SimilarityWeights = SimilarityWeights()) -> dict:
+                min_similarity: float = 0.2, weights: SimilarityWeights = SimilarityWeights()) -> MapAnalysis:
     """Run :func:`graph.analysis.analyse` on a map's graph with its resolved seeds."""
     return analyse(run.graph, run.graph.graph["seeds"], top=top, method=method, resolution=resolution,
                    min_similarity=min_similarity, weights=weights, references=run.references)
 
 
-def scores_table(analysis: dict) -> pd.DataFrame:
+def scores_table(analysis: MapAnalysis) -> pd.DataFrame:
     """Per-paper scores of the whole graph: influence and relatedness for every paper,
     map membership, cluster and explanation counts for the map's papers."""
-    infl = analysis["influence"][["rank", *INFLUENCE_COLUMNS]]
-    rel = analysis["related"][list(RELATED_COLUMNS)]
+    infl = analysis.influence[["rank", *INFLUENCE_COLUMNS]]
+    rel = analysis.related[list(RELATED_COLUMNS)]
     table = infl.join(rel, how="left")
-    map_cols = analysis["table"][["cluster", "cluster_label", "bridge", "shared_references", "co_citations",
-                                  "path_to_seed"]]
+    map_cols = analysis.table[["cluster", "cluster_label", "bridge", "shared_references", "co_citations",
+                               "path_to_seed"]]
     table = table.join(map_cols, how="left")
-    table.insert(0, "in_map", table.index.isin(analysis["nodes"]))
+    table.insert(0, "in_map", table.index.isin(analysis.nodes))
     table["relatedness"] = table["relatedness"].fillna(0.0)
     table["cluster"] = table["cluster"].astype("Int64")
     return table
@@ -137,23 +147,23 @@ def scores_table(analysis: dict) -> pd.DataFrame:
 from .formats import EXPORT_FORMATS  # noqa: E402  (kept importable from here)
 
 
-def bibtex_selection(analysis: dict, *, cluster: int | None = None, top: int | None = None) -> list:
+def bibtex_selection(analysis: MapAnalysis, *, cluster: int | None = None, top: int | None = None) -> list:
     """The map's papers for a BibTeX export: all, one cluster, or the ``top`` most related
     (seeds first)."""
-    nodes = list(analysis["nodes"])
+    nodes = list(analysis.nodes)
     if cluster is not None:
-        mem = analysis["clusters"]["membership"]["cluster"]
-        nodes = [n for n in nodes if mem.get(n) == cluster]
+        of = analysis.clusters.cluster_of(nodes)
+        nodes = [n for n in nodes if of[n] == cluster]
         if not nodes:
             raise NothingUsableError(f"no cluster {cluster} in this map; `citegraph clusters` lists them")
     if top is not None:
         # the seeds, then the ``top`` most related of the others (the map's nodes come in that order)
-        seeds = set(analysis["seeds"])
+        seeds = set(analysis.seeds)
         nodes = [n for n in nodes if n in seeds] + [n for n in nodes if n not in seeds][:top]
     return nodes
 
 
-def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: dict | None = None,
+def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis | None = None,
               formats: Sequence[str] = EXPORT_FORMATS, bib_nodes: list | None = None) -> dict[str, Path]:
     """Write the map and its exports under ``out_dir`` as ``NAME.*``.
 
@@ -201,7 +211,7 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: dict | None
         jobs["edges_csv"] = (out / f"{name}.edges.csv",
                              lambda tmp: csv_safe(edges_table(g, analysis)).to_csv(tmp, index=False))
     if "bibtex" in formats:
-        text = bibtex(g, bib_nodes if bib_nodes is not None else analysis["nodes"])
+        text = bibtex(g, bib_nodes if bib_nodes is not None else analysis.nodes)
         jobs["bibtex"] = (out / f"{name}.bib", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     if "graphml" in formats or "gexf" in formats:
         plain = plain_graph(g)
@@ -297,8 +307,3 @@ def run_summary(run: MapRun, files: dict[str, Path]) -> RunSummary:
         files={k: str(v) for k, v in files.items()},
         skipped_exports=run.skipped_exports,
     )
-
-
-def summary(run: MapRun, files: dict[str, Path]) -> dict:
-    """The machine-readable summary printed by ``citegraph map --json`` (:class:`RunSummary` as a dict)."""
-    return run_summary(run, files).to_dict()

@@ -13,13 +13,16 @@ import html
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from .colours import CLUSTER_PALETTE, NO_YEAR, SEED_MARK, cluster_colour, year_colours
 from .text import display_title
+
+if TYPE_CHECKING:  # the page needs no pandas or scikit-learn to be imported for the annotation
+    from .analysis.results import MapAnalysis
 
 TEMPLATES = Path(__file__).parent / "templates"
 PALETTE = CLUSTER_PALETTE  # the cluster colours; defined once in graph.colours
@@ -121,15 +124,15 @@ def short_label(d: dict) -> str:
 _short_label = short_label
 
 
-def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
+def map_data(G: nx.DiGraph, analysis: MapAnalysis, title: str) -> dict:
     """Everything the page shows, as plain JSON-able data."""
-    table = analysis["table"]
-    expl = analysis["explanations"]
+    table = analysis.table
+    expl = analysis.explanations
     titles = lambda ids: [display_title(G.nodes[i].get("title")) or i for i in ids]
-    seeds = [s for s in analysis["seeds"]]
+    seeds = list(analysis.seeds)
     seed_index = {s: i for i, s in enumerate(seeds)}
     papers = []
-    for i, pid in enumerate(analysis["nodes"]):
+    for i, pid in enumerate(analysis.nodes):
         d = G.nodes[pid]
         row = table.loc[pid]
         e = expl[pid]
@@ -150,9 +153,9 @@ def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
             else False,
             # [seed index, count] pairs: the seeds' titles are listed once, in "seeds"
             "why": {
-                "shared": [[seed_index[s], len(v)] for s, v in e["shared_references"].items() if s in seed_index],
-                "cocited": [[seed_index[s], len(v)] for s, v in e["co_cited_by"].items() if s in seed_index],
-                "path": titles(e["path_to_nearest_seed"] or []),
+                "shared": [[seed_index[s], len(v)] for s, v in e.shared_references.items() if s in seed_index],
+                "cocited": [[seed_index[s], len(v)] for s, v in e.co_cited_by.items() if s in seed_index],
+                "path": titles(e.path_to_nearest_seed or []),
                 # the walk and text evidence behind relatedness (seeds have none: they are the start)
                 "walk": None if d.get("is_seed") else _num(row.get("walk")),
                 "text": None if d.get("is_seed") else _num(row.get("text_match")),
@@ -160,7 +163,7 @@ def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
             "links": _links(pid, d),
         })
     clusters = [{"id": int(r.cluster), "label": r.label, "size": int(r.size), "colour": cluster_colour(int(r.cluster))}
-                for r in analysis["clusters"]["clusters"].itertuples()]
+                for r in analysis.clusters.table.itertuples()]
 
     def works(df, col):
         return [{"id": r.paper_id, "title": display_title(r.title), "year": None if r.year != r.year else r.year,
@@ -180,9 +183,9 @@ def map_data(G: nx.DiGraph, analysis: dict, title: str) -> dict:
         "year_colours": {str(y): c for y, c in colours.items()},
         "year_legend": [[y, colours[y]] for y in picks],
         "colours": {"seed": SEED_MARK, "no_year": NO_YEAR, "other": cluster_colour(-1)},
-        "prior": works(analysis["prior"], "cited_by_map"), "derivative": works(analysis["derivative"], "cites_map"),
+        "prior": works(analysis.prior, "cited_by_map"), "derivative": works(analysis.derivative, "cites_map"),
         "year_range": [min(years), max(years)] if years else [0, 0],
-        "parameters": {k: v for k, v in analysis.get("parameters", {}).items() if k != "seed_weights"},
+        "parameters": analysis.parameters.to_dict(),
     }
 
 
@@ -211,8 +214,8 @@ def template_env(pyvis_dir: str | None = None) -> Environment:
     return Environment(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), FileSystemLoader(pyvis_dir)]))
 
 
-def build_map_html(G: nx.DiGraph, analysis: dict, *, title: str = "citegraph map") -> str:
-    """The map of ``analysis['nodes']`` linked by similarity edges, as one HTML string."""
+def build_map_html(G: nx.DiGraph, analysis: MapAnalysis, *, title: str = "citegraph map") -> str:
+    """The map of ``analysis.nodes`` linked by similarity edges, as one HTML string."""
     # pyvis imports IPython: only code that draws a map pays for it (not the CLI's tables, not serve)
     from pyvis.network import Network
 
@@ -226,7 +229,7 @@ def build_map_html(G: nx.DiGraph, analysis: dict, *, title: str = "citegraph map
                      size=node_size(p["citations"]) * (1.3 if p["is_seed"] else 1.0),
                      color={"background": fill, "border": SEED_MARK if p["is_seed"] else "#666666"},
                      borderWidth=4 if p["is_seed"] else 1, shape="dot")
-    for r in analysis["edges"].itertuples():
+    for r in analysis.edges.itertuples():
         net.add_edge(key[r.source], key[r.target], value=round(float(r.similarity), 3))
     net.set_options(json.dumps(map_options(len(data["papers"]))))
     net.templateEnv = template_env(net.template_dir)
@@ -236,7 +239,7 @@ def build_map_html(G: nx.DiGraph, analysis: dict, *, title: str = "citegraph map
     return page.replace("__CITEGRAPH_DATA__", safe_json(data), 1)
 
 
-def write_map_html(G: nx.DiGraph, analysis: dict, path: str | Path, *, title: str = "citegraph map") -> Path:
+def write_map_html(G: nx.DiGraph, analysis: MapAnalysis, path: str | Path, *, title: str = "citegraph map") -> Path:
     """Write :func:`build_map_html` to ``path``."""
     path = Path(path)
     path.write_text(build_map_html(G, analysis, title=title), encoding="utf-8")

@@ -33,10 +33,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .errors import CitegraphError, NothingUsableError, SeedError
+from .analysis.results import CitationPaths, MapAnalysis, TopicClusters
+from .errors import AnalysisError, CitegraphError, SeedError
 from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .ids import normalise_identifier
-from .pipeline import MapRun, RunSummary, analyse_map, run_summary, write_map
+from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, run_summary, write_map
 from .seeds import Seed, SeedList, read_seeds
 
 
@@ -85,14 +86,17 @@ class Explorer:
     store file (default: as the CLI; with ``corpus`` a throwaway in-memory store).
     ``source`` may be passed ready-made (the session then does not close it);
     otherwise it is the local ``corpus`` or Semantic Scholar at ``api_url``/``rate``.
+    ``log`` gets the plan and progress notes; ``warn`` (default: ``log``) gets what must
+    be seen even when the notes are not: long waits, and invalid values repaired in the store.
     """
 
     def __init__(self, seeds: Sequence[str] = (), *, store: str | Path | None = None,
                  corpus: str | Path | None = None, source: Any = None, api_url: str | None = None,
                  rate: float | None = None, options: ExpansionOptions | None = None, top: int = 100,
                  method: str = "salton", resolution: float = 1.0,
-                 log: Callable[[str], None] = lambda m: None) -> None:
+                 log: Callable[[str], None] = lambda m: None, warn: Callable[[str], None] | None = None) -> None:
         self.inputs = [str(s) for s in seeds]
+        self.warn = warn or log
         self.options = options or ExpansionOptions(progress=False)
         self.top, self.method, self.resolution = top, method, resolution
         self.log = log
@@ -110,7 +114,7 @@ class Explorer:
         self._removed: list[dict] = []
         self._expanded: list[str] = []  # papers whose neighbourhood was fetched into the graph
         self._run: MapRun | None = None
-        self._analysis: dict | None = None
+        self._analysis: MapAnalysis | None = None
         self._progress = Progress(seq=0, state="idle")
         try:
             self._call(lambda: self._open(store, corpus, source, api_url, rate))
@@ -138,12 +142,15 @@ class Explorer:
 
             overrides = {k: v for k, v in (("api_url", api_url and api_url.rstrip("/")), ("rate", rate))
                          if v is not None}
-            self.source = self._stack.enter_context(S2Source(S2Config.from_env(**overrides)))
+            self.source = self._stack.enter_context(S2Source(S2Config.from_env(**overrides), log=self.warn))
         if store_path is None and corpus:
             store_path = ":memory:"
         elif store_path is None:
             store_path = default_store_path(getattr(getattr(self.source, "config", None), "api_url", None))
         self.store = self._stack.enter_context(Store(store_path))
+        for r in self.store.repaired:
+            self.warn(f"warning: the store {self.store.path} held {r}; they were set to null and will be fetched "
+                      "again with --refresh")
 
     def _call(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` on the session's worker thread and return its result (or raise its error)."""
@@ -284,17 +291,13 @@ class Explorer:
         return self._action("build", self._build)
 
     def _build(self) -> MapRun:
-        if not self.seed_list.seeds:
-            raise NothingUsableError("no seeds: add at least one")
         if self._run is None:  # what reading the seeds noted, said once
             for note in self.seed_list.notes:
                 self.log(note)
             for problem in self.seed_list.problems:
                 self.log(f"skipped {problem}")
-        result = expand(self.seed_list.seeds, self.store, self.source, self.options, log=self.log)
-        if not result.resolved:
-            reasons = "; ".join(f"{r.seed.input}: {r.reason}" for r in result.unresolved[:5])
-            raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved ({reasons})")
+        result = expand_seeds(self.seed_list.seeds, store=self.store, source=self.source, options=self.options,
+                              log=self.log)
         for pid in self._expanded:
             result = _compose(result, self._expand_one(pid))
         run = MapRun(self.seed_list, result)
@@ -308,7 +311,7 @@ class Explorer:
                     line=0)
         return expand([seed], self.store, self.source, self.options, log=self.log)
 
-    def analysis(self) -> dict:
+    def analysis(self) -> MapAnalysis:
         """The analysis of the current map (computed once per change)."""
         def work():
             run = self.run
@@ -335,7 +338,7 @@ class Explorer:
                 p["paper_id"] = p["id"]
                 p["key"] = p["id"]  # stable across changes, so the page can keep each node where it is
             data["links"] = [{"source": r.source, "target": r.target, "similarity": round(float(r.similarity), 4)}
-                             for r in analysis["edges"].itertuples()]
+                             for r in analysis.edges.itertuples()]
             data["summary"] = self.summary()
             data["version"] = self.progress().version
             return data
@@ -348,30 +351,33 @@ class Explorer:
 
         return f"citegraph: {default_name(self.inputs)}"
 
-    def run_summary(self) -> RunSummary:
-        """The typed summary of the current map's run (seeds, papers, requests, what failed)."""
-        return self._call(lambda: run_summary(self.run, {}))
+    def run_summary(self, files: dict[str, Path] | None = None) -> RunSummary:
+        """The typed summary of the current map's run (seeds, papers, requests, what failed) and of
+        the ``files`` an export wrote."""
+        return self._call(lambda: run_summary(self.run, files or {}))
 
     def summary(self) -> dict:
         """``citegraph map --json``'s summary of the current map (no files), with clusters."""
         def work():
             info = run_summary(self.run, {}).to_dict()
             analysis = self.analysis()
-            info["clusters"] = [{"cluster": int(r.cluster), "size": int(r.size), "label": r.label}
-                                for r in analysis["clusters"]["clusters"].itertuples()]
-            info["map_papers"] = len(analysis["nodes"])
+            info["clusters"] = analysis.clusters.summary()
+            info["map_papers"] = len(analysis.nodes)
             info["expanded"] = list(self._expanded)
             info["plan"] = list(self.run.expansion.plan)  # what the last build planned, stage by stage
             return info
         return self._call(work)
 
     def related(self):
-        """The map's papers other than the seeds, most related first (a DataFrame)."""
+        """The map's papers other than the seeds, most related first (a DataFrame indexed by
+        ``paper_id``, with title, year, every score and the title of the seed it is closest to)."""
         def work():
             analysis, g = self.analysis(), self.run.graph
-            t = analysis["table"].drop(index=analysis["seeds"]).sort_values("relatedness", ascending=False)
-            t.insert(0, "title", [g.nodes[p].get("title") for p in t.index])
-            t.insert(1, "year", [g.nodes[p].get("year") for p in t.index])
+            t = analysis.non_seeds()
+            node = lambda p, key: g.nodes[p].get(key) if p in g else None
+            t.insert(0, "title", [node(p, "title") for p in t.index])
+            t.insert(1, "year", pd_int([node(p, "year") for p in t.index]))
+            t["best_seed_title"] = [node(p, "title") for p in t["best_seed"]]
             return t
         return self._call(work)
 
@@ -384,19 +390,58 @@ class Explorer:
             return influence_table(g, seeds=g.graph["seeds"], by="global" if global_rank else "topic")
         return self._call(work)
 
-    def clusters(self):
-        """The map's topic clusters with labels and year spans (a DataFrame)."""
-        return self.analysis()["clusters"]["clusters"]
-
-    def export(self, out_dir: str | Path, name: str | None = None, formats: Sequence[str] | None = None
-               ) -> dict[str, Path]:
-        """Write the map and its exports (as ``citegraph map``) under ``out_dir``."""
-        from .formats import EXPORT_FORMATS
-        from .pipeline import default_name
+    def clusters(self, *, whole_graph: bool = False) -> TopicClusters:
+        """The map's topic clusters with labels and year spans; ``whole_graph``: clusters of every
+        paper of the graph (each linked to its 10 most similar), not only the map's."""
+        if not whole_graph:
+            return self.analysis().clusters
+        from .analysis import graph_clusters
 
         def work():
-            return write_map(self.run, out_dir, name or default_name(self.inputs), self.analysis(),
-                             formats=list(formats or EXPORT_FORMATS))
+            run = self.run
+            return graph_clusters(run.graph, method=self.method, resolution=self.resolution,
+                                  references=run.references)
+        return self._call(work)
+
+    def reading_order(self, *, cluster: int | None = None):
+        """An order to read the seeds (or one ``cluster`` of the map) in: a DataFrame with
+        order, stage, prerequisites (see :func:`graph.analysis.reading_order`)."""
+        from .analysis import influence_table, reading_order
+
+        def work():
+            g = self.run.graph
+            papers = g.graph["seeds"]
+            if cluster is not None:
+                papers = self.analysis().clusters.members(cluster)
+                if not papers:
+                    raise AnalysisError(f"no cluster {cluster}; see `citegraph clusters` for the numbers")
+            return reading_order(g, papers, influence=influence_table(g)["pagerank"])
+        return self._call(work)
+
+    def find_paths(self, a: str, b: str, *, one_hop_longer: bool = False) -> CitationPaths:
+        """All shortest citation paths between papers ``a`` and ``b`` (IDs or titles), through every
+        paper in the store (see :func:`graph.pipeline.find_paths`). The seeds stay as they are."""
+        from .pipeline import find_paths
+
+        return self._action("paths", lambda: find_paths(
+            a, b, store=self.store, source=None if self.options.offline else self.source, options=self.options,
+            one_hop_longer=one_hop_longer, log=self.log))
+
+    def export(self, out_dir: str | Path, name: str | None = None, formats: Sequence[str] | None = None, *,
+               bib_cluster: int | None = None, bib_top: int | None = None) -> dict[str, Path]:
+        """Write the map and its exports (as ``citegraph map``) under ``out_dir`` as ``NAME.*``; the
+        BibTeX holds the map, one ``bib_cluster`` or the seeds and the ``bib_top`` most related."""
+        from .formats import EXPORT_FORMATS
+        from .pipeline import bibtex_selection, default_name
+
+        chosen = list(formats or EXPORT_FORMATS)
+
+        def work():
+            analysis = self.analysis()
+            bib = (bibtex_selection(analysis, cluster=bib_cluster, top=bib_top)
+                   if "bibtex" in chosen and (bib_cluster is not None or bib_top is not None) else None)
+            return write_map(self.run, out_dir, name or default_name(self.inputs), analysis, formats=chosen,
+                             bib_nodes=bib)
         return self._call(work)
 
     # -- changing the seeds --------------------------------------------------------------
@@ -567,3 +612,10 @@ def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{int(time.time() * 1000)}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def pd_int(values: list):
+    """Years as a nullable integer column (missing years stay missing instead of turning floats)."""
+    import pandas as pd
+
+    return pd.array(values, dtype="Int64")

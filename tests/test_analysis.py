@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from graph.analysis import (SimilarityWeights, analyse, citation_paths, derivative_works, explain,
+from graph.analysis import (SimilarityWeights, analyse, citation_paths, derivative_works, explain, graph_clusters,
                             influence_table, pair_similarity, prior_works, reading_order, reading_order_markdown,
                             relatedness, similarity_graph, similarity_to, topic_clusters)
 from graph.errors import AnalysisError
@@ -117,11 +117,12 @@ def test_prior_and_derivative_works(G):
 
 def test_explain_says_why(G):
     e = explain(G, "b", ["a", "c"])
-    assert e["shared_references"] == {"a": ["x", "y"], "c": ["z"]}
-    assert e["co_cited_by"] == {"a": ["p", "q"]}
-    assert e["path_to_nearest_seed"] in (["b", "p", "a"], ["b", "q", "a"], ["b", "x", "a"], ["b", "y", "a"],
+    assert e.shared_references == {"a": ["x", "y"], "c": ["z"]}
+    assert e.co_cited_by == {"a": ["p", "q"]}
+    assert e.n_shared_references == 3 and e.n_co_citations == 2 and e.hops_to_seed == 2
+    assert e.path_to_nearest_seed in (["b", "p", "a"], ["b", "q", "a"], ["b", "x", "a"], ["b", "y", "a"],
                                          ["b", "z", "c"])
-    assert len(e["path_to_nearest_seed"]) == 3
+    assert len(e.path_to_nearest_seed) == 3 and e.nearest_seed == e.path_to_nearest_seed[-1]
 
 
 def test_pagerank_matches_networkx_reference(G):
@@ -166,36 +167,49 @@ def test_clusters_labels_and_bridges_on_two_topics():
     papers = [n for n in g if not n.startswith("r")]
     H = similarity_graph(g, papers, top_k=10)
     res = topic_clusters(g, H, seed=1)
-    mem = res["membership"]["cluster"]
+    mem = res.membership["cluster"]
     assert mem["q0"] == mem["q5"] != mem["t0"] == mem["t5"]
-    labels = dict(zip(res["clusters"]["cluster"], res["clusters"]["label"]))
+    assert res.cluster_of(["q0", "t5", "not-a-paper"]) == {"q0": mem["q0"], "t5": mem["t5"], "not-a-paper": -1}
+    assert set(res.members(mem["q0"])) >= {f"q{i}" for i in range(6)}
+    assert not set(res.members(mem["q0"])) & {f"t{i}" for i in range(6)}
+    labels = dict(zip(res.table["cluster"], res.table["label"]))
     assert "quantization" in labels[mem["q0"]] and "attention" in labels[mem["t0"]]
-    row = res["clusters"].set_index("cluster").loc[mem["q0"]]
+    row = res.table.set_index("cluster").loc[mem["q0"]]
     assert row["year_min"] == 2018 and row["year_max"] == 2023
-    assert res["modularity"] > 0.3
-    assert res["bridges"].iloc[0]["paper_id"] == "bridge"
+    assert res.modularity > 0.3
+    assert res.bridges.iloc[0]["paper_id"] == "bridge"
     again = topic_clusters(g, H, seed=1)
-    pd.testing.assert_frame_equal(res["membership"], again["membership"])
-    assert list(res["clusters"]["label"]) == list(again["clusters"]["label"])
+    pd.testing.assert_frame_equal(res.membership, again.membership)
+    assert list(res.table["label"]) == list(again.table["label"])
+
+
+def test_whole_graph_clusters_cover_every_paper_and_keep_the_topics_apart():
+    g = _two_topics()
+    res = graph_clusters(g, top_k=5, seed=1)
+    assert set(res.membership.index) == set(g)  # references too, not only the papers citing them
+    of = res.cluster_of(list(g))
+    assert of["q0"] == of["q5"] != of["t0"] == of["t5"]
+    assert {of[f"q{i}"] for i in range(6)} == {of["q0"]} and {of[f"t{i}"] for i in range(6)} == {of["t0"]}
 
 
 def test_the_map_table_flags_the_bridge_between_two_topics():
     g = _two_topics()
-    t = analyse(g, ["q0", "t0"], top=20)["table"]
+    t = analyse(g, ["q0", "t0"], top=20).table
     assert bool(t.loc["bridge", "bridge"])
     assert not t.loc["q3", "bridge"] and not t.loc["t3", "bridge"]  # all their links stay in their topic
 
 
 def test_paths_between_papers(G):
     res = citation_paths(G, "a", "c")
-    assert res["length"] == 4
-    assert sorted(res["paths"]) == [["a", m, "b", "z", "c"] for m in ["p", "q", "x", "y"]]
+    assert res.length == 4
+    assert sorted(res.paths) == [["a", m, "b", "z", "c"] for m in ["p", "q", "x", "y"]]
+    assert res.papers == ["a", "c", "p", "b", "z", "q", "x", "y"]
     longer = citation_paths(nx.DiGraph([("u", "v"), ("u", "w"), ("w", "v"), ("k", "u")]), "u", "v",
                             one_hop_longer=True)
-    assert longer["paths"] == [["u", "v"]] and longer["one_hop_longer"] == ["w"]
+    assert longer.paths == [["u", "v"]] and longer.one_hop_longer == ["w"]
     G.add_node("island")
-    assert citation_paths(G, "a", "island") == {"source": "a", "target": "island", "length": None,
-                                                "paths": [], "one_hop_longer": []}
+    assert citation_paths(G, "a", "island").to_dict() == {"source": "a", "target": "island", "length": None,
+                                                          "paths": [], "one_hop_longer": [], "titles": {}}
     with pytest.raises(AnalysisError, match="citegraph map"):
         citation_paths(G, "a", "unknown")
 
@@ -263,13 +277,14 @@ def test_reading_order_agrees_with_its_prerequisites_on_any_graph(edges, years):
 def test_analyse_bundles_everything(G):
     res = analyse(G, ["a", "c"], top=4, min_similarity=0.3)
     # the seeds, then the 4 most related, b (sharing most with both seeds) first
-    assert res["nodes"][:3] == ["a", "c", "b"] and len(res["nodes"]) == 6
-    t = res["table"]
+    assert res.nodes[:3] == ["a", "c", "b"] and len(res.nodes) == 6
+    t = res.table
     assert {"relatedness", "pagerank", "hits_hub", "cluster", "cluster_label", "shared_references"} <= set(t.columns)
     assert t.loc["b", "shared_references"] == 3 and t.loc["b", "co_citations"] == 2
-    e = res["edges"]
-    assert set(e["source"]) | set(e["target"]) <= set(res["nodes"])
-    assert res["parameters"]["weights"] == (0.5, 0.5)
+    e = res.edges
+    assert set(e["source"]) | set(e["target"]) <= set(res.nodes)
+    assert res.parameters.weights == (0.5, 0.5)
+    assert list(res.non_seeds().index) == [n for n in res.nodes if n not in ("a", "c")]
 
 
 def test_shared_references_outside_the_graph_count(G):
@@ -277,8 +292,8 @@ def test_shared_references_outside_the_graph_count(G):
     refs = {"a": ["x", "y", "outside1", "outside2"], "c": ["z", "outside1", "outside2"]}
     with_refs = analyse(G, ["a"], top=10, references=refs)
     # c shares nothing with a inside the graph, two references outside it
-    assert without["related"].loc["c", "shared_references"] == 0
-    assert with_refs["related"].loc["c", "shared_references"] == 2
-    assert with_refs["related"].loc["c", "coupling_strength"] == pytest.approx(2 / math.sqrt(4 * 3))
-    assert with_refs["related"].loc["c", "relatedness"] > without["related"].loc["c", "relatedness"]
-    assert with_refs["explanations"]["c"]["shared_references"] == {"a": ["outside1", "outside2"]}
+    assert without.related.loc["c", "shared_references"] == 0
+    assert with_refs.related.loc["c", "shared_references"] == 2
+    assert with_refs.related.loc["c", "coupling_strength"] == pytest.approx(2 / math.sqrt(4 * 3))
+    assert with_refs.related.loc["c", "relatedness"] > without.related.loc["c", "relatedness"]
+    assert with_refs.explanations["c"].shared_references == {"a": ["outside1", "outside2"]}

@@ -155,7 +155,7 @@ def test_reading_list_maps_within_10_percent_of_the_request_floor(arxiv_server, 
     from graph.ids import normalise_title
 
     res = analyse(r.graph, r.graph.graph["seeds"], references=r.references)
-    for ids in (list(res["influence"].index[:50]), list(res["related"].index[:100]), res["nodes"]):
+    for ids in (list(res.influence.index[:50]), list(res.related.index[:100]), res.nodes):
         titles = [normalise_title(r.graph.nodes[n].get("title") or n) for n in ids]
         assert len(titles) == len(set(titles))
 

@@ -88,7 +88,7 @@ def test_tables_carry_scores_and_clusters(tmp_path):
     analysis = analyse(g, seeds, top=30)
     edges = edges_table(g, analysis)
     assert (edges["kind"] == "cites").sum() == g.number_of_edges()
-    assert (edges["kind"] == "similar").sum() == len(analysis["edges"])
+    assert (edges["kind"] == "similar").sum() == len(analysis.edges)
     assert edges.loc[edges["kind"] == "similar", "similarity"].between(0, 1).all()
 
 
@@ -100,7 +100,7 @@ def test_map_writes_every_format_and_bibtex_of_a_cluster(tmp_path):
     g.graph["seeds"] = seeds
     run = MapRun(SeedList(), ExpansionResult(graph=g, seeds=[]))
     analysis = analyse(g, seeds, top=30)
-    cluster = int(analysis["clusters"]["clusters"]["cluster"].iloc[0])
+    cluster = int(analysis.clusters.table["cluster"].iloc[0])
     chosen = bibtex_selection(analysis, cluster=cluster)
     files = write_map(run, tmp_path, "m", analysis, bib_nodes=chosen)
     assert set(files) == {"html", "papers_csv", "papers_parquet", "edges_csv", "bibtex", "graphml", "gexf", "json"}
@@ -109,9 +109,9 @@ def test_map_writes_every_format_and_bibtex_of_a_cluster(tmp_path):
     assert list(csv.columns) == list(parquet.columns) and len(csv) == len(parquet) == g.number_of_nodes()
     assert {"cluster_label", "pagerank", "relatedness", "hits_authority"} <= set(csv.columns)
     in_map = csv[csv["in_map"]]
-    assert set(in_map["paper_id"]) == set(analysis["nodes"]) and in_map["cluster_label"].notna().all()
+    assert set(in_map["paper_id"]) == set(analysis.nodes) and in_map["cluster_label"].notna().all()
     entries = bibtexparser.parse_string(files["bibtex"].read_text()).entries
-    assert len(entries) == len(chosen) < len(analysis["nodes"])
+    assert len(entries) == len(chosen) < len(analysis.nodes)
     from graph.errors import NothingUsableError
 
     with pytest.raises(NothingUsableError, match="no cluster 99"):

@@ -66,9 +66,9 @@ def test_loads_offline_with_no_request_and_no_error(page, map_file):
 
 def test_draws_the_expected_nodes_and_edges(page, map_file):
     _, _, analysis = map_file
-    assert page.evaluate("window.citegraph.network.body.nodeIndices.length") == len(analysis["nodes"])
-    assert visible(page) == set(analysis["nodes"])
-    assert page.evaluate("window.citegraph.network.body.edgeIndices.length") == len(analysis["edges"])
+    assert page.evaluate("window.citegraph.network.body.nodeIndices.length") == len(analysis.nodes)
+    assert visible(page) == set(analysis.nodes)
+    assert page.evaluate("window.citegraph.network.body.edgeIndices.length") == len(analysis.edges)
 
 
 def click_node(page, paper_id):
@@ -100,23 +100,23 @@ def test_clicking_a_list_row_selects_the_paper(page):
 def test_search_and_year_filter_hide_the_right_nodes(page, map_file):
     _, g, analysis = map_file
     page.fill("#search", "attention")
-    expected = {n for n in analysis["nodes"] if "attention" in (g.nodes[n]["title"] or "").lower()}
+    expected = {n for n in analysis.nodes if "attention" in (g.nodes[n]["title"] or "").lower()}
     assert visible(page) == expected and expected
     page.fill("#search", "")
     page.fill("#year-min", "2019")
-    assert visible(page) == {n for n in analysis["nodes"] if g.nodes[n]["year"] >= 2019}
+    assert visible(page) == {n for n in analysis.nodes if g.nodes[n]["year"] >= 2019}
     rows = page.eval_on_selector_all("tr.row", "rows => rows.length")
     assert rows == len(visible(page))
 
 
 def test_cluster_filter_and_colour_switch(page, map_file):
     _, _, analysis = map_file
-    mem = analysis["clusters"]["membership"]["cluster"]
-    first = int(analysis["clusters"]["clusters"]["cluster"].iloc[0])
+    mem = analysis.clusters.membership["cluster"]
+    first = int(analysis.clusters.table["cluster"].iloc[0])
     page.select_option("#cluster-filter", str(first))
-    assert visible(page) == {n for n in analysis["nodes"] if mem[n] == first}
+    assert visible(page) == {n for n in analysis.nodes if mem[n] == first}
     page.select_option("#colour-by", "cluster")
-    assert page.eval_on_selector_all(".legend-cluster", "e => e.length") == len(analysis["clusters"]["clusters"])
+    assert page.eval_on_selector_all(".legend-cluster", "e => e.length") == len(analysis.clusters.table)
 
 
 def test_hostile_titles_run_nothing_and_show_as_text(page):
@@ -133,11 +133,11 @@ def test_hostile_titles_run_nothing_and_show_as_text(page):
 def test_timeline_plots_every_visible_paper(page, map_file):
     _, g, analysis = map_file
     page.select_option("#view", "timeline")
-    assert page.eval_on_selector_all("#timeline-svg circle", "c => c.length") == len(analysis["nodes"])
+    assert page.eval_on_selector_all("#timeline-svg circle", "c => c.length") == len(analysis.nodes)
     page.click("#timeline-svg circle >> nth=3")
     assert page.text_content("#card h2")
     page.fill("#search", "quantization")
-    n = len({x for x in analysis["nodes"] if "quantization" in g.nodes[x]["title"].lower()})
+    n = len({x for x in analysis.nodes if "quantization" in g.nodes[x]["title"].lower()})
     assert page.eval_on_selector_all("#timeline-svg circle", "c => c.length") == n
 
 
@@ -169,7 +169,7 @@ def inside_network(page, key):
 def test_every_node_has_a_label_legible_at_the_default_zoom(page, map_file):
     _, g, analysis = map_file
     labels = {n["id"]: n["label"] for n in node_state(page)}
-    assert set(labels) == set(analysis["nodes"])
+    assert set(labels) == set(analysis.nodes)
     for pid, label in labels.items():
         d = g.nodes[pid]
         if d.get("authors"):
@@ -265,7 +265,7 @@ def test_search_zooms_to_the_matches(page, map_file):
     _, g, analysis = map_file
     before = page.evaluate("window.citegraph.network.getScale()")
     page.fill("#search", "quantization paper 6")
-    matches = [n for n in analysis["nodes"] if "quantization paper 6" in g.nodes[n]["title"]]
+    matches = [n for n in analysis.nodes if "quantization paper 6" in g.nodes[n]["title"]]
     assert len(matches) == 1
     after = page.evaluate("window.citegraph.network.getScale()")
     assert after > before * 1.2
@@ -279,7 +279,7 @@ def test_search_zooms_to_the_matches(page, map_file):
 def test_fit_view_button_brings_every_paper_back(page, map_file):
     _, _, analysis = map_file
     page.evaluate("() => window.citegraph.network.moveTo({position: {x: 5000, y: 5000}, scale: 3})")
-    keys = [page.evaluate("(id) => window.citegraph.keyOf(id)", n) for n in analysis["nodes"]]
+    keys = [page.evaluate("(id) => window.citegraph.keyOf(id)", n) for n in analysis.nodes]
     assert not any(inside_network(page, k) for k in keys)
     page.click("#fit")
     assert all(inside_network(page, k) for k in keys)
@@ -306,7 +306,7 @@ def test_timeline_has_a_labelled_y_axis_log_scales_and_no_complete_overlaps(page
             for a, b in zip(values[1:], values[2:]):
                 assert b == pytest.approx(10 * a)
         pts = timeline_points(page)
-        assert len(pts) == len(analysis["nodes"])
+        assert len(pts) == len(analysis.nodes)
         for i, a in enumerate(pts):
             for b in pts[i + 1:]:
                 # they may touch, but never cover each other
@@ -316,7 +316,7 @@ def test_timeline_has_a_labelled_y_axis_log_scales_and_no_complete_overlaps(page
 def test_timeline_places_the_seeds_in_their_own_band(page, map_file):
     _, _, analysis = map_file
     page.select_option("#view", "timeline")
-    seed_keys = {page.evaluate("(id) => window.citegraph.keyOf(id)", s) for s in analysis["seeds"]}
+    seed_keys = {page.evaluate("(id) => window.citegraph.keyOf(id)", s) for s in analysis.seeds}
     pts = timeline_points(page)
     band = page.eval_on_selector_all("#timeline-svg text.seed-band", "ts => ts.map(t => +t.getAttribute('y'))")
     assert len(band) == 1
@@ -359,7 +359,7 @@ def test_card_folds_a_long_why_list_and_keeps_the_filters_on_screen(browser, tmp
     assert all(items.nth(i).is_visible() for i in range(items.count()))
     texts = [items.nth(i).inner_text() for i in range(items.count())]
     # the walk and text evidence behind relatedness are said too, with the analysis's own numbers
-    walk = analysis["table"].loc["x", "walk"]
+    walk = analysis.table.loc["x", "walk"]
     assert any(t.startswith("random walk from the seeds") and f"{walk:.1f}×" in t for t in texts)
     assert any(t.startswith("text match with the seeds") for t in texts)
     # a seed's card (long title and abstract) leaves the filters on screen too

@@ -136,10 +136,10 @@ def test_leiden_finds_the_two_cliques_and_its_modularity_is_networkx_s():
     H = _two_cliques()
     res = detect_clusters(H)
     groups = {}
-    for n, c in res["membership"].items():
+    for n, c in res.membership.items():
         groups.setdefault(c, set()).add(n)
     assert sorted(map(sorted, groups.values())) == [[0, 1, 2, 3, 4], [10, 11, 12, 13, 14]]
-    assert res["modularity"] == pytest.approx(nx.community.modularity(H, groups.values(), weight="weight"))
+    assert res.modularity == pytest.approx(nx.community.modularity(H, groups.values(), weight="weight"))
 
 
 def test_leiden_is_deterministic_whatever_the_global_random_state():
@@ -151,7 +151,7 @@ def test_leiden_is_deterministic_whatever_the_global_random_state():
     random.seed(99)
     second = detect_clusters(H, seed=3)
     assert first == second
-    assert len(set(first["membership"].values())) >= 2
+    assert len(set(first.membership.values())) >= 2
 
 
 # --- merged versions --------------------------------------------------------------------------

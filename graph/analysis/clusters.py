@@ -13,17 +13,17 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
 from ..errors import AnalysisError
-
-OTHER = -1  # papers in clusters smaller than min_size
+from .results import OTHER, Partition, TopicClusters
+from .similarity import citation_matrix, similarity_graph
 _IGRAPH_RNG = threading.Lock()
 _TOKEN = r"(?u)\b[^\W\d_][^\W_]{2,}\b"  # words of 3+ characters that start with a letter
 
 
-def detect_clusters(H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_size: int = 3) -> dict:
+def detect_clusters(H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_size: int = 3) -> Partition:
     """Leiden communities (modularity, igraph's C implementation) of the weighted
     similarity graph ``H``, numbered by size.
 
-    Returns ``{"membership": {paper: cluster}, "modularity": float}``; clusters
+    Returns a :class:`Partition` (``membership`` {paper: cluster}, ``modularity``); clusters
     smaller than ``min_size`` go to cluster -1 ("other"). Leiden iterates until no
     node moves, and igraph's random generator is seeded with ``seed`` for the call,
     so the result is the same for the same graph (nodes and edges in the same order).
@@ -32,7 +32,7 @@ def detect_clusters(H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_
     with higher modularity (README).
     """
     if H.number_of_nodes() == 0:
-        return {"membership": {}, "modularity": 0.0}
+        return Partition({}, 0.0)
     import random
 
     import igraph as ig
@@ -61,7 +61,7 @@ def detect_clusters(H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_
         number += len(c) >= min_size
         for n in c:
             membership[n] = cid
-    return {"membership": membership, "modularity": float(modularity)}
+    return Partition(membership, float(modularity))
 
 
 def _doc(G: nx.DiGraph, n) -> str:
@@ -150,18 +150,17 @@ def bridge_papers(H: nx.Graph, membership: dict, *, top: int = 10, sample: int |
 
 def topic_clusters(G: nx.DiGraph, H: nx.Graph, *, resolution: float = 1.0, seed: int = 0, min_size: int = 3,
                    n_terms: int = 5, n_central: int = 3, bridges: int = 10,
-                   bridge_sample: int | None = 200) -> dict:
+                   bridge_sample: int | None = 200) -> TopicClusters:
     """Clusters of the similarity graph ``H`` of ``G``, each with a label and a summary.
 
-    Returns ``{"membership": DataFrame, "clusters": DataFrame, "modularity": float,
-    "bridges": DataFrame}``. The clusters table has: cluster, size, label (3 terms),
+    Returns :class:`TopicClusters`. Its ``table`` has one row per cluster: cluster, size, label (3 terms),
     terms, central_papers (highest weighted degree inside the cluster), year_min,
     year_max, seed_sections (the reading list's sections of the seeds in it).
     """
     if resolution <= 0:
         raise AnalysisError("resolution must be > 0")
     found = detect_clusters(H, resolution=resolution, seed=seed, min_size=min_size)
-    membership = found["membership"]
+    membership = found.membership
     terms = cluster_terms(G, membership, n_terms=n_terms)
     groups: dict[int, list] = {}
     for n, c in membership.items():
@@ -191,14 +190,23 @@ def topic_clusters(G: nx.DiGraph, H: nx.Graph, *, resolution: float = 1.0, seed:
     labels = dict(zip(clusters["cluster"], clusters["label"]))
     mem = pd.DataFrame({"paper_id": list(membership), "cluster": list(membership.values())})
     mem["cluster_label"] = mem["cluster"].map(labels)
-    return {
-        "membership": mem.set_index("paper_id"),
-        "clusters": clusters,
-        "modularity": found["modularity"],
-        "bridges": bridge_papers(H, membership, top=bridges, sample=bridge_sample, seed=seed),
-    }
+    return TopicClusters(
+        membership=mem.set_index("paper_id"),
+        table=clusters,
+        modularity=found.modularity,
+        bridges=bridge_papers(H, membership, top=bridges, sample=bridge_sample, seed=seed),
+    )
 
 
-def cluster_of(result: dict, papers: Sequence) -> dict:
-    mem = result["membership"]["cluster"]
-    return {p: int(mem.get(p, OTHER)) for p in papers}
+def graph_clusters(G: nx.DiGraph, *, top_k: int = 10, method: str = "salton", resolution: float = 1.0,
+                   seed: int = 0, references: dict | None = None) -> TopicClusters:
+    """Topic clusters of every paper of ``G``, not only the map's: the landscape of the whole graph.
+
+    A map's clusters use every similarity among its ~100 papers; for thousands of
+    papers that is millions of pairs, so here each paper is linked to its ``top_k``
+    most similar (:func:`similarity_graph`, sparse and blockwise) and Leiden runs on
+    that graph. Papers with no similar paper at all fall into cluster -1.
+    """
+    H = similarity_graph(G, top_k=top_k, method=method, cm=citation_matrix(G, references))
+    H.add_nodes_from(G)
+    return topic_clusters(G, H, resolution=resolution, seed=seed)

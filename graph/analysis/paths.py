@@ -9,17 +9,18 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..text import display_title
+from .results import CitationPaths
 
 STAGES = ("beginner", "intermediate", "expert")
 
 
-def citation_paths(G: nx.DiGraph, a, b, *, one_hop_longer: bool = False, max_paths: int = 50) -> dict:
+def citation_paths(G: nx.DiGraph, a, b, *, one_hop_longer: bool = False, max_paths: int = 50) -> CitationPaths:
     """All shortest citation paths between ``a`` and ``b``, citations taken as undirected.
 
     With ``one_hop_longer``, also the papers that lie on a path exactly one hop
     longer (``d(a, x) + d(x, b) == d + 1``).
 
-    >>> citation_paths(nx.DiGraph([("a", "x"), ("b", "x")]), "a", "b")["paths"]
+    >>> citation_paths(nx.DiGraph([("a", "x"), ("b", "x")]), "a", "b").paths
     [['a', 'x', 'b']]
     """
     for p in (a, b):
@@ -33,7 +34,7 @@ def citation_paths(G: nx.DiGraph, a, b, *, one_hop_longer: bool = False, max_pat
             if len(paths) == max_paths:
                 break
     except nx.NetworkXNoPath:
-        return {"source": a, "target": b, "length": None, "paths": [], "one_hop_longer": []}
+        return CitationPaths(a, b, None, [])
     paths.sort(key=lambda p: [str(x) for x in p])
     length = len(paths[0]) - 1
     extra: list = []
@@ -43,7 +44,7 @@ def citation_paths(G: nx.DiGraph, a, b, *, one_hop_longer: bool = False, max_pat
         on_shortest = {n for p in paths for n in p}
         extra = sorted((n for n in da if n in db and da[n] + db[n] == length + 1 and n not in on_shortest),
                        key=str)
-    return {"source": a, "target": b, "length": length, "paths": paths, "one_hop_longer": extra}
+    return CitationPaths(a, b, length, paths, extra)
 
 
 def reading_order(G: nx.DiGraph, papers: Sequence, *, influence: pd.Series | None = None,

@@ -31,6 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..errors import AnalysisError
+from .results import Explanation
 
 METHODS = ("salton", "adamic_adar")
 
@@ -300,7 +301,8 @@ def nearest_seed_paths(G: nx.DiGraph, seeds: Sequence) -> dict:
     return paths
 
 
-def _bfs_to_nearest(G: nx.DiGraph, start, targets: set) -> dict:
+def _bfs_to_nearest(G: nx.DiGraph, start, targets: set) -> tuple:
+    """The nearest of ``targets`` from ``start`` over undirected citations, and the path to it."""
     parent = {start: None}
     for node, pred in nx.bfs_predecessors(G.to_undirected(as_view=True), start):
         parent[node] = pred
@@ -308,21 +310,17 @@ def _bfs_to_nearest(G: nx.DiGraph, start, targets: set) -> dict:
             path = [node]
             while parent[path[-1]] is not None:
                 path.append(parent[path[-1]])
-            return {"nearest_seed": node, "path_to_nearest_seed": list(reversed(path))}
-    return {"nearest_seed": None, "path_to_nearest_seed": None}
-
-
-def _explained(paper, shared, cocited) -> dict:
-    return {"paper_id": paper, "shared_references": shared, "co_cited_by": cocited}
+            return node, list(reversed(path))
+    return None, None
 
 
 def explain(G: nx.DiGraph, paper, seeds: Sequence, *, seed_paths: dict | None = None,
-            references: dict | None = None) -> dict:
+            references: dict | None = None) -> Explanation:
     """Why ``paper`` is related to the seeds: shared references and co-citations per
     seed, and its citation path (either direction) to the nearest seed.
 
     >>> G = nx.DiGraph([("a", "x"), ("b", "x"), ("c", "a"), ("c", "b")])
-    >>> explain(G, "b", ["a"])["shared_references"]
+    >>> explain(G, "b", ["a"]).shared_references
     {'a': ['x']}
     """
     if paper not in G:
@@ -345,7 +343,7 @@ def explain(G: nx.DiGraph, paper, seeds: Sequence, *, seed_paths: dict | None = 
         seed_paths = nearest_seed_paths(G, others)
     path = seed_paths.get(paper)
     if path is not None and path[0] == paper:  # ``paper`` is itself a seed: look for the next one
-        return {**_explained(paper, shared, cocited), **_bfs_to_nearest(G, paper, set(others))}
+        nearest, path = _bfs_to_nearest(G, paper, set(others))
+        return Explanation(paper, shared, cocited, nearest, path)
     path = list(reversed(path)) if path else None
-    return {**_explained(paper, shared, cocited),
-            "nearest_seed": path[-1] if path else None, "path_to_nearest_seed": path}
+    return Explanation(paper, shared, cocited, path[-1] if path else None, path)

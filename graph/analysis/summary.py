@@ -10,6 +10,7 @@ import pandas as pd
 from .clusters import topic_clusters
 from .influence import COLUMNS as INFLUENCE_COLUMNS, TOPIC_WALK_UNDIRECTED, influence_table
 from .related import map_nodes, relatedness
+from .results import AnalysisParameters, MapAnalysis
 from .similarity import (SimilarityWeights, citation_matrix, derivative_works, explain, nearest_seed_paths,
                          prior_works, similarity_edges)
 from .walks import personalized_pagerank
@@ -33,16 +34,13 @@ def _map_edges(edges: pd.DataFrame, nodes: Sequence, min_similarity: float) -> p
 
 def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "salton",
             weights: SimilarityWeights = SimilarityWeights(), min_similarity: float = 0.2,
-            resolution: float = 1.0, seed: int = 0, references: dict | None = None) -> dict:
+            resolution: float = 1.0, seed: int = 0, references: dict | None = None) -> MapAnalysis:
     """Related papers, influence, clusters, prior/derivative works and explanations for a map.
 
-    Returns a dict with: ``related`` (relatedness of every paper), ``nodes`` (the map's
-    node set: seeds + ``top`` related), ``influence`` (scores of every paper),
-    ``edges`` (similarity edges among the map's nodes to draw: those of at least
-    ``min_similarity`` plus each paper's strongest; ``edges_all`` has every pair), ``clusters`` (see
-    :func:`topic_clusters`, computed on all similarities among the map's nodes), ``prior`` and ``derivative``
-    works, ``explanations`` (per map paper) and ``table`` (one row per map paper
-    with every score, its cluster and label).
+    Returns a :class:`MapAnalysis`: the map's papers are the seeds and the ``top`` most
+    related; its clusters are computed on every similarity among them, and only the
+    drawing (``edges``) is thinned to links of at least ``min_similarity`` plus each
+    paper's strongest.
 
     ``references`` (paper -> full reference list, papers outside ``G`` included, as the
     store holds them) lets bibliographic coupling count every shared reference.
@@ -67,19 +65,17 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     table["in_map"] = True
     table = table.join(related[list(RELATED_COLUMNS)])
     table = table.join(influence[["rank", *INFLUENCE_COLUMNS]])
-    table = table.join(clusters["membership"])
+    table = table.join(clusters.membership)
     # bridges: high betweenness in the similarity graph with links into two or more clusters
-    table["bridge"] = table.index.isin(clusters["bridges"]["paper_id"])
-    table["shared_references"] = [sum(len(v) for v in explanations[n]["shared_references"].values())
-                                  for n in nodes]
-    table["co_citations"] = [sum(len(v) for v in explanations[n]["co_cited_by"].values()) for n in nodes]
-    table["path_to_seed"] = [len(explanations[n]["path_to_nearest_seed"] or []) - 1 for n in nodes]
-    return {
-        "seeds": seeds, "related": related, "nodes": nodes, "influence": influence, "edges": edges,
-        "edges_all": all_edges,
-        "clusters": clusters, "prior": prior_works(G, nodes), "derivative": derivative_works(G, nodes),
-        "explanations": explanations, "table": table,
-        "parameters": {"top": top, "method": method, "weights": weights.normalised(),
-                       "min_similarity": min_similarity, "resolution": resolution, "seed": seed,
-                       "relatedness_weights": related.attrs.get("weights")},
-    }
+    table["bridge"] = table.index.isin(clusters.bridges["paper_id"])
+    table["shared_references"] = [explanations[n].n_shared_references for n in nodes]
+    table["co_citations"] = [explanations[n].n_co_citations for n in nodes]
+    table["path_to_seed"] = [explanations[n].hops_to_seed for n in nodes]
+    return MapAnalysis(
+        seeds=seeds, related=related, nodes=nodes, influence=influence, edges=edges, edges_all=all_edges,
+        clusters=clusters, prior=prior_works(G, nodes), derivative=derivative_works(G, nodes),
+        explanations=explanations, table=table,
+        parameters=AnalysisParameters(top=top, method=method, weights=tuple(weights.normalised()),
+                                      min_similarity=min_similarity, resolution=resolution, seed=seed,
+                                      relatedness_weights=related.attrs.get("weights")),
+    )

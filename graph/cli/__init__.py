@@ -6,7 +6,7 @@ import click
 
 from . import analysis, imports, maps  # noqa: F401  (each registers its commands)
 from ..errors import CitegraphError
-from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli
+from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli, report_error
 
 
 EXIT_INTERRUPTED = 130
@@ -29,13 +29,8 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except CitegraphError as exc:  # one raised outside a command's own handler
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_NOTHING)
-    except OSError as exc:
-        # a file system refusal the command did not foresee: say which file and why, not a traceback
-        where = f" ({exc.filename})" if exc.filename else ""
-        click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+    except (CitegraphError, OSError) as exc:  # raised before a command ran (the group handles the rest)
+        report_error(exc)
         sys.exit(EXIT_NOTHING)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 

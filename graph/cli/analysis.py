@@ -6,9 +6,7 @@ import json
 
 import click
 
-from ..errors import CitegraphError
-from .common import (_analysis_options, _check_outputs, _emit, _err, _expansion_options, _fail, _run,
-                     _store_and_source, _table_options, cli)
+from .common import _analysis_options, _check_outputs, _emit, _err, _expansion_options, _session, _table_options, cli
 
 # the library is imported inside each command: `citegraph --help` must not load pandas or scikit-learn
 
@@ -29,12 +27,9 @@ def rank_command(seeds, limit, global_rank, csv_path, as_json, **expansion):
     in-graph citations from the last 2 years). Merged versions of one work are
     one row. --csv/--json give every paper and every column.
     """
-    from ..analysis import influence_table
-
     _check_outputs(csv_path=csv_path)
-    run = _run(seeds, **expansion)
-    g = run.graph
-    df = influence_table(g, seeds=g.graph["seeds"], by="global" if global_rank else "topic").reset_index()
+    with _session(seeds, **expansion) as session:
+        df = session.rank(global_rank=global_rank).reset_index()
     if csv_path or as_json:
         _emit(df, csv_path=csv_path, as_json=as_json, columns=list(df.columns))
         return
@@ -68,17 +63,9 @@ def related_command(seeds, limit, top, method, csv_path, as_json, **expansion):
     match) with weights fitted on held-out reviews (README: "How the analysis
     works"). The evidence columns and "why" explain each row.
     """
-    from ..pipeline import analyse_map
-
     _check_outputs(csv_path=csv_path)
-    run = _run(seeds, **expansion)
-    analysis = analyse_map(run, top=top, method=method)
-    g = run.graph
-    t = analysis["table"].drop(index=analysis["seeds"])
-    t = t.reset_index()
-    t.insert(1, "title", t["paper_id"].map(lambda p: g.nodes[p].get("title")))
-    t.insert(2, "year", t["paper_id"].map(lambda p: g.nodes[p].get("year")).astype("Int64"))
-    t["best_seed_title"] = t["best_seed"].map(lambda p: g.nodes[p].get("title") if p in g else None)
+    with _session(seeds, top=top, method=method, **expansion) as session:
+        t = session.related().reset_index()
     _emit(t, csv_path=csv_path, as_json=as_json,
           columns=["title", "year", "relatedness", "co_citations", "shared_references", "walk", "text_match",
                    "cluster"], limit=limit,
@@ -88,27 +75,27 @@ def related_command(seeds, limit, top, method, csv_path, as_json, **expansion):
 
 @cli.command("clusters")
 @click.argument("seeds", nargs=-1, required=True)
+@click.option("--whole-graph", is_flag=True,
+              help="Cluster every paper of the graph (each linked to its 10 most similar), not only the map's.")
 @_analysis_options
 @_table_options
 @_expansion_options
-def clusters_command(seeds, top, method, resolution, csv_path, as_json, **expansion):
+def clusters_command(seeds, whole_graph, top, method, resolution, csv_path, as_json, **expansion):
     """Topic clusters of the SEEDS' map, with labels.
 
     Leiden communities (seeded, so reproducible) of the similarity graph of the
     map's papers; each cluster gets a class-based TF-IDF label from its titles
     and abstracts, its most central papers, its year span and the reading
     list's sections that fall into it. Modularity is printed on stderr.
+    --whole-graph clusters all the graph's papers: the landscape around the map.
     """
-    from ..pipeline import analyse_map
-
     _check_outputs(csv_path=csv_path)
-    run = _run(seeds, **expansion)
-    analysis = analyse_map(run, top=top, method=method, resolution=resolution)
-    g = run.graph
-    res = analysis["clusters"]
-    df = res["clusters"].copy()
+    with _session(seeds, top=top, method=method, resolution=resolution, **expansion) as session:
+        res = session.clusters(whole_graph=whole_graph)
+        g = session.run.graph
+    df = res.table.copy()
     df["central_titles"] = df["central_papers"].map(lambda ps: [g.nodes[p].get("title") for p in ps])
-    _err(f"modularity: {res['modularity']:.3f}")
+    _err(f"modularity: {res.modularity:.3f}")
     _emit(df, csv_path=csv_path, as_json=as_json,
           columns=["cluster", "size", "label", "year_min", "year_max", "seed_sections"], title="label")
 
@@ -126,36 +113,23 @@ def path_command(paper_a, paper_b, one_hop_longer, as_json, **expansion):
     (or taken from the store with --offline), then the paths run through every
     paper in the store, so earlier maps make longer paths findable.
     """
-    from ..expansion import ExpansionOptions
-    from ..pipeline import find_paths
     from ..text import display_title
 
-    opts = dict(expansion)
-    where = [opts.pop(k) for k in ("store_path", "api_url", "rate", "corpus_path")]
-    quiet = opts.pop("quiet")
-    yes = opts.pop("yes")
-    options = ExpansionOptions(progress=not quiet, max_plan_seconds=None if yes else 3600.0, **opts)
-    try:
-        with _store_and_source(*where) as (store, source):
-            res = find_paths(paper_a, paper_b, store=store, source=None if options.offline else source,
-                             options=options, one_hop_longer=one_hop_longer,
-                             log=(lambda m: None) if quiet else _err)
-    except CitegraphError as exc:
-        _fail(exc)
-    title = lambda p: display_title(res["titles"].get(p)) or p
-    ids = [res["source"], res["target"]]
+    with _session(**expansion) as session:
+        res = session.find_paths(paper_a, paper_b, one_hop_longer=one_hop_longer)
+    title = lambda p: display_title(res.titles.get(p)) or p
     if as_json:
-        click.echo(json.dumps(res, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
         return
-    if res["length"] is None:
-        click.echo(f"no citation path between {title(ids[0])!r} and {title(ids[1])!r} in the store")
+    if res.length is None:
+        click.echo(f"no citation path between {title(res.source)!r} and {title(res.target)!r} in the store")
         return
-    click.echo(f"{len(res['paths'])} shortest path(s) of length {res['length']}:")
-    for path in res["paths"]:
+    click.echo(f"{len(res.paths)} shortest path(s) of length {res.length}:")
+    for path in res.paths:
         click.echo("  " + "  ->  ".join(title(p) for p in path))
     if one_hop_longer:
-        click.echo(f"papers on paths one hop longer: {len(res['one_hop_longer'])}")
-        for p in res["one_hop_longer"]:
+        click.echo(f"papers on paths one hop longer: {len(res.one_hop_longer)}")
+        for p in res.one_hop_longer:
             click.echo(f"  {title(p)}")
 
 
@@ -172,21 +146,11 @@ def reading_order_command(seeds, cluster, top, method, resolution, csv_path, as_
     ties are broken by year, then PageRank. Papers are grouped into beginner,
     intermediate and expert stages by how many prerequisites lead to them.
     """
-    from ..analysis import influence_table, reading_order, reading_order_markdown
-    from ..pipeline import analyse_map
+    from ..analysis import reading_order_markdown
 
     _check_outputs(csv_path=csv_path)
-    run = _run(seeds, **expansion)
-    g = run.graph
-    influence = influence_table(g)["pagerank"]
-    papers = g.graph["seeds"]
-    if cluster is not None:
-        analysis = analyse_map(run, top=top, method=method, resolution=resolution)
-        mem = analysis["clusters"]["membership"]
-        papers = list(mem.index[mem["cluster"] == cluster])
-        if not papers:
-            _fail(CitegraphError(f"no cluster {cluster}; see `citegraph clusters` for the numbers"))
-    df = reading_order(g, papers, influence=influence)
+    with _session(seeds, top=top, method=method, resolution=resolution, **expansion) as session:
+        df = session.reading_order(cluster=cluster)
     if csv_path or as_json:
         _emit(df, csv_path=csv_path, as_json=as_json, columns=list(df.columns))
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 
@@ -18,13 +17,6 @@ EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
 
 def _err(msg: str) -> None:
     click.echo(msg, err=True)
-
-
-def _open_store(store_path: str | None, api_url: str):
-    from ..store import Store, default_store_path
-
-    path = Path(store_path) if store_path else default_store_path(api_url)
-    return Store(path)
 
 
 def _source_options(f):
@@ -41,7 +33,33 @@ def _source_options(f):
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class CitegraphGroup(click.Group):
+    """The command group, and the one place where the library's errors become messages.
+
+    Commands call the library and let its errors rise: a :class:`CitegraphError`
+    (what went wrong and what to do next) or a file system refusal is printed as one
+    line and exits 1, never as a traceback.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (CitegraphError, OSError) as exc:
+            report_error(exc)
+            ctx.exit(EXIT_NOTHING)
+
+
+def report_error(exc: CitegraphError | OSError) -> None:
+    """One line on stderr for an error the user can act on: the library's message, or for a file
+    system refusal the library did not foresee, which file and why."""
+    if isinstance(exc, OSError) and not isinstance(exc, CitegraphError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        _err(f"error: {exc.strerror or exc}{where}")
+    else:
+        _err(f"error: {exc}")
+
+
+@click.group(cls=CitegraphGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="citegraph")
 def cli() -> None:
     """citegraph: from a reading list to a citation graph, related papers and a map.
@@ -102,53 +120,16 @@ def _analysis_options(f=None, *, clusters: bool = True):
     return f
 
 
-def _fail(exc: Exception) -> None:
-    _err(f"error: {exc}")
-    sys.exit(EXIT_NOTHING)
-
-
 def _check_outputs(*, out_dir=None, name=None, csv_path=None) -> None:
     """Refuse output locations that cannot be written before any request is spent."""
     from ..export import check_name, check_out_dir, check_output_file
 
-    try:
-        if name is not None:
-            check_name(name)
-        if out_dir is not None:
-            check_out_dir(out_dir)
-        if csv_path:
-            check_output_file(csv_path)
-    except CitegraphError as exc:
-        _fail(exc)
-
-
-@contextmanager
-def _store_and_source(store_path, api_url, rate, corpus_path):
-    """The store and the source a command works with: Semantic Scholar, or a local corpus
-    (whose maps are built in a throwaway in-memory store unless --store is given)."""
-    from ..store import Store
-
-    if corpus_path:
-        from ..corpus import Corpus
-        from ..sources.corpus import CorpusSource
-
-        with Corpus(corpus_path, read_only=True) as corpus, Store(store_path or ":memory:") as store:
-            _report_repairs(store)
-            yield store, CorpusSource(corpus)
-        return
-    from ..sources.s2 import S2Config, S2Source
-
-    config = S2Config.from_env(api_url=api_url.rstrip("/"), rate=rate)
-    # warnings (invalid values repaired, long waits) are shown even with --quiet
-    with _open_store(store_path, config.api_url) as store, S2Source(config, log=_err) as source:
-        _report_repairs(store)
-        yield store, source
-
-
-def _report_repairs(store: Store) -> None:
-    for r in store.repaired:
-        _err(f"warning: the store {store.path} held {r}; they were set to null and will be fetched again "
-             "with --refresh")
+    if name is not None:
+        check_name(name)
+    if out_dir is not None:
+        check_out_dir(out_dir)
+    if csv_path:
+        check_output_file(csv_path)
 
 
 def _confirm():
@@ -160,22 +141,31 @@ def _confirm():
     return ask
 
 
-def _run(seeds, *, depth, max_citations, max_papers, offline, refresh, quiet, store_path, api_url, rate,
-         corpus_path, yes=False, co_cited=True, coupled=None, min_evidence=2, progress=True):
-    """Build (or load from the store) the map of ``seeds``; exits 1 with a message on failure."""
+def _expansion(*, depth=1, max_citations=1000, max_papers=5000, offline=False, refresh=False, quiet=False,
+               yes=False, co_cited=True, coupled=None, min_evidence=2, progress=True):
+    """The expansion options of the command line's flags."""
     from ..expansion import ExpansionOptions
-    from ..pipeline import build_map
 
-    log = (lambda m: None) if quiet else _err
-    options = ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers,
-                               refresh=refresh, offline=offline, progress=progress and not quiet,
-                               co_cited=co_cited, coupled=coupled, min_evidence=min_evidence,
-                               max_plan_seconds=None if yes else 3600.0, confirm=_confirm())
-    try:
-        with _store_and_source(store_path, api_url, rate, corpus_path) as (store, source):
-            return build_map(seeds, store=store, source=None if offline else source, options=options, log=log)
-    except CitegraphError as exc:
-        _fail(exc)
+    return ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers, refresh=refresh,
+                            offline=offline, progress=progress and not quiet, co_cited=co_cited, coupled=coupled,
+                            min_evidence=min_evidence, max_plan_seconds=None if yes else 3600.0,
+                            confirm=_confirm())
+
+
+@contextmanager
+def _session(seeds=(), *, store_path=None, api_url=None, rate=None, corpus_path=None, top=100, method="salton",
+             resolution=1.0, progress=True, **flags):
+    """The library session (:class:`graph.session.Explorer`) a command works in: the store and the
+    source (Semantic Scholar, or a local corpus, whose maps are built in a throwaway in-memory
+    store unless --store is given), opened once and closed when the command ends."""
+    from ..session import Explorer
+
+    quiet = flags.get("quiet", False)
+    # warnings (invalid values repaired, long waits) are shown even with --quiet
+    with Explorer(seeds, store=store_path, corpus=corpus_path, api_url=api_url, rate=rate,
+                  options=_expansion(progress=progress, **flags), top=top, method=method, resolution=resolution,
+                  log=(lambda m: None) if quiet else _err, warn=_err) as explorer:
+        yield explorer
 
 
 def _emit(df, *, csv_path, as_json, columns, title="title", empty="nothing to show", formats=None, limit=None):
@@ -192,10 +182,7 @@ def _emit(df, *, csv_path, as_json, columns, title="title", empty="nothing to sh
     if csv_path:
         from ..export import write_csv
 
-        try:
-            write_csv(df, csv_path)
-        except CitegraphError as exc:
-            _fail(exc)
+        write_csv(df, csv_path)
         _err(f"wrote {csv_path}")
     if as_json:
         click.echo(df.to_json(orient="records", force_ascii=False, indent=2))

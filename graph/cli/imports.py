@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import CitegraphError
-from .common import _fail, cli
+from .common import cli
 
 @cli.group("import")
 def import_group():
@@ -72,9 +71,8 @@ def import_s2_command(paths, corpus_path, memory_limit):
             reports = corpus.import_s2(paths, progress=update)
             bar.close()
             _print_reports(reports, corpus.counts())
-    except CitegraphError as exc:
-        bar.close()
-        _fail(exc)
+    finally:
+        bar.close()  # before an error's message, so the bar does not overwrite it
 
 
 @import_group.command("csv")
@@ -106,11 +104,8 @@ def import_csv_command(papers, edges, corpus_path, **columns):
     """
     from ..corpus import Corpus
 
-    try:
-        with Corpus(corpus_path) as corpus:
-            report = corpus.import_csv(papers, edges, **columns)
-            if report.columns:
-                click.echo("columns: " + ", ".join(f"{k} = {v}" for k, v in report.columns.items()))
-            _print_reports([report], corpus.counts())
-    except CitegraphError as exc:
-        _fail(exc)
+    with Corpus(corpus_path) as corpus:
+        report = corpus.import_csv(papers, edges, **columns)
+        if report.columns:
+            click.echo("columns: " + ", ".join(f"{k} = {v}" for k, v in report.columns.items()))
+        _print_reports([report], corpus.counts())

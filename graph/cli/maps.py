@@ -7,9 +7,8 @@ import re
 
 import click
 
-from ..errors import CitegraphError
 from ..formats import EXPORT_FORMATS
-from .common import _analysis_options, _check_outputs, _expansion_options, _fail, _run, cli
+from .common import _analysis_options, _check_outputs, _expansion_options, _session, cli
 
 @cli.command("map")
 @click.argument("seeds", nargs=-1, required=True)
@@ -35,19 +34,16 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
       citegraph map arXiv:2205.14135 "Attention is all you need" --name attention
       citegraph map seeds/ai-chips-llm-deployment.md --offline --json
     """
-    from ..pipeline import analyse_map, default_name, summary, write_map
+    from ..pipeline import default_name
 
     _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
-    run = _run(seeds, progress=not as_json, **expansion)
-    try:
-        analysis = analyse_map(run, top=top, method=method, resolution=resolution)
-        files = write_map(run, out_dir, name or default_name(seeds), analysis)
-    except CitegraphError as exc:
-        _fail(exc)
-    info = summary(run, files)
-    info["clusters"] = [{"cluster": int(r.cluster), "size": int(r.size), "label": r.label}
-                        for r in analysis["clusters"]["clusters"].itertuples()]
-    info["modularity"] = round(analysis["clusters"]["modularity"], 4)
+    with _session(seeds, top=top, method=method, resolution=resolution, progress=not as_json,
+                  **expansion) as session:
+        files = session.export(out_dir, name)
+        clusters = session.analysis().clusters
+        info = session.run_summary(files).to_dict()
+    info["clusters"] = clusters.summary()
+    info["modularity"] = round(clusters.modularity, 4)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
     else:
@@ -79,19 +75,15 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method,
     if bad:
         raise click.BadParameter(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(EXPORT_FORMATS)}",
                                  param_hint="--format")
-    from ..pipeline import analyse_map, bibtex_selection, default_name, write_map
+    from ..pipeline import default_name
 
     _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
-    run = _run(seeds, **expansion)
-    try:
-        analysis = analyse_map(run, top=top, method=method, resolution=resolution)
-        bib = bibtex_selection(analysis, cluster=cluster, top=bib_top) if "bibtex" in chosen else None
-        files = write_map(run, out_dir, name or default_name(seeds), analysis, formats=chosen, bib_nodes=bib)
-    except CitegraphError as exc:
-        _fail(exc)
+    with _session(seeds, top=top, method=method, resolution=resolution, **expansion) as session:
+        files = session.export(out_dir, name, formats=chosen, bib_cluster=cluster, bib_top=bib_top)
+        skipped = list(session.run.skipped_exports)
     for kind, path in files.items():
         click.echo(f"wrote {kind}: {path}")
-    for s in run.skipped_exports:
+    for s in skipped:
         click.echo(f"skipped {s}")
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import CitegraphError
-from .common import EXIT_NOTHING, _analysis_options, _confirm, _err, _expansion_options, cli
+from .common import _analysis_options, _err, _expansion_options, _session, cli
 
 
 @cli.command("serve")
@@ -22,9 +21,7 @@ from .common import EXIT_NOTHING, _analysis_options, _confirm, _err, _expansion_
                    "file, else citegraph-seeds.txt).")
 @_analysis_options
 @_expansion_options
-def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, depth, max_citations, max_papers,
-                  co_cited, coupled, min_evidence, offline, refresh, quiet, store_path, api_url, rate, corpus_path,
-                  yes=False):
+def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, **expansion):
     """Serve the SEEDS' map on localhost: make a paper a seed, watch the map grow, save the list.
 
     The page shows the map (as `citegraph map` draws it) with live actions on any
@@ -41,54 +38,41 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, d
       citegraph serve seeds/ai-chips-llm-deployment.md
       citegraph serve 1706.03762 --port 8800 --no-browser
     """
-    from ..expansion import ExpansionOptions
     from ..serve import ServeApp, make_server
-    from ..session import Explorer
 
-    log = (lambda m: None) if quiet else _err
-    # a step over an hour at the current rate needs --yes (or a yes on the terminal), as for `map`;
-    # actions from the page cannot ask, so without --yes such a step stops with its message
-    options = ExpansionOptions(depth=depth, max_citations=max_citations, max_papers=max_papers, refresh=refresh,
-                               offline=offline, progress=False, co_cited=co_cited, coupled=coupled,
-                               min_evidence=min_evidence, max_plan_seconds=None if yes else 3600.0,
-                               confirm=_confirm())
-    explorer = server = app = None
+    server = app = None
     # `kill` (SIGTERM) stops the server as Ctrl-C does: the store is closed, the session's work cancelled
     signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        explorer = Explorer(seeds, store=store_path, corpus=corpus_path, api_url=api_url, rate=rate,
-                            options=options, top=top, method=method, resolution=resolution, log=log)
-        explorer.build()
-        reading_list = explorer._reading_list()
-        first_file = next((Path(s) for s in seeds if Path(s).is_file()), None)
-        target = Path(seed_file) if seed_file else (
-            first_file.with_name(first_file.stem + ".seeds.txt") if first_file else Path("citegraph-seeds.txt"))
-        app = ServeApp(explorer, seed_file=target, reading_list=reading_list)
-        server = make_server(app, port)
-        info = explorer.summary()
-        _err(f"map: {info['map_papers']} papers of {info['papers']} in the graph; "
-             f"{info['requests']} requests (floor {info['request_floor']})")
-        click.echo(f"citegraph serve: open {app.url()}", err=False)
-        _err("Ctrl-C stops the server")
-        if not no_browser:
-            import webbrowser
+    # a step over an hour at the current rate needs --yes (or a yes on the terminal), as for `map`;
+    # actions from the page cannot ask, so without --yes such a step stops with its message
+    with _session(seeds, top=top, method=method, resolution=resolution, progress=False, **expansion) as explorer:
+        try:
+            explorer.build()
+            reading_list = explorer._reading_list()
+            first_file = next((Path(s) for s in seeds if Path(s).is_file()), None)
+            target = Path(seed_file) if seed_file else (
+                first_file.with_name(first_file.stem + ".seeds.txt") if first_file else Path("citegraph-seeds.txt"))
+            app = ServeApp(explorer, seed_file=target, reading_list=reading_list)
+            server = make_server(app, port)
+            info = explorer.summary()
+            _err(f"map: {info['map_papers']} papers of {info['papers']} in the graph; "
+                 f"{info['requests']} requests (floor {info['request_floor']})")
+            click.echo(f"citegraph serve: open {app.url()}", err=False)
+            _err("Ctrl-C stops the server")
+            if not no_browser:
+                import webbrowser
 
-            threading.Thread(target=webbrowser.open, args=(app.url(),), daemon=True).start()
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        # the normal way to stop: every response was stored as it arrived
-        _err("\nstopped: everything fetched is in the store")
-    except CitegraphError as exc:
-        _err(f"error: {exc}")
-        raise SystemExit(EXIT_NOTHING)
-    finally:
-        if app is not None:
-            app.close()
-        if server is not None:
-            server.server_close()
-        if explorer is not None:
+                threading.Thread(target=webbrowser.open, args=(app.url(),), daemon=True).start()
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            # the normal way to stop: every response was stored as it arrived
+            _err("\nstopped: everything fetched is in the store")
+        finally:
+            if app is not None:
+                app.close()
+            if server is not None:
+                server.server_close()
             explorer.cancel()
-            explorer.close()
 
 
 def _interrupt(signum, frame) -> None:
