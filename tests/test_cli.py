@@ -204,6 +204,19 @@ def test_rank_related_clusters_as_json(cli_env, synth_dataset):
     assert cli_env.counts()["citations"] == 2  # each seed's citations were fetched once, then read from the store
 
 
+def test_whole_graph_clusters_and_one_cluster_s_reading_order(cli_env, tmp_path):
+    seeds = ("2101.00000", "2101.00001")
+    mapped = json.loads(invoke("clusters", *seeds, "--top", "2", "-q", "--json"))
+    whole = json.loads(invoke("clusters", *seeds, "--top", "2", "--whole-graph", "-q", "--json"))
+    # the map is the 2 seeds and the 2 most related; the whole graph has all 8 papers
+    assert sum(c["size"] for c in mapped) == 4 and sum(c["size"] for c in whole) == 8
+    first = mapped[0]["cluster"]
+    order = json.loads(invoke("reading-order", *seeds, "--top", "2", "--cluster", str(first), "-q", "--json"))
+    assert len(order) == mapped[0]["size"]
+    res = CliRunner().invoke(cli, ["reading-order", *seeds, "--top", "2", "--cluster", "99", "-q"])
+    assert res.exit_code == 1 and "no cluster 99" in res.output and "Traceback" not in res.output
+
+
 def test_tables_go_to_csv(cli_env, tmp_path):
     out = tmp_path / "rank.csv"
     invoke("rank", "2101.00000", "-q", "--csv", str(out))

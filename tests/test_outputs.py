@@ -20,7 +20,7 @@ from graph.export import bib_unescape, bibtex, check_name, csv_safe
 from graph.pipeline import EXPORT_FORMATS, MapRun, write_map
 from graph.seeds import SeedList
 
-from test_map_browser import synthetic_map
+from synthetic_maps import synthetic_map
 
 INJECTION_DOI = "10.1234/x}, title={PWNED}, note={"
 
