@@ -24,6 +24,8 @@ Usage::
     python benchmarks/quality.py                 # evaluate (samples 0 and 1)
     python benchmarks/quality.py --fit           # refit the relatedness weights on samples 2 and 3
     python benchmarks/quality.py --reviews 10    # a quick look
+    python benchmarks/quality.py --k 10,20       # many seeds, as a reading list has (reviews with
+                                                 # fewer arXiv references than k + 5 are left out)
 """
 
 from __future__ import annotations
@@ -123,13 +125,16 @@ def _order(scores: pd.Series) -> list[str]:
     return df.sort_values(["s", "id"], ascending=[False, True], kind="mergesort")["id"].tolist()
 
 
-def evaluate(G, samples, max_papers: int, limit: int | None, fit_rows: list | None = None) -> pd.DataFrame:
+def evaluate(G, samples, max_papers: int, limit: int | None, fit_rows: list | None = None,
+             ks: tuple[int, ...] = KS) -> pd.DataFrame:
     rows = []
     for sample in samples:
         rng = np.random.default_rng(sample)
         for review in reviews(G, sample)[:limit]:
             arxiv_refs = sorted(G.nodes[r]["arxiv_id"] for r in G.successors(review) if G.nodes[r]["arxiv_id"])
-            for k in KS:
+            for k in ks:
+                if len(arxiv_refs) < k + 5:  # too few left to be the truth (the default ks always fit)
+                    continue
                 seeds_arxiv = sorted(rng.choice(arxiv_refs, size=k, replace=False).tolist())
                 t0 = time.perf_counter()
                 g, ev, related, rank = run_one(G, review, seeds_arxiv, max_papers)
@@ -154,9 +159,10 @@ def report(df: pd.DataFrame) -> str:
     """Markdown: mean recall per method, k and cutoff (per sample in brackets), the ratio of
     ``related`` to the best baseline, and the targets."""
     names = {"citegraph related": "`related`", "citegraph rank": "`rank`"}
-    cols = [(k, c) for k in KS for c in CUTOFFS]
+    ks = sorted(df["k"].unique())
+    cols = [(k, c) for k in ks for c in CUTOFFS]
     out = ["| method | " + " | ".join(f"k={k} R@{c}" for k, c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    means = {k: df[df["k"] == k].groupby("method")[[f"R@{c}" for c in CUTOFFS]].mean() for k in KS}
+    means = {k: df[df["k"] == k].groupby("method")[[f"R@{c}" for c in CUTOFFS]].mean() for k in ks}
     for m in ["citegraph related", "citegraph rank", *BASELINES]:
         cells = []
         for k, c in cols:
@@ -171,7 +177,7 @@ def report(df: pd.DataFrame) -> str:
     out.append("| `related` / best baseline | " + " | ".join(ratios) + " |")
     out.append("")
     # the targets, checked on each sample (the issue asks for them on two samples), not only pooled
-    for k in KS:
+    for k in ks:
         for sample in sorted(df["sample"].unique()):
             m = df[(df["k"] == k) & (df["sample"] == sample)].groupby("method")[[f"R@{c}" for c in CUTOFFS]].mean()
             base = m.drop(index=["citegraph related", "citegraph rank"])
@@ -182,7 +188,8 @@ def report(df: pd.DataFrame) -> str:
                        f"rank / personalised PageRank at R@50: "
                        f"{m.loc['citegraph rank', 'R@50'] / m.loc['personalised PageRank', 'R@50']:.3f}x "
                        f"(the same walk by construction)")
-        out.append(f"k = {k}: truth in the graph: {df[df['k'] == k].drop_duplicates('review')['in_graph'].mean():.0%}")
+        runs = df[df["k"] == k].drop_duplicates(["sample", "review"])
+        out.append(f"k = {k}: {len(runs)} reviews; truth in the graph: {runs['in_graph'].mean():.0%}")
     return "\n".join(out)
 
 
@@ -222,6 +229,7 @@ def main() -> None:
     ap.add_argument("--max-papers", type=int, default=5000)
     ap.add_argument("--fit", action="store_true", help="Refit the relatedness weights on samples 2 and 3.")
     ap.add_argument("--csv", type=Path, help="Write every per-review row here.")
+    ap.add_argument("--k", default=",".join(map(str, KS)), help="Seeds per review, comma-separated.")
     args = ap.parse_args()
     t0 = time.perf_counter()
     G = load_corpus(args.shared)
@@ -230,7 +238,8 @@ def main() -> None:
         evaluate(G, FIT_SAMPLES, args.max_papers, args.reviews, fit_rows=rows)
         print(json.dumps(fit(rows), indent=2))
         return
-    df = evaluate(G, EVAL_SAMPLES, args.max_papers, args.reviews)
+    ks = tuple(int(k) for k in args.k.split(","))
+    df = evaluate(G, EVAL_SAMPLES, args.max_papers, args.reviews, ks=ks)
     if args.csv:
         df.to_csv(args.csv, index=False)
     print(f"# Review completion on arXiv CS 2023 ({time.perf_counter() - t0:.0f} s; "

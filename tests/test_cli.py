@@ -245,6 +245,27 @@ def test_isolated_papers_get_answers_not_errors(cli_env):
     assert out.strip() == "no citation path between 'SYNTH paper 9' and 'SYNTH paper 1' in the store"
 
 
+def test_ctrl_c_during_a_long_retry_wait_stops_at_once(synth_server, tmp_path):
+    # the server says "come back in 30 s", which the wait budget allows: Ctrl-C must not wait for it
+    synth_server.faults = Faults(rate_429=1.0, retry_after=30)
+    env = {**os.environ, "S2_API_URL": synth_server.url, "S2_RATE": "0", "S2_MAX_WAIT": "600"}
+    proc = subprocess.Popen([sys.executable, "-m", "graph", "map", "2101.00000", "--out", str(tmp_path / "out"),
+                             "--store", str(tmp_path / "s.sqlite")], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not synth_server.request_log and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)  # well inside the 30 s wait
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    stopped_after = time.monotonic() - sent
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "interrupted: everything fetched so far is stored" in err
+    assert stopped_after < 10, f"Ctrl-C took {stopped_after:.1f} s: it waited for the server's Retry-After"
+    assert len(synth_server.request_log) == 1
+
+
 def test_ctrl_c_stops_cleanly_and_the_next_run_goes_on(arxiv_server, tmp_path):
     env = {"S2_API_URL": arxiv_server.url, "S2_RATE": "0"}
     args = ["map", str(READING_LIST), "--out", str(tmp_path / "out"), "--json", "--quiet",
