@@ -16,6 +16,7 @@ import networkx as nx
 import pandas as pd
 
 from .errors import OutputError
+from .sources.s2 import paper_url
 from .versions import merged_ids_text
 
 PAPER_COLUMNS = [
@@ -417,7 +418,8 @@ def bibtex(g: nx.Graph, nodes: list[str] | None = None) -> str:
         if d.get("arxiv_id"):
             fields["eprint"] = "{" + bib_identifier(d["arxiv_id"]) + "}"
             fields["archiveprefix"] = "{arXiv}"
-        fields["url"] = "{https://www.semanticscholar.org/paper/" + quote(str(pid), safe="") + "}"
+        if url := paper_url(str(pid)):  # None for ids with no known page (a corpus row, a graph node)
+            fields["url"] = "{" + url + "}"
         body = ",\n".join(f"  {k} = {v}" for k, v in fields.items())
         kind = "article" if d.get("venue") else "misc"
         out.append(f"@{kind}{{{bib_key(pid)},\n{body}\n}}\n")

@@ -38,6 +38,7 @@ from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .ids import normalise_identifier
 from .pipeline import MapRun, RunSummary, analyse_map, run_summary, write_map
 from .seeds import Seed, SeedList, read_seeds
+from .sources.s2 import paper_url
 
 
 class Cancelled(CitegraphError):
@@ -123,7 +124,8 @@ class Explorer:
 
     # -- the worker thread ------------------------------------------------------
     def _open(self, store_path, corpus, source, api_url, rate) -> None:
-        from .store import Store, default_store_path
+        from .sources.s2 import default_store_path
+        from .store import Store
 
         self._worker_thread = threading.current_thread()
         if source is not None:
@@ -554,7 +556,7 @@ def _paper_link(row: dict) -> str:
     pid = row["paper_id"]
     if pid.startswith("CorpusId:"):
         return pid
-    return f"https://www.semanticscholar.org/paper/{pid}"
+    return paper_url(pid) or pid
 
 
 def _now() -> str:

@@ -21,7 +21,8 @@ def _err(msg: str) -> None:
 
 
 def _open_store(store_path: str | None, api_url: str):
-    from ..store import Store, default_store_path
+    from ..sources.s2 import default_store_path
+    from ..store import Store
 
     path = Path(store_path) if store_path else default_store_path(api_url)
     return Store(path)
