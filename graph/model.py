@@ -97,14 +97,17 @@ class FieldValidator:
         self.lenient = lenient
 
     def note(self, msg: str) -> None:
+        """Record ``msg`` about this paper in the warnings (if collected)."""
         if self.warnings is not None:
             self.warnings.append(f"paper {self.paper_id}: {msg}")
 
     def bad(self, name: str, value: Any) -> None:
+        """Note that field ``name`` held an invalid ``value``; ``None``, to drop it."""
         self.note(f"{name} {show_value(value)} is not valid; dropped")
         return None
 
     def text(self, name: str, value: Any, cap: int) -> str | None:
+        """Text of at most ``cap`` characters (cut with a note; control characters removed)."""
         if value is None:
             return None
         if not isinstance(value, str):
@@ -117,6 +120,7 @@ class FieldValidator:
         return value if self.lenient else (value or None)
 
     def ident(self, name: str, value: Any) -> str | None:
+        """An identifier (paper id, DOI, arXiv id): printable text of at most ``MAX_IDENT`` characters."""
         if value is None:
             return None
         if not isinstance(value, str) or len(value) > MAX_IDENT:
@@ -126,6 +130,7 @@ class FieldValidator:
         return value
 
     def count(self, name: str, value: Any, cap: int = MAX_COUNT) -> int | None:
+        """A count from 0 to ``cap`` (a number sent as text is repaired)."""
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= cap:
@@ -135,6 +140,7 @@ class FieldValidator:
         return value
 
     def year(self, name: str, value: Any) -> int | None:
+        """A year from ``MIN_YEAR`` to ``MAX_YEAR``."""
         if value is None:
             return None
         year = self.count(name, value, MAX_YEAR)
@@ -143,6 +149,7 @@ class FieldValidator:
         return year
 
     def date(self, name: str, value: Any) -> str | None:
+        """A date ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``."""
         if value is None:
             return None
         if not isinstance(value, str) or not _DATE.match(value):
@@ -150,6 +157,7 @@ class FieldValidator:
         return value
 
     def authors(self, value: Any) -> list[str]:
+        """Author names from a list of names or ``{"name": ...}`` objects, at most ``MAX_AUTHORS``."""
         if value is None:
             return []
         if not isinstance(value, list):
@@ -170,6 +178,7 @@ class FieldValidator:
 
 
 def show_value(value: Any) -> str:
+    """``value``'s repr, cut to 40 characters, for a warning."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

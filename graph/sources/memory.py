@@ -68,7 +68,7 @@ class GraphSource:
         return f"{self.label} does not know {asked}"
 
     def truncation_note(self, listed: int, total: int) -> str:
-        """Never needed (no list cap); says so for completeness."""
+        """A citation list that stopped short of ``total`` (no cap applies, so expansion never asks)."""
         return f"{listed} of {total} citations are in the graph"
 
     def _record(self, node) -> PaperRecord:
