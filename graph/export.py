@@ -418,8 +418,7 @@ def bibtex(g: nx.Graph, nodes: list[str] | None = None) -> str:
         if d.get("arxiv_id"):
             fields["eprint"] = "{" + bib_identifier(d["arxiv_id"]) + "}"
             fields["archiveprefix"] = "{arXiv}"
-        if url := paper_url(str(pid)):  # None for ids with no known page (a corpus row, a graph node)
-            fields["url"] = "{" + url + "}"
+        fields["url"] = "{" + paper_url(pid) + "}"
         body = ",\n".join(f"  {k} = {v}" for k, v in fields.items())
         kind = "article" if d.get("venue") else "misc"
         out.append(f"@{kind}{{{bib_key(pid)},\n{body}\n}}\n")

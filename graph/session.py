@@ -556,7 +556,7 @@ def _paper_link(row: dict) -> str:
     pid = row["paper_id"]
     if pid.startswith("CorpusId:"):
         return pid
-    return paper_url(pid) or pid
+    return paper_url(pid)
 
 
 def _now() -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from graph.errors import S2NotFoundError, S2RequestError, S2UnavailableError, SeedError
 from graph.ids import PaperId, normalise_identifier
-from graph.sources.s2 import paper_url, s2_request_id
+from graph.sources.s2 import is_s2_paper_id, paper_url, s2_request_id
 from graph.testing.s2_server import Faults, S2Dataset, S2TestServer
 
 from cassettes import CassetteApp
@@ -51,11 +51,13 @@ def test_titles_and_urls_have_no_s2_request_id(pid):
         s2_request_id(pid)
 
 
-def test_paper_urls_only_for_s2_paper_ids():
+def test_paper_urls_and_which_ids_have_an_s2_page():
     assert paper_url("204e3073870fae3d05bcbc2f6a8e263d9b72e776") == \
         "https://www.semanticscholar.org/paper/204e3073870fae3d05bcbc2f6a8e263d9b72e776"
-    # a corpus numbers its own rows: a CorpusId is no S2 page; nor is a node of a hand-built graph
-    assert paper_url("CorpusId:5") is None and paper_url("a") is None and paper_url("z" * 40) is None
+    assert paper_url("x/y?z") == "https://www.semanticscholar.org/paper/x%2Fy%3Fz"  # one path segment
+    assert is_s2_paper_id("204E3073870FAE3D05BCBC2F6A8E263D9B72E776")
+    # a corpus numbers its own rows: a CorpusId has no S2 page; nor has a node of a hand-built graph
+    assert not is_s2_paper_id("CorpusId:5") and not is_s2_paper_id("a") and not is_s2_paper_id("z" * 40)
 
 
 def test_batch_refuses_more_than_500_ids_before_sending(synth_server, make_source):

@@ -268,7 +268,7 @@ def test_the_check_ignores_prose():
     ("sources/corpus.py", {"allowed_text": ("CorpusId:",)}),
     ("sources/memory.py", {"allowed_text": ("CorpusId:",)}),
     # links to a paper's S2 page come from the S2 module
-    ("render.py", {"allowed_imports": frozenset({"paper_url"})}),
+    ("render.py", {"allowed_imports": frozenset({"paper_url", "is_s2_paper_id"})}),
     ("export.py", {"allowed_imports": frozenset({"paper_url"})}),
 ])
 def test_no_semantic_scholar_specifics_outside_the_s2_modules(module, allowed):

@@ -72,19 +72,26 @@ def s2_request_id(pid: PaperId) -> str:
     return _S2_PREFIX[pid.kind] + pid.value
 
 
-def paper_url(paper_id: str) -> str | None:
-    """The Semantic Scholar page of a paper id (a 40-hex S2 id), or ``None`` for ids of other
-    sources (a corpus's ``CorpusId:N`` numbers its own rows, so no S2 page can be named for it).
+def is_s2_paper_id(paper_id: str) -> bool:
+    """Whether ``paper_id`` is an S2 paper id (40 hex digits), which has a page on the site; a
+    corpus's ``CorpusId:N`` numbers its own rows, and a graph's nodes are any names.
+
+    >>> is_s2_paper_id("204e3073870fae3d05bcbc2f6a8e263d9b72e776"), is_s2_paper_id("CorpusId:5")
+    (True, False)
+    """
+    return isinstance(paper_id, str) and len(paper_id) == 40 and all(c in _HEX for c in paper_id)
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def paper_url(paper_id: str) -> str:
+    """The Semantic Scholar page of ``paper_id`` (S2 has one for :func:`is_s2_paper_id` ids).
 
     >>> paper_url("204e3073870fae3d05bcbc2f6a8e263d9b72e776")
     'https://www.semanticscholar.org/paper/204e3073870fae3d05bcbc2f6a8e263d9b72e776'
     """
-    if not isinstance(paper_id, str) or len(paper_id) != 40 or not all(c in _HEX for c in paper_id):
-        return None
-    return f"https://www.semanticscholar.org/paper/{paper_id}"
-
-
-_HEX = set("0123456789abcdefABCDEF")
+    return "https://www.semanticscholar.org/paper/" + quote(str(paper_id), safe="")
 
 
 def default_store_path(api_url: str | None = None) -> Path:
