@@ -46,6 +46,7 @@ def run_baseline(url: str, pace: float, max_citations: int = 1000) -> dict:
     from semanticscholar.SemanticScholarException import ObjectNotFoundException
 
     from graph import read_seeds
+    from graph.sources.s2 import s2_request_id
 
     fields = ["title", "year", "externalIds", "citationCount", "references.paperId"]
     sch = SemanticScholar(api_url=url, retry=False)
@@ -65,7 +66,7 @@ def run_baseline(url: str, pace: float, max_citations: int = 1000) -> dict:
         tick()
         try:
             if s.pid.resolvable_by_id:
-                p = sch.get_paper(s.pid.s2, fields=fields)
+                p = sch.get_paper(s2_request_id(s.pid), fields=fields)
             else:
                 p = sch.search_paper(s.pid.value, match_title=True, fields=fields)
         except ObjectNotFoundException:

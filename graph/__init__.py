@@ -22,7 +22,7 @@ _LAZY = {
     "MapRun": "pipeline", "build_map": "pipeline", "write_map": "pipeline",
     "Seed": "seeds", "SeedList": "seeds", "read_seeds": "seeds",
     "S2Config": "sources.s2", "S2Source": "sources.s2",
-    "Store": "store", "default_store_path": "store",
+    "Store": "store", "default_store_path": "sources.s2",
 }
 
 __all__ = ["CitegraphError", *sorted(_LAZY)]

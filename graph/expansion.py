@@ -2,22 +2,25 @@
 
 The store is consulted before every request and written after every response,
 so a second run makes zero requests and an interrupted run resumes. The
-source is passed in (S2 over HTTP, a local corpus, or ``None`` for offline).
+source is passed in (any :class:`graph.sources.base.PaperSource`: the API over HTTP,
+a local corpus, an in-memory graph; or ``None`` for offline), and everything
+source-specific (batch and page sizes, list caps, messages) comes from it.
 
-Request plan for N id seeds, T title seeds, C_i citations listed per seed (and,
-with coupling over the API, one page per seed reference), and M_j papers needing
-details and reference lists at stage j (the 1-hop papers, then the second-degree
-papers found from their reference lists, then each further depth)::
+Request plan, for a source whose requests are metered, with batch size B and page
+size P (its ``limits``): for N id seeds, T title seeds, C_i citations listed per seed
+(and, with coupling, one list per seed reference), and M_j papers needing details
+and reference lists at stage j (the 1-hop papers, then the second-degree papers
+found from their reference lists, then each further depth)::
 
-    ceil(N/500) + T + sum(ceil(C_i/1000)) + sum_j ceil(M_j/500)
+    ceil(N/B) + T + sum(max(1, ceil(C_i/P))) + sum_j ceil(M_j/B)
 
-The stages are sequential (each is found from the reference lists the previous
-one fetched), so their batches cannot be shared.
+(:meth:`graph.sources.base.SourceLimits.request_floor`). The stages are sequential
+(each is found from the reference lists the previous one fetched), so their batches
+cannot be shared.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -27,17 +30,16 @@ from rapidfuzz import fuzz
 from tqdm import tqdm
 
 from .errors import CitegraphError, PlanTooLongError, SourceError
-from .ids import normalise_title
+from .ids import alias_key, normalise_title
 from .model import CitationEdge, ListState, PaperRecord
 from .seeds import Seed
-from .sources.base import FetchedPaper, PaperSource
+from .sources.base import FetchedPaper, PaperSource, SourceLimits
 from .store import Store
 from .text import plural
 from .versions import merge_versions
 
-BATCH = 500
-PAGE = 1000
-LIST_CAP = 9999
+# citers of each seed reference read to find papers coupled with the seeds: one page over the API
+COUPLING_CITERS = 1000
 TITLE_MATCH_MIN = 85  # rapidfuzz token_sort_ratio between asked and returned title
 SECOND_DEGREE_SHARE = 5  # 1/5 of --max-papers is kept for the second-degree papers
 
@@ -105,19 +107,16 @@ class ExpansionResult:
         return [s for s in self.seeds if not s.paper_id]
 
 
-def _alias_key(seed: Seed) -> str:
-    if seed.pid.kind == "title":
-        return "title:" + normalise_title(seed.pid.value)
-    return seed.pid.s2.lower()
-
-
 class Expander:
     """Runs one expansion. Use :func:`expand` rather than this class directly."""
 
     def __init__(self, store: Store, source: PaperSource | None, options: ExpansionOptions,
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[str], None], limits: SourceLimits | None = None) -> None:
         self.store = store
         self.source = source
+        # the source's limits; offline (no source to fetch from) those of the source the caller
+        # passed, if any, so the same citation cap applies as online
+        self.limits = source.limits if source is not None else limits
         self.opt = options
         self.log = log
         self.cache_hits = 0
@@ -135,15 +134,15 @@ class Expander:
     # -- helpers -------------------------------------------------------------
     @property
     def _local(self) -> bool:
-        # a source without request accounting (a local corpus, an in-memory graph) answers queries,
-        # not rate-limited requests: its plan does not count requests (nor does the floor, in expand)
-        return getattr(self.source, "stats", None) is None
+        # a source whose requests are not metered (a local corpus, an in-memory graph) answers
+        # queries, not rate-limited requests: its plan does not count requests (nor does the floor)
+        return not self.source.limits.metered
 
     def _cost(self, n: int, what: str, *, listed: bool = False, approx: bool = False) -> str:
         """How a plan line says what a step costs: `` (3 requests)`` over the API, nothing for a
         local source; ``listed`` ends a line: ``: 3 requests`` / `` from the corpus X``."""
         if self._local:
-            return f" from {_label(self.source)}" if listed else ""
+            return f" from {self.source.label}" if listed else ""
         text = ("about " if approx else "") + plural(n, what)
         return f": {text}" if listed else f" ({text})"
 
@@ -154,8 +153,7 @@ class Expander:
     def _plan(self, msg: str, n_requests: int) -> None:
         """Say what the next step will request and how long that takes; a step longer than
         ``max_plan_seconds`` runs only if ``confirm`` agrees (else :class:`PlanTooLongError`)."""
-        seconds_for = getattr(self.source, "seconds_for", None)
-        seconds = seconds_for(n_requests) if seconds_for is not None else 0.0
+        seconds = self.source.seconds_for(n_requests)
         if seconds >= 1:
             msg += f", about {_duration(seconds)}"
         self._say(msg)
@@ -164,10 +162,11 @@ class Expander:
             if self.opt.confirm is not None and self.opt.confirm(
                     f"This step makes {n_requests:,} requests, about {_duration(seconds)} at the current rate."):
                 return
+            hint = f", or {self.source.rate_hint}" if self.source.rate_hint else ""
             raise PlanTooLongError(
                 f"this step would make {n_requests:,} requests, about {_duration(seconds)} at the current rate "
                 f"(more than {_duration(limit)}); pass --yes to run it anyway, or lower --max-citations / "
-                f"--max-papers / --depth, or set S2_API_KEY for a higher rate. Nothing was requested for it yet")
+                f"--max-papers / --depth{hint}. Nothing was requested for it yet")
 
     def _bar(self, total: int, desc: str):
         bar = tqdm(total=total, desc=desc, unit="req", disable=not self.opt.progress or total == 0, leave=False)
@@ -205,7 +204,7 @@ class Expander:
         by_id: list[tuple[int, Seed]] = []
         by_title: list[tuple[int, Seed]] = []
         for i, seed in enumerate(seeds):
-            cached = None if self.opt.refresh else self.store.get_alias(_alias_key(seed))
+            cached = None if self.opt.refresh else self.store.get_alias(alias_key(seed.pid))
             if cached is not None:
                 self.cache_hits += 1
                 out[i] = ResolvedSeed(seed, cached[0], cached[1], "store")
@@ -216,19 +215,20 @@ class Expander:
                 by_id.append((i, seed))
             else:
                 by_title.append((i, seed))
-        batch = getattr(self.source, "batch_limit", BATCH)
-        n_batches = math.ceil(len(by_id) / batch)
+        if not by_id and not by_title:
+            return [out[i] for i in range(len(seeds))]
+        batch = self.source.limits.batch_size
+        n_batches = self.source.limits.batches(len(by_id))
         self.n_id_lookups += len(by_id)
         self.n_title_lookups += len(by_title)
-        if by_id or by_title:
-            self._plan(f"resolve {len(by_id)} seeds by ID{self._cost(n_batches, 'batch request')} and "
-                       f"{len(by_title)} by title{self._cost(len(by_title), 'request')}; "
-                       f"{self.cache_hits} from the store", n_batches + len(by_title))
+        self._plan(f"resolve {len(by_id)} seeds by ID{self._cost(n_batches, 'batch request')} and "
+                   f"{len(by_title)} by title{self._cost(len(by_title), 'request')}; "
+                   f"{self.cache_hits} from the store", n_batches + len(by_title))
         with self._bar(n_batches + len(by_title), "resolving seeds") as bar:
             for start in range(0, len(by_id), batch):
                 chunk = by_id[start:start + batch]
                 try:
-                    got = self.source.fetch_papers([s.pid.s2 for _, s in chunk], with_references=True)
+                    got = self.source.fetch_papers([s.pid for _, s in chunk], with_references=True)
                 except (SourceError, OSError) as exc:
                     self._fail(f"batch lookup of {len(chunk)} seeds", exc)
                     for i, s in chunk:
@@ -238,15 +238,14 @@ class Expander:
                     bar.update(1)
                 self._store_fetched(f for f in got if f is not None)
                 for (i, s), f in zip(chunk, got):
-                    if f is None and s.pid.s2 in getattr(self.source, "invalid_ids", ()):
+                    if f is None and s.pid in self.source.invalid_ids:
                         out[i] = ResolvedSeed(s, None, "the answer for it was not a valid paper; run again later")
                     elif f is None:
-                        reason = f"{_label(self.source)} does not know {s.pid.s2}" + (
-                            " (batch lookup returned null)" if self.source.name == "s2" else "")
-                        self.store.put_alias(_alias_key(s), None, reason)
+                        reason = self.source.not_found(s.pid)
+                        self.store.put_alias(alias_key(s.pid), None, reason)
                         out[i] = ResolvedSeed(s, None, reason, "id")
                     else:
-                        self.store.put_alias(_alias_key(s), f.record.paper_id)
+                        self.store.put_alias(alias_key(s.pid), f.record.paper_id)
                         out[i] = ResolvedSeed(s, f.record.paper_id, None, "id")
             for i, s in by_title:
                 out[i] = self._resolve_title(s)
@@ -261,14 +260,14 @@ class Expander:
             self._fail(f"title match of {title!r}", exc)
             return ResolvedSeed(seed, None, f"title lookup failed: {exc}")
         if rec is None:
-            reason = f"no paper titled {title!r} in {_label(self.source)}"
+            reason = f"no paper titled {title!r} in {self.source.label}"
         elif fuzz.token_sort_ratio(normalise_title(title), normalise_title(rec.title or "")) < TITLE_MATCH_MIN:
             reason = f"best title match {rec.title!r} is too different from {title!r}"
         else:
             self.store.put_papers([rec])
-            self.store.put_alias(_alias_key(seed), rec.paper_id)
+            self.store.put_alias(alias_key(seed.pid), rec.paper_id)
             return ResolvedSeed(seed, rec.paper_id, None, "title")
-        self.store.put_alias(_alias_key(seed), None, reason)
+        self.store.put_alias(alias_key(seed.pid), None, reason)
         return ResolvedSeed(seed, None, reason, "title")
 
     # -- stage 2: citations of seeds -------------------------------------------
@@ -276,7 +275,9 @@ class Expander:
                         note_truncation: bool = True) -> None:
         """Make sure the citations of ``seed_ids`` (up to ``limit``, default ``--max-citations``)
         are in the store."""
-        limit = min(self.opt.max_citations if limit is None else limit, LIST_CAP)
+        limit = self.opt.max_citations if limit is None else limit
+        if self.limits is not None:
+            limit = self.limits.capped(limit)
         if limit <= 0:
             return
         states = {} if self.opt.refresh else self.store.get_list_states(seed_ids, "citations")
@@ -292,18 +293,16 @@ class Expander:
             return
         papers = self.store.get_papers(todo)
         for p in [p for p in todo if p in papers and papers[p].citation_count == 0]:
-            # S2 already said there are none: no request needed
+            # the source already said there are none: no request needed
             self.store.put_list_state(ListState(p, "citations", 0, 0, True, None, time.time(), limit))
             todo.remove(p)
         expected = {p: min(limit, papers[p].citation_count if p in papers and papers[p].citation_count
                            is not None else limit) for p in todo}
-        n_req = sum(max(1, math.ceil(expected[p] / PAGE)) for p in todo)
+        n_req = sum(self.source.limits.pages(expected[p]) for p in todo)
         self._plan(f"list citations of {len(todo)} {what} (up to {limit} each)"
                    + self._cost(n_req, "request", listed=True, approx=True),
                    0 if self._local else n_req)
-        prefetch = getattr(self.source, "prefetch_citations", None)
-        if prefetch is not None:  # a local corpus lists them all in one query
-            prefetch(todo, limit)
+        self.source.prefetch_citations(todo, limit)  # a local corpus lists them all in one query
         with self._bar(n_req, "citations") as bar:
             for pid in todo:
                 st = states.get(pid)
@@ -329,10 +328,10 @@ class Expander:
         self.citations_listed.append(listed - start)
         total = paper.citation_count if paper else None
         truncated = None
+        cap = self.source.limits.list_cap
         if total is not None and listed < total:
-            if total > LIST_CAP and limit >= LIST_CAP:
-                truncated = (f"Semantic Scholar lists at most {LIST_CAP} citations of a paper; "
-                             f"{listed} of {total} are in the graph")
+            if cap is not None and total > cap and limit >= cap:
+                truncated = self.source.truncation_note(listed, total)
             elif listed >= limit:
                 truncated = f"--max-citations {limit} reached; {listed} of {total} citations are in the graph"
         self.store.put_list_state(ListState(pid, "citations", listed, total, truncated is None, truncated,
@@ -358,8 +357,8 @@ class Expander:
         if self.source is None:
             self.missing.append(f"details and references of {len(todo)} papers ({desc})")
             return
-        batch = getattr(self.source, "batch_limit", BATCH)
-        n_batches = math.ceil(len(todo) / batch)
+        batch = self.source.limits.batch_size
+        n_batches = self.source.limits.batches(len(todo))
         self.detail_stages.append(len(todo))
         self._plan(f"fetch details and references of {len(todo)} {desc}"
                    + self._cost(n_batches, "batch request", listed=True), 0 if self._local else n_batches)
@@ -376,14 +375,16 @@ class Expander:
                 self._store_fetched(f for f in got if f is not None)
                 lost = [p for p, f in zip(chunk, got) if f is None]
                 if lost:
-                    self.missing.append(f"{len(lost)} papers are not in {_label(self.source)}")
+                    self.missing.append(f"{len(lost)} papers are not in {self.source.label}")
 
     @property
     def floor(self) -> int:
-        """The fewest requests that could have fetched what this run fetched."""
-        return (math.ceil(self.n_id_lookups / BATCH) + self.n_title_lookups
-                + sum(max(1, math.ceil(c / PAGE)) for c in self.citations_listed)
-                + sum(math.ceil(m / BATCH) for m in self.detail_stages))
+        """The fewest requests that could have fetched what this run fetched (0 offline, or
+        when the source's requests are not metered)."""
+        if self.source is None:
+            return 0
+        return self.source.limits.request_floor(self.n_id_lookups, self.n_title_lookups,
+                                                self.citations_listed, self.detail_stages)
 
     def neighbours(self, ids: set[str], *, citing_too: bool = True) -> dict[str, int]:
         """Papers that ``ids`` cite (and, with ``citing_too``, papers citing them), each with
@@ -407,7 +408,7 @@ class Expander:
         lists are stored by now, so finding them costs nothing). Coupled: citing at least
         ``min_evidence`` of the seeds' references (needs those references' citers: one
         page each). The strongest (co-citations + shared references) fill ``room``; their
-        details and references cost ``ceil(M/500)`` requests.
+        details and references cost ``limits.batches(M)`` requests.
         """
         seeds = set(seed_ids)
         evidence: dict[str, int] = {}
@@ -426,10 +427,12 @@ class Expander:
         if coupled is None:
             # on where listing citers is cheap; offline, wherever an earlier run listed them,
             # so that --offline rebuilds the graph that run built
-            coupled = (bool(getattr(self.source, "cheap_citations", False)) if self.source is not None
+            coupled = (self.source.limits.cheap_citations if self.source is not None
                        else bool(self.store.get_list_states(refs, "citations")))
         if coupled:
-            self.fetch_citations(refs, limit=PAGE, what="seed references (for coupling)", note_truncation=False)
+            # at most one page of each reference's citers (one request each over an API)
+            n = COUPLING_CITERS if self.limits is None else min(COUPLING_CITERS, self.limits.page_size)
+            self.fetch_citations(refs, limit=n, what="seed references (for coupling)", note_truncation=False)
             cp = _distinct_counts((e.cited, e.citing)
                                   for e in self.store.edges_touching(refs, direction="in", listed_only=True))
             cp = {p: c for p, c in cp.items() if c >= self.opt.min_evidence and p not in members and p not in seeds}
@@ -486,7 +489,8 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
     """Resolve ``seeds`` and expand them into a citation graph.
 
     ``source=None`` (or ``options.offline``) builds from the store alone and lists
-    what is missing in ``result.missing``.
+    what is missing in ``result.missing``. Offline, a given source is never asked, but its
+    limits (its citation list cap) still apply, so the graph is the one an online run built.
 
     Example::
 
@@ -498,8 +502,8 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
         raise CitegraphError("--depth must be 1 or more")
     t0 = time.perf_counter()
     src = None if opt.offline else source
-    requests_before = _requests(src)
-    ex = Expander(store, src, opt, log)
+    requests_before = src.requests if src is not None else 0
+    ex = Expander(store, src, opt, log, limits=source.limits if source is not None else None)
     resolved = ex.resolve(seeds)
     seed_ids = list(dict.fromkeys(r.paper_id for r in resolved if r.paper_id))
     # only title-resolved seeds lack references here; the others came with their lookup
@@ -539,16 +543,11 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
         if r.paper_id in alias:
             r.paper_id = alias[r.paper_id]
     return ExpansionResult(
-        graph=graph, seeds=resolved, requests=_requests(src) - requests_before,
-        request_floor=ex.floor if getattr(src, "stats", None) is not None else 0,
+        graph=graph, seeds=resolved, requests=(src.requests if src is not None else 0) - requests_before,
+        request_floor=ex.floor,
         cache_hits=ex.cache_hits, truncated=ex.truncated, failures=ex.failures, missing=ex.missing,
         plan=ex.plan, seconds=time.perf_counter() - t0, references=references, second_degree=second,
     )
-
-
-def _requests(source) -> int:
-    stats = getattr(source, "stats", None)
-    return stats.requests if stats is not None else 0
 
 
 def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
@@ -600,7 +599,3 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
-
-
-def _label(source) -> str:
-    return getattr(source, "label", source.name)

@@ -16,6 +16,7 @@ import networkx as nx
 import pandas as pd
 
 from .errors import OutputError
+from .sources.s2 import is_s2_paper_id, paper_url
 from .versions import merged_ids_text
 
 if TYPE_CHECKING:
@@ -420,7 +421,9 @@ def bibtex(g: nx.Graph, nodes: list[str] | None = None) -> str:
         if d.get("arxiv_id"):
             fields["eprint"] = "{" + bib_identifier(d["arxiv_id"]) + "}"
             fields["archiveprefix"] = "{arXiv}"
-        fields["url"] = "{https://www.semanticscholar.org/paper/" + quote(str(pid), safe="") + "}"
+        url = _landing_page(pid, d)
+        if url:
+            fields["url"] = "{" + url + "}"
         body = ",\n".join(f"  {k} = {v}" for k, v in fields.items())
         kind = "article" if d.get("venue") else "misc"
         out.append(f"@{kind}{{{bib_key(pid)},\n{body}\n}}\n")
@@ -431,3 +434,20 @@ def write_bibtex(g: nx.Graph, path: str | Path, nodes: list[str] | None = None) 
     """:func:`bibtex` of ``nodes`` written atomically to ``path``."""
     text = bibtex(g, nodes)
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _landing_page(pid: str, d: dict) -> str | None:
+    """A page a reader can open: the paper on Semantic Scholar for an S2 id, else its arXiv or DOI page.
+
+    >>> _landing_page("CorpusId:7", {"arxiv_id": "1706.03762"})
+    'https://arxiv.org/abs/1706.03762'
+    >>> _landing_page("CorpusId:7", {}) is None
+    True
+    """
+    if is_s2_paper_id(pid):
+        return paper_url(pid)
+    if d.get("arxiv_id"):
+        return "https://arxiv.org/abs/" + quote(str(d["arxiv_id"]), safe="/.")
+    if d.get("doi"):
+        return "https://doi.org/" + quote(str(d["doi"]), safe="/.()-_;:")
+    return None

@@ -2,8 +2,11 @@
 
 >>> normalise_identifier("https://arxiv.org/pdf/1706.03762v7.pdf")
 PaperId(kind='arxiv', value='1706.03762')
->>> normalise_identifier("arXiv:1706.03762").s2
-'ARXIV:1706.03762'
+>>> alias_key(normalise_identifier("arXiv:1706.03762"))
+'arxiv:1706.03762'
+
+Each source turns a :class:`PaperId` into its own request syntax (Semantic Scholar's lives in
+:mod:`graph.sources.s2`); this module only reads what users write.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import SeedError
 
-# kinds that Semantic Scholar resolves directly by ID
+# kinds a source resolves by identifier (the others: a title match, or not at all)
 ID_KINDS = ("s2", "corpus", "arxiv", "doi")
 
 _NEW_ARXIV = r"\d{4}\.\d{4,5}"
@@ -34,25 +37,12 @@ MAX_IDENTIFIER_BYTES = 64 * 1024
 class PaperId:
     """A normalised paper identifier.
 
-    kind is one of ``s2``, ``corpus``, ``arxiv``, ``doi``, ``url`` (a web page that
-    is not an ID Semantic Scholar resolves) or ``title``.
+    kind is one of ``s2`` (a 40-hex paper id), ``corpus`` (a corpus id number), ``arxiv``,
+    ``doi``, ``url`` (a web page that is no paper ID) or ``title``.
     """
 
     kind: str
     value: str
-
-    @property
-    def s2(self) -> str:
-        """The form Semantic Scholar's paper endpoints accept."""
-        if self.kind == "s2":
-            return self.value
-        if self.kind == "corpus":
-            return f"CorpusId:{self.value}"
-        if self.kind == "arxiv":
-            return f"ARXIV:{self.value}"
-        if self.kind == "doi":
-            return f"DOI:{self.value}"
-        raise SeedError(f"{self} has no Semantic Scholar ID form; resolve it by title instead")
 
     @property
     def resolvable_by_id(self) -> bool:
@@ -70,6 +60,27 @@ def normalise_title(title: str) -> str:
     """
     words = re.findall(r"\w+", title.casefold())
     return " ".join(words)
+
+
+# the store's alias keys name each id kind so; stores written before the source interface used these
+# exact strings, so they must not change (a changed key would be a cache miss for every stored seed)
+_ALIAS_PREFIX = {"arxiv": "arxiv:", "doi": "doi:", "corpus": "corpusid:", "s2": ""}
+
+
+def alias_key(pid: PaperId) -> str:
+    """The key under which the store remembers what ``pid`` resolved to: the kind and value in
+    lower case (``arxiv:1706.03762``, ``doi:10.1145/x``, ``corpusid:13756489``, a 40-hex id as
+    is), or ``title:`` and the normalised title. :class:`SeedError` for a ``url``, which is not
+    resolved at all.
+
+    >>> alias_key(PaperId("title", "Attention Is All You Need!"))
+    'title:attention is all you need'
+    """
+    if pid.kind == "title":
+        return "title:" + normalise_title(pid.value)
+    if pid.kind not in _ALIAS_PREFIX:
+        raise SeedError(f"{pid} is not a paper ID; resolve it by title instead")
+    return (_ALIAS_PREFIX[pid.kind] + pid.value).lower()
 
 
 def _from_url(text: str) -> PaperId:

@@ -103,7 +103,7 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
     known = store.get_papers(on_paths)
     untitled = [p for p in on_paths if p not in known or not known[p].title]
     if untitled and source is not None and not (options and options.offline):
-        batch = getattr(source, "batch_limit", 500)
+        batch = source.limits.batch_size
         for start in range(0, len(untitled), batch):
             got = source.fetch_papers(untitled[start:start + batch], with_references=False)
             store.put_papers(f.record for f in got if f is not None)

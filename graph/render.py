@@ -19,6 +19,7 @@ import networkx as nx
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from .colours import CLUSTER_PALETTE, NO_YEAR, SEED_MARK, cluster_colour, year_colours
+from .sources.s2 import is_s2_paper_id, paper_url
 from .text import display_title
 
 if TYPE_CHECKING:  # the page needs no pandas or scikit-learn to be imported for the annotation
@@ -86,7 +87,7 @@ def _trim(text: str | None, limit: int = 700) -> str | None:
 
 def _links(pid: str, d: dict) -> dict:
     return {
-        "s2": f"https://www.semanticscholar.org/paper/{pid}" if len(pid) == 40 else None,
+        "s2": paper_url(pid) if is_s2_paper_id(pid) else None,
         "arxiv": f"https://arxiv.org/abs/{d['arxiv_id']}" if d.get("arxiv_id") else None,
         "doi": f"https://doi.org/{d['doi']}" if d.get("doi") else None,
     }

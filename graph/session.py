@@ -39,6 +39,7 @@ from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .ids import normalise_identifier
 from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, run_summary, write_map
 from .seeds import Seed, SeedList, read_seeds
+from .sources.s2 import paper_url
 
 
 class Cancelled(CitegraphError):
@@ -127,7 +128,8 @@ class Explorer:
 
     # -- the worker thread ------------------------------------------------------
     def _open(self, store_path, corpus, source, api_url, rate) -> None:
-        from .store import Store, default_store_path
+        from .sources.s2 import default_store_path
+        from .store import Store
 
         self._worker_thread = threading.current_thread()
         if source is not None:
@@ -143,10 +145,13 @@ class Explorer:
             overrides = {k: v for k, v in (("api_url", api_url and api_url.rstrip("/")), ("rate", rate))
                          if v is not None}
             self.source = self._stack.enter_context(S2Source(S2Config.from_env(**overrides), log=self.warn))
-        if store_path is None and corpus:
-            store_path = ":memory:"
-        elif store_path is None:
-            store_path = default_store_path(getattr(getattr(self.source, "config", None), "api_url", None))
+        if store_path is None:
+            from .sources.s2 import S2Source
+
+            # Semantic Scholar's papers are kept, one store per API host; a local source's maps are
+            # built in a throwaway store (the corpus already holds everything) unless one is given
+            store_path = (default_store_path(self.source.config.api_url) if isinstance(self.source, S2Source)
+                          else ":memory:")
         self.store = self._stack.enter_context(Store(store_path))
         for r in self.store.repaired:
             self.warn(f"warning: the store {self.store.path} held {r}; they were set to null and will be fetched "
@@ -216,8 +221,7 @@ class Explorer:
         self._cancel.set()
 
     def _requests(self) -> int:
-        stats = getattr(self.source, "stats", None)
-        return stats.requests if stats is not None else 0
+        return self.source.requests
 
     def _action(self, name: str, work: Callable[[], Any]) -> Any:
         """Run ``work`` as one action on the worker thread, reporting its progress.
@@ -424,7 +428,7 @@ class Explorer:
         from .pipeline import find_paths
 
         return self._action("paths", lambda: find_paths(
-            a, b, store=self.store, source=None if self.options.offline else self.source, options=self.options,
+            a, b, store=self.store, source=self.source, options=self.options,
             one_hop_longer=one_hop_longer, log=self.log))
 
     def export(self, out_dir: str | Path, name: str | None = None, formats: Sequence[str] | None = None, *,
@@ -599,7 +603,7 @@ def _paper_link(row: dict) -> str:
     pid = row["paper_id"]
     if pid.startswith("CorpusId:"):
         return pid
-    return f"https://www.semanticscholar.org/paper/{pid}"
+    return paper_url(pid)
 
 
 def _now() -> str:

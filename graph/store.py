@@ -20,7 +20,6 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
-from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -69,18 +68,14 @@ _PAPER_COLS = [
 ]
 
 
-def default_store_path(api_url: str | None = None) -> Path:
-    """Where the store lives unless ``--store`` or ``CITEGRAPH_STORE`` say otherwise.
-
-    One file per API host, in the user's cache directory, so a test server's
-    papers never mix with real Semantic Scholar data.
-    """
+def store_in_cache(file_name: str) -> Path:
+    """Where a store named ``file_name`` lives unless ``--store`` or ``CITEGRAPH_STORE`` say
+    otherwise: in the user's cache directory. Each source names its own file (the API source one per
+    host, so a test server's papers never mix with real data)."""
     env = os.environ.get("CITEGRAPH_STORE")
     if env:
         return Path(env)
-    host = urlsplit(api_url or "https://api.semanticscholar.org").netloc or "local"
-    safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in host)
-    return Path(platformdirs.user_cache_dir("citegraph")) / f"s2-{safe}.sqlite"
+    return Path(platformdirs.user_cache_dir("citegraph")) / file_name
 
 
 def _json(value) -> str | None:

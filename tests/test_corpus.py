@@ -281,3 +281,39 @@ def test_the_corpus_plan_talks_of_the_corpus_not_of_requests(arxiv_corpus, tmp_p
     plan = [line for line in res.stderr.splitlines() if line.startswith(("resolve", "list", "fetch"))]
     assert len(plan) >= 3 and "arxiv.duckdb" in plan[-1]
     assert not any("request" in line for line in plan), plan
+
+
+def test_corpus_fetches_seeds_by_every_paper_id_kind(tmp_path):
+    """Seeds reach the corpus as PaperId objects and are looked up by kind with SQL: corpus
+    number, arXiv ID, DOI (stored lower-case), 40-hex sha (in papers, or an old sha in paper_ids)."""
+    from graph.ids import PaperId, normalise_identifier
+
+    papers = write_jsonl_gz(tmp_path / "papers-0.jsonl.gz", [
+        synth_paper(1), synth_paper(2, externalids={"ArXiv": None, "DOI": "10.9999/SYNTH.2"}), synth_paper(3)])
+    cites = write_jsonl_gz(tmp_path / "citations-0.jsonl.gz", [synth_citation(1, 2), synth_citation(1, 3)])
+    old_sha = "ab" * 20
+    ids = write_jsonl_gz(tmp_path / "paper-ids-0.jsonl.gz",
+                         [json.dumps({"sha": old_sha, "corpusid": 900003, "primary": False})])
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        corpus.import_s2([papers, cites, ids])
+    with Corpus(tmp_path / "c.duckdb", read_only=True) as corpus:
+        source = CorpusSource(corpus)
+        asked = [normalise_identifier("arXiv:2101.00001v3"), normalise_identifier("https://doi.org/10.9999/synth.2"),
+                 PaperId("corpus", "900003"), PaperId("s2", f"{2:040x}"), PaperId("s2", old_sha),
+                 "CorpusId:900001",  # a paper id the corpus gave, as a string
+                 PaperId("arxiv", "2101.09999"), PaperId("title", "SYNTH paper 1")]
+        got = source.fetch_papers(asked, with_references=True)
+        assert [g.record.paper_id if g else None for g in got] == [
+            "CorpusId:900001", "CorpusId:900002", "CorpusId:900003", "CorpusId:900002", "CorpusId:900003",
+            "CorpusId:900001", None, None]
+        assert got[0].reference_ids == ["CorpusId:900002", "CorpusId:900003"]
+        assert got[1].record.doi == "10.9999/synth.2" and got[1].reference_ids == []
+        assert source.not_found(asked[6]) == "the corpus c.duckdb does not know arxiv:2101.09999"
+        # set-based: one query per id kind asked (arXiv, DOI, sha), then the papers and their references
+        assert source.queries == 5
+        # expansion passes seeds through the same interface
+        with Store(":memory:") as store:
+            res = expand(read_seeds([f"{2:040x}", "10.9999/SYNTH.2", "CorpusId:900001"]).seeds, store, source,
+                         ExpansionOptions(progress=False))
+        assert [r.paper_id for r in res.seeds] == ["CorpusId:900002", "CorpusId:900002", "CorpusId:900001"]
+        assert res.requests == res.request_floor == 0  # queries, not metered requests

@@ -56,14 +56,18 @@ def test_bibtex_escapes_every_field_so_nothing_is_injected():
     assert len(lib.entries) == len(hostile) == 13
     for entry, (field, value) in zip(lib.entries, hostile):
         fields = {k: f.value for k, f in entry.fields_dict.items()}
-        expected_keys = {"title", "year", "url"} | ({"journal"} if field == "venue" else set()) \
+        # a link only where there is a page to link to: SYNTH ids have none, DOIs and arXiv IDs do
+        expected_keys = {"title", "year"} | ({"url"} if field in ("doi", "arxiv_id") else set()) \
+            | ({"journal"} if field == "venue" else set()) \
             | ({"doi"} if field == "doi" else set()) | ({"eprint", "archiveprefix"} if field == "arxiv_id" else set()) \
             | ({"author"} if field == "authors" else set())
         assert set(fields) == expected_keys, (field, value, fields)
         if field == "doi":
             assert unquote(fields["doi"]) == value
+            assert unquote(fields["url"]) == "https://doi.org/" + value and "{" not in fields["url"]
         elif field == "arxiv_id":
             assert unquote(fields["eprint"]) == value
+            assert unquote(fields["url"]) == "https://arxiv.org/abs/" + value and "}" not in fields["url"]
         elif field == "authors":
             assert [bib_unescape(a) for a in fields["author"].split(" and ")] == ["Alice}, note={PWNED", "Bob",
                                                                                  "{Carol"]
@@ -86,6 +90,8 @@ def test_no_title_can_break_out_of_its_field(title):
     assert set(fields) == {"title", "doi", "url"}
     assert bib_unescape(fields["title"].value) == " ".join(title.split())
     assert unquote(fields["doi"].value) == title
+    assert unquote(fields["url"].value) == "https://doi.org/" + title
+    assert "url" not in lib.entries[1].fields_dict  # "b" is no S2 id and has no DOI or arXiv ID: no page
 
 
 def _run_of(g, seeds):

@@ -4,7 +4,9 @@ import time
 
 import pytest
 
-from graph.errors import S2NotFoundError, S2RequestError, S2UnavailableError
+from graph.errors import S2NotFoundError, S2RequestError, S2UnavailableError, SeedError
+from graph.ids import PaperId, normalise_identifier
+from graph.sources.s2 import is_s2_paper_id, paper_url, s2_request_id
 from graph.testing.s2_server import Faults, S2Dataset, S2TestServer
 
 from cassettes import CassetteApp
@@ -20,6 +22,42 @@ def test_batch_is_aligned_with_the_input_and_null_for_unknown_ids(synth_server, 
     assert synth_server.counts() == {"batch": 1}
     _, _, query = synth_server.request_log[0]
     assert "fields=" in query and "references.paperId" in query
+
+
+def test_seeds_are_sent_in_s2_syntax(synth_server, synth_dataset, make_source):
+    src = make_source(synth_server.url)
+    seeds = [normalise_identifier(t) for t in ("https://arxiv.org/abs/2101.00001v2", "doi:10.9999/synth.3",
+                                               "CorpusId:900002", "2199.99999")]
+    got = src.fetch_papers(seeds, with_references=False)
+    assert [g.record.paper_id if g else None for g in got] == [
+        synth_dataset.pid_of(1), synth_dataset.pid_of(3), synth_dataset.pid_of(2), None]
+    assert "ARXIV:2199.99999 (batch lookup returned null)" in src.not_found(seeds[3])
+    # a paper id S2 gave is a str, sent as is
+    assert src.fetch_papers([synth_dataset.pid_of(4)], with_references=False)[0].record.title == "SYNTH paper 4"
+
+
+@pytest.mark.parametrize("pid,wire", [
+    (PaperId("arxiv", "1706.03762"), "ARXIV:1706.03762"), (PaperId("doi", "10.1145/x.y"), "DOI:10.1145/x.y"),
+    (PaperId("corpus", "13756489"), "CorpusId:13756489"),
+    (PaperId("s2", "204e3073870fae3d05bcbc2f6a8e263d9b72e776"), "204e3073870fae3d05bcbc2f6a8e263d9b72e776"),
+])
+def test_s2_request_ids(pid, wire):
+    assert s2_request_id(pid) == wire
+
+
+@pytest.mark.parametrize("pid", [PaperId("title", "x"), PaperId("url", "https://example.org/p")])
+def test_titles_and_urls_have_no_s2_request_id(pid):
+    with pytest.raises(SeedError, match="title"):
+        s2_request_id(pid)
+
+
+def test_paper_urls_and_which_ids_have_an_s2_page():
+    assert paper_url("204e3073870fae3d05bcbc2f6a8e263d9b72e776") == \
+        "https://www.semanticscholar.org/paper/204e3073870fae3d05bcbc2f6a8e263d9b72e776"
+    assert paper_url("x/y?z") == "https://www.semanticscholar.org/paper/x%2Fy%3Fz"  # one path segment
+    assert is_s2_paper_id("204E3073870FAE3D05BCBC2F6A8E263D9B72E776")
+    # a corpus numbers its own rows: a CorpusId has no S2 page; nor has a node of a hand-built graph
+    assert not is_s2_paper_id("CorpusId:5") and not is_s2_paper_id("a") and not is_s2_paper_id("z" * 40)
 
 
 def test_batch_refuses_more_than_500_ids_before_sending(synth_server, make_source):
@@ -192,15 +230,26 @@ def test_real_paginated_citations_are_read_in_full(s2_responses_dir, make_source
 
 
 def test_real_references_skip_unmatched_entries(s2_responses_dir, make_source):
+    # references come nested in the batch answer; the recorded reference rows (real S2 data,
+    # unmatched references included) are served that way
     import yaml, json
     cassette = yaml.safe_load((s2_responses_dir / "test_get_paper_references.yaml").read_text())
     recorded = [json.loads(i["response"]["body"]["string"]) for i in cassette["interactions"]]
     all_items = [d["citedPaper"] for p in recorded for d in p["data"]]
-    with _replay(s2_responses_dir, "test_get_paper_references.yaml") as server:
-        src = make_source(server.url, page_size=50)
-        edges = [e for page in src.iter_references("10.2139/ssrn.2250500", 1000) for e in page]
+    asked = []
+
+    def batch_app(method, path, query, body):
+        asked.append((method, path, query.get("fields", ""), json.loads(body)["ids"]))
+        return 200, json.dumps([{"paperId": "cb1ebd913c3724c599f6b276b14b5c6253da68f3", "title": "T",
+                                 "references": all_items}]).encode()
+
+    with S2TestServer(app=batch_app) as server:
+        got = make_source(server.url).fetch_papers([PaperId("doi", "10.2139/ssrn.2250500")], with_references=True)
+    assert asked[0][0] == "POST" and asked[0][1].endswith("/paper/batch")
+    assert "references.paperId" in asked[0][2] and asked[0][3] == ["DOI:10.2139/ssrn.2250500"]
     assert any(item["paperId"] is None for item in all_items)  # the real data has unmatched references
-    assert [e.cited for e in edges] == [i["paperId"] for i in all_items if i["paperId"]]
+    assert got[0].reference_ids == [i["paperId"] for i in all_items if i["paperId"]]
+    assert got[0].references_truncated is None
 
 
 def test_real_title_match_and_errors(s2_responses_dir, make_source):
@@ -220,16 +269,15 @@ def test_real_title_match_and_errors(s2_responses_dir, make_source):
 
 def test_real_full_paper_record_parses(s2_responses_dir):
     import json
-    from graph.sources.s2 import _fetched_from_s2
-    from graph.model import PaperRecord
+    from graph.sources.s2_records import check_s2_paper, fetched_from_s2
     data = json.loads((s2_responses_dir / "Paper.json").read_text())
-    f = _fetched_from_s2(data, 0.0)
+    f = fetched_from_s2(data, 0.0)
     assert f.record.title == data["title"] and f.record.year == data["year"]
     assert f.record.tldr == data["tldr"]["text"]
     assert f.record.authors == [a["name"] for a in data["authors"]]
     assert f.reference_ids == [r["paperId"] for r in data["references"] if r.get("paperId")]
     nulls = json.loads((s2_responses_dir / "PaperWithNullValues.json").read_text())
-    rec = PaperRecord.from_s2(nulls, source="s2", fetched_at=0)
+    rec = check_s2_paper(nulls, source="s2", fetched_at=0)
     assert rec.authors == [] and rec.paper_id == nulls["paperId"]
 
 

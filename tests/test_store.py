@@ -5,7 +5,8 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 from graph.errors import StoreCorruptError, StoreSchemaError
 from graph.model import CitationEdge, ListState, PaperRecord
-from graph.store import SCHEMA_VERSION, Store, default_store_path
+from graph.sources.s2 import default_store_path
+from graph.store import SCHEMA_VERSION, Store, store_in_cache
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 records = st.builds(
@@ -105,3 +106,11 @@ def test_default_store_path_is_per_host_and_overridable(monkeypatch, tmp_path):
     assert a != b and a.name == "s2-api.semanticscholar.org.sqlite"
     monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "x.sqlite"))
     assert default_store_path("https://api.semanticscholar.org") == tmp_path / "x.sqlite"
+
+
+def test_store_in_cache_is_named_by_the_source_and_overridable(monkeypatch, tmp_path):
+    monkeypatch.delenv("CITEGRAPH_STORE", raising=False)
+    assert store_in_cache("mine.sqlite").name == "mine.sqlite"
+    assert store_in_cache("mine.sqlite").parent == default_store_path().parent  # one cache folder
+    monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "x.sqlite"))
+    assert store_in_cache("mine.sqlite") == tmp_path / "x.sqlite"

@@ -1,30 +1,34 @@
-"""A local corpus (graph.corpus.Corpus) as a paper source: same interface as S2, no network.
+"""A local corpus (graph.corpus.Corpus) as a paper source: the same interface as the API, no network.
 
-Papers are identified as ``CorpusId:N``. Lookups and neighbourhoods are set-based
-SQL over the whole batch (thousands of ids per query), so expansion reads only
-the k-hop neighbourhood it needs.
+Papers are identified as ``CorpusId:N``. Seeds arrive as :class:`graph.ids.PaperId` and are
+looked up by their kind (corpus number, arXiv ID, DOI, 40-hex paper sha) with SQL. Lookups and
+neighbourhoods are set-based SQL over the whole batch (thousands of ids per query), so
+expansion reads only the k-hop neighbourhood it needs.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from ..corpus import Corpus
-from ..ids import normalise_identifier, normalise_title
+from ..errors import SeedError
+from ..ids import PaperId, normalise_identifier, normalise_title
 from ..model import CitationEdge, PaperRecord
-from .base import FetchedPaper, Page
+from .base import FetchedPaper, Page, SourceLimits
 
 _COLUMNS = ("corpusid, sha, title, year, venue, authors, arxiv, doi, citationcount, referencecount, "
             "influentialcitationcount, publicationdate")
 
 
 def corpus_id(n: int) -> str:
+    """The paper id of corpus row ``n``: ``CorpusId:N``."""
     return f"CorpusId:{n}"
 
 
 def _number(paper_id: str) -> int | None:
+    # the number in a paper id this source returned (corpus_id's form)
     m = re.fullmatch(r"corpusid:(\d+)", paper_id.strip(), re.IGNORECASE)
     return int(m.group(1)) if m else None
 
@@ -33,58 +37,78 @@ class CorpusSource:
     """Expansion's source interface over a DuckDB corpus."""
 
     name = "corpus"
-    batch_limit = 200_000  # SQL takes big batches; S2's 500 is an HTTP limit
-    cheap_citations = True  # the citers of many papers are one query: coupling is on by default
+    # SQL takes big batches and whole citation lists; the citers of many papers are one query,
+    # so coupling is on by default; queries are not rate-limited, so plans do not count them
+    limits = SourceLimits(batch_size=200_000, page_size=200_000, list_cap=None, metered=False,
+                          cheap_citations=True)
+    requests = 0  # queries are counted in ``queries``: they are not rate-limited requests
+    rate_hint = ""
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
         self.label = f"the corpus {corpus.path.name}"
         self._citations: dict[str, list[CitationEdge]] = {}
         self.queries = 0
+        self.invalid_ids: set[PaperId | str] = set()  # rows are checked on import: always empty
+
+    def seconds_for(self, n_requests: int) -> float:
+        """Nothing is paced: 0."""
+        return 0.0
+
+    def not_found(self, asked: PaperId | str) -> str:
+        """``asked`` matches no row of the corpus."""
+        return f"{self.label} does not know {asked}"
+
+    def truncation_note(self, listed: int, total: int) -> str:
+        """A citation list that stopped short of ``total`` (no cap applies, so expansion never asks)."""
+        return f"{listed} of {total} citations of it are in {self.label}"
 
     def _sql(self, sql: str, params: list | None = None) -> list:
         self.queries += 1
         return self.corpus._run(sql, params)
 
     # -- resolving ids ---------------------------------------------------------
-    def _resolve(self, ids: list[str]) -> list[int | None]:
-        """Corpus ids for S2-style ids (CorpusId:N, ARXIV:x, DOI:x, 40-hex sha)."""
+    def _resolve(self, ids: Sequence[PaperId | str]) -> list[int | None]:
+        """Corpus numbers for seeds (by kind: corpus number, arXiv ID, DOI, 40-hex sha) and for
+        paper ids this source returned (``CorpusId:N``); ``None`` where no row matches."""
         import pyarrow as pa
 
-        kinds: dict[str, list[tuple[int, str]]] = {"corpus": [], "arxiv": [], "doi": [], "sha": []}
+        kinds: dict[str, list[tuple[int, str]]] = {"arxiv": [], "doi": [], "s2": []}
         out: list[int | None] = [None] * len(ids)
-        for pos, raw in enumerate(ids):
-            n = _number(raw)
-            if n is not None:
-                out[pos] = n
-                kinds["corpus"].append((pos, str(n)))
-                continue
-            kind, _, value = raw.partition(":")
-            try:
-                pid = normalise_identifier(raw if kind.upper() not in ("ARXIV", "DOI") else value,
-                                           allow_title=False)
-            except Exception:
-                continue
-            if pid.kind in ("arxiv", "doi"):
-                kinds[pid.kind].append((pos, pid.value))
-            elif pid.kind == "s2":
-                kinds["sha"].append((pos, pid.value))
+        for pos, asked in enumerate(ids):
+            if isinstance(asked, str):
+                n = _number(asked)
+                if n is not None:
+                    out[pos] = n
+                    continue
+                try:  # not an id of ours: read it like a user-written id (a sha from a mixed store)
+                    asked = normalise_identifier(asked, allow_title=False)
+                except SeedError:
+                    continue
+            if asked.kind == "corpus":
+                out[pos] = int(asked.value)
+            elif asked.kind in kinds:
+                kinds[asked.kind].append((pos, asked.value))
         lookups = {"arxiv": "SELECT q.pos, p.corpusid FROM q JOIN papers p ON p.arxiv = q.value",
                    "doi": "SELECT q.pos, p.corpusid FROM q JOIN papers p ON p.doi = q.value",
-                   "sha": "SELECT q.pos, coalesce(p.corpusid, i.corpusid) FROM q LEFT JOIN papers p ON p.sha = q.value "
-                          "LEFT JOIN paper_ids i ON i.sha = q.value"}
+                   "s2": "SELECT q.pos, coalesce(p.corpusid, i.corpusid) FROM q LEFT JOIN papers p ON p.sha = q.value "
+                         "LEFT JOIN paper_ids i ON i.sha = q.value"}
         for kind, sql in lookups.items():
             if kinds[kind]:
                 q = pa.table({"pos": [p for p, _ in kinds[kind]], "value": [v for _, v in kinds[kind]]})
                 self.corpus.db.register("q", q)
-                for pos, n in self._sql(sql):
-                    if n is not None and out[pos] is None:
-                        out[pos] = int(n)
-                self.corpus.db.unregister("q")
+                try:
+                    for pos, n in self._sql(sql):
+                        if n is not None and out[pos] is None:
+                            out[pos] = int(n)
+                finally:
+                    self.corpus.db.unregister("q")
         return out
 
     # -- the PaperSource interface ---------------------------------------------------
-    def fetch_papers(self, ids: list[str], *, with_references: bool) -> list[FetchedPaper | None]:
+    def fetch_papers(self, ids: Sequence[PaperId | str], *, with_references: bool) -> list[FetchedPaper | None]:
+        """Details (and reference lists) of the papers ``ids`` name, aligned with ``ids``; ``None``
+        where the corpus has no such paper. Two queries for any number of ids (three with references)."""
         import pyarrow as pa
 
         numbers = self._resolve(ids)
@@ -118,6 +142,7 @@ class CorpusSource:
         return [found.get(n) if n is not None else None for n in numbers]
 
     def match_title(self, title: str) -> PaperRecord | None:
+        """The most cited paper with this normalised title, else the closest (Jaro-Winkler >= 0.93)."""
         norm = normalise_title(title)
         rows = self._sql("SELECT corpusid FROM papers WHERE norm_title = ? ORDER BY citationcount DESC NULLS LAST "
                          "LIMIT 1", [norm])
@@ -153,12 +178,8 @@ class CorpusSource:
                 tuple(contexts) if contexts is not None else None))
 
     def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
+        """The citations of ``paper_id`` (prefetched, else one query) as one page."""
         if paper_id not in self._citations:
             self.prefetch_citations([paper_id], limit)
         edges = self._citations.pop(paper_id, [])[start:limit]
-        yield Page(edges, start + len(edges))
-
-    def iter_references(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
-        got = self.fetch_papers([paper_id], with_references=True)[0]
-        edges = [CitationEdge(paper_id, r) for r in (got.reference_ids or [])[start:limit]] if got else []
         yield Page(edges, start + len(edges))

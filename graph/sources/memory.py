@@ -11,18 +11,21 @@ node attributes use :class:`graph.model.PaperRecord`'s field names (``title``,
 >>> src = GraphSource(nx.DiGraph([("a", "b")]))
 >>> src.fetch_papers(["a", "zz"], with_references=True)[0].reference_ids
 ['b']
+
+Seeds are looked up by arXiv ID or DOI (node attributes), or by a 40-hex or corpus id equal
+to a node's name (``CorpusId:N`` for a corpus's nodes).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import networkx as nx
 
-from ..ids import normalise_title
+from ..ids import PaperId, normalise_title
 from ..model import CitationEdge, PaperRecord
-from .base import FetchedPaper, Page
+from .base import FetchedPaper, Page, SourceLimits
 
 _RECORD_FIELDS = set(PaperRecord.__dataclass_fields__) - {"paper_id", "source", "fetched_at"}
 
@@ -32,32 +35,50 @@ class GraphSource:
 
     name = "memory"
     label = "the in-memory graph"
-    batch_limit = 100_000  # no HTTP limit; batches only bound memory
-    cheap_citations = True  # listing the citers of many papers costs nothing: coupling is on by default
+    # no HTTP limits (batches and pages only bound memory) and no cost per query; listing the
+    # citers of many papers costs nothing, so coupling is on by default
+    limits = SourceLimits(batch_size=100_000, page_size=100_000, list_cap=None, metered=False,
+                          cheap_citations=True)
+    requests = 0  # queries are not rate-limited requests (they are counted in ``queries``)
+    rate_hint = ""
 
     def __init__(self, graph: nx.DiGraph) -> None:
         self.graph = graph
         self._by_arxiv = {str(d["arxiv_id"]).lower(): n for n, d in graph.nodes(data=True) if d.get("arxiv_id")}
         self._by_doi = {str(d["doi"]).lower(): n for n, d in graph.nodes(data=True) if d.get("doi")}
         self.queries = 0
+        self.invalid_ids: set[PaperId | str] = set()  # every answer is valid: always empty
 
-    def _node(self, paper_id: str):
-        kind, _, value = paper_id.partition(":")
-        if paper_id in self.graph:
-            return paper_id
-        if kind.upper() == "ARXIV":
-            return self._by_arxiv.get(value.lower())
-        if kind.upper() == "DOI":
-            return self._by_doi.get(value.lower())
-        return None
+    def _node(self, paper_id: PaperId | str):
+        if isinstance(paper_id, str):
+            return paper_id if paper_id in self.graph else None
+        if paper_id.kind == "arxiv":
+            return self._by_arxiv.get(paper_id.value.lower())
+        if paper_id.kind == "doi":
+            return self._by_doi.get(paper_id.value.lower())
+        name = {"s2": paper_id.value, "corpus": f"CorpusId:{paper_id.value}"}.get(paper_id.kind)
+        return name if name is not None and name in self.graph else None
+
+    def seconds_for(self, n_requests: int) -> float:
+        """Nothing is paced: 0."""
+        return 0.0
+
+    def not_found(self, asked: PaperId | str) -> str:
+        """``asked`` is no node of the graph."""
+        return f"{self.label} does not know {asked}"
+
+    def truncation_note(self, listed: int, total: int) -> str:
+        """A citation list that stopped short of ``total`` (no cap applies, so expansion never asks)."""
+        return f"{listed} of {total} citations are in the graph"
 
     def _record(self, node) -> PaperRecord:
         attrs = {k: v for k, v in self.graph.nodes[node].items() if k in _RECORD_FIELDS}
         attrs["authors"] = list(attrs.get("authors") or [])
         return PaperRecord(str(node), **attrs, source="memory", fetched_at=time.time())
 
-    def fetch_papers(self, ids: list[str], *, with_references: bool) -> list[FetchedPaper | None]:
-        """Details (and reference lists) of ``ids``; ``None`` for ids not in the graph."""
+    def fetch_papers(self, ids: Sequence[PaperId | str], *, with_references: bool) -> list[FetchedPaper | None]:
+        """Details (and reference lists) of ``ids`` (node names, or seeds as :class:`PaperId`);
+        ``None`` for ids not in the graph."""
         self.queries += 1
         out: list[FetchedPaper | None] = []
         for pid in ids:
@@ -87,10 +108,4 @@ class GraphSource:
         node = self._node(paper_id)
         citers = sorted(str(c) for c in self.graph.predecessors(node) if c != node) if node is not None else []
         edges = [CitationEdge(c, paper_id) for c in citers[start:limit]]
-        yield Page(edges, start + len(edges))
-
-    def iter_references(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
-        """One page of the papers ``paper_id`` cites (sorted), from ``start`` up to ``limit``."""
-        got = self.fetch_papers([paper_id], with_references=True)[0]
-        edges = [CitationEdge(paper_id, r) for r in (got.reference_ids or [])[start:limit]] if got else []
         yield Page(edges, start + len(edges))

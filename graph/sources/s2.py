@@ -11,6 +11,10 @@ every request by a time budget (a ``Retry-After`` beyond it stops at once with t
 time to come back), fails at once when no server can be reached, validates every
 record before handing it on, raises :mod:`graph.errors` exceptions, and counts
 every request.
+
+Everything Semantic Scholar-specific lives here (and in :mod:`.s2_records`, its JSON
+validation): the API's limits and the request floor they give, its request-ID syntax, its
+messages, paper page URLs and the default store file per API host.
 """
 
 from __future__ import annotations
@@ -24,23 +28,79 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import quote, urlsplit
 
 import httpx
 from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 
-from ..errors import S2ConfigError, S2NotFoundError, S2RequestError, S2UnavailableError
-from ..model import CitationEdge, InvalidRecord, PaperRecord
-from .base import FetchedPaper, Page
+from ..errors import S2ConfigError, S2NotFoundError, S2RequestError, S2UnavailableError, SeedError
+from ..ids import PaperId
+from ..model import InvalidRecord, PaperRecord
+from ..store import store_in_cache
+from .base import FetchedPaper, Page, SourceLimits
+from .s2_records import check_s2_paper, edge_from_s2, fetched_from_s2
 
 DEFAULT_API_URL = "https://api.semanticscholar.org"
-BATCH_LIMIT = 500
-PAGE_LIMIT = 1000
-# S2 refuses offset + limit >= 10,000 on citation/reference lists
+BATCH_LIMIT = 500  # ids per POST /paper/batch
+PAGE_LIMIT = 1000  # rows per page of /paper/{id}/citations
+# S2 refuses offset + limit >= 10,000 on citation lists
 LIST_OFFSET_CAP = 9999
-NESTED_LIST_CAP = 1000
+
+# With these limits the request floor (SourceLimits.request_floor) is, for N seeds looked up by id,
+# T by title, C_i citations listed per paper and M_j papers fetched with their references per
+# sequential stage:
+#     ceil(N/500) + T + sum(max(1, ceil(C_i/1000))) + sum(ceil(M_j/500))
+S2_LIMITS = SourceLimits(batch_size=BATCH_LIMIT, page_size=PAGE_LIMIT, list_cap=LIST_OFFSET_CAP, metered=True,
+                         # one request per listed paper: coupling over the API is opt-in (--coupled)
+                         cheap_citations=False)
+RATE_HINT = "set S2_API_KEY for a higher rate"
+_S2_PREFIX = {"corpus": "CorpusId:", "arxiv": "ARXIV:", "doi": "DOI:", "s2": ""}
+
+
+def s2_request_id(pid: PaperId) -> str:
+    """The form Semantic Scholar's paper endpoints accept for ``pid``: ``ARXIV:1706.03762``,
+    ``DOI:10.x/y``, ``CorpusId:N`` or the 40-hex paper id; :class:`SeedError` for a title or URL.
+
+    >>> s2_request_id(PaperId("arxiv", "1706.03762"))
+    'ARXIV:1706.03762'
+    """
+    if pid.kind not in _S2_PREFIX:
+        raise SeedError(f"{pid} has no Semantic Scholar ID form; resolve it by title instead")
+    return _S2_PREFIX[pid.kind] + pid.value
+
+
+def is_s2_paper_id(paper_id: str) -> bool:
+    """Whether ``paper_id`` is an S2 paper id (40 hex digits), which has a page on the site; a
+    corpus's ``CorpusId:N`` numbers its own rows, and a graph's nodes are any names.
+
+    >>> is_s2_paper_id("204e3073870fae3d05bcbc2f6a8e263d9b72e776"), is_s2_paper_id("CorpusId:5")
+    (True, False)
+    """
+    return isinstance(paper_id, str) and len(paper_id) == 40 and all(c in _HEX for c in paper_id)
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def paper_url(paper_id: str) -> str:
+    """The Semantic Scholar page of ``paper_id`` (S2 has one for :func:`is_s2_paper_id` ids).
+
+    >>> paper_url("204e3073870fae3d05bcbc2f6a8e263d9b72e776")
+    'https://www.semanticscholar.org/paper/204e3073870fae3d05bcbc2f6a8e263d9b72e776'
+    """
+    return "https://www.semanticscholar.org/paper/" + quote(str(paper_id), safe="")
+
+
+def default_store_path(api_url: str | None = None) -> Path:
+    """Where the store of an S2 API lives unless ``--store`` or ``CITEGRAPH_STORE`` say otherwise:
+    one file per API host (``s2-api.semanticscholar.org.sqlite``) in the user's cache directory,
+    so a test server's papers never mix with real Semantic Scholar data."""
+    host = urlsplit(api_url or DEFAULT_API_URL).netloc or "local"
+    safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in host)
+    return store_in_cache(f"s2-{safe}.sqlite")
 
 PAPER_FIELDS = [
     "paperId", "corpusId", "externalIds", "title", "year", "venue", "authors",
@@ -358,41 +418,19 @@ class _LoopThread:
         self.loop.close()
 
 
-def _fetched_from_s2(item: dict, fetched_at: float, warnings: list[str] | None = None) -> FetchedPaper:
-    """A batch answer's paper, validated (:func:`graph.model.check_s2_paper`), with its reference ids."""
-    record = PaperRecord.from_s2(item, source="s2", fetched_at=fetched_at, warnings=warnings)
-    refs = item.get("references")
-    ref_ids = None
-    truncated = None
-    if refs is not None:
-        if not isinstance(refs, list):
-            if warnings is not None:
-                warnings.append(f"paper {record.paper_id}: references is not a list; not stored")
-            refs = None
-        else:
-            ref_ids = [r["paperId"] for r in refs if isinstance(r, dict) and _good_id(r.get("paperId"))]
-            if len(refs) >= NESTED_LIST_CAP:
-                truncated = f"Semantic Scholar returns at most {NESTED_LIST_CAP} nested references per paper"
-    return FetchedPaper(record, ref_ids, truncated)
-
-
-def _good_id(value: Any) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= 300 and value.isprintable()
-
-
 class S2Source:
     """Semantic Scholar as a paper source, with request accounting.
 
     Example::
 
         with S2Source(S2Config.from_env()) as src:
-            src.fetch_papers(["ARXIV:1706.03762"], with_references=True)
+            src.fetch_papers([PaperId("arxiv", "1706.03762")], with_references=True)
     """
 
     name = "s2"
     label = "Semantic Scholar"
-    batch_limit = BATCH_LIMIT
-    cheap_citations = False  # one request per listed paper: coupling over the API is opt-in (--coupled)
+    limits = S2_LIMITS
+    rate_hint = RATE_HINT
 
     def __init__(self, config: S2Config | None = None, log: Callable[[str], None] | None = None) -> None:
         self.config = config or S2Config.from_env()
@@ -401,7 +439,7 @@ class S2Source:
         # what validation repaired or dropped in this session's answers (also logged, the first few)
         self.warnings: list[str] = []
         # ids whose answer was not a valid paper (``None`` in fetch_papers, but not a known miss)
-        self.invalid_ids: set[str] = set()
+        self.invalid_ids: set[PaperId | str] = set()
         self._requester = S2HttpRequester(self.config, self.stats, log)
         self._client = AsyncSemanticScholar(api_url=self.config.api_url, api_key=self.config.api_key,
                                             timeout=int(self.config.timeout), retry=False)
@@ -414,9 +452,24 @@ class S2Source:
             self._loop = _LoopThread()
         return self._loop.run(coro)
 
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self.stats.requests
+
     def seconds_for(self, n_requests: int) -> float:
         """How long ``n_requests`` take at the configured pace (0 when unpaced)."""
         return n_requests / self.config.rate if self.config.rate > 0 else 0.0
+
+    def not_found(self, asked: PaperId | str) -> str:
+        """Why ``asked`` resolved to nothing: the batch answer had ``null`` for it."""
+        shown = s2_request_id(asked) if isinstance(asked, PaperId) else asked
+        return f"{self.label} does not know {shown} (batch lookup returned null)"
+
+    def truncation_note(self, listed: int, total: int) -> str:
+        """The citation list stopped at S2's offset cap."""
+        return (f"Semantic Scholar lists at most {LIST_OFFSET_CAP} citations of a paper; "
+                f"{listed} of {total} are in the graph")
 
     def _warn(self, found: list[str]) -> None:
         for w in found:
@@ -430,7 +483,7 @@ class S2Source:
         """A validated record, or ``None`` (with a warning) when ``raw`` cannot be a paper."""
         found: list[str] = []
         try:
-            return PaperRecord.from_s2(raw, source="s2", fetched_at=time.time(), warnings=found)
+            return check_s2_paper(raw, source="s2", fetched_at=time.time(), warnings=found)
         except InvalidRecord as exc:
             found.append(f"{exc}; the record is not stored")
             return None
@@ -438,6 +491,7 @@ class S2Source:
             self._warn(found)
 
     def close(self) -> None:
+        """Close the connection pool and stop the event loop thread (the source can be used again)."""
         if self._loop is not None:
             self._loop.run(self._requester.aclose())
             self._loop.stop()
@@ -450,19 +504,21 @@ class S2Source:
         self.close()
 
     # -- lookups -------------------------------------------------------------
-    def fetch_papers(self, ids: list[str], *, with_references: bool) -> list[FetchedPaper | None]:
+    def fetch_papers(self, ids: Sequence[PaperId | str], *, with_references: bool) -> list[FetchedPaper | None]:
         """Details (and reference lists) of up to 500 papers in one ``POST /paper/batch``.
 
-        Returns one entry per input id, ``None`` where S2 does not know the id.
-        The client's ``get_papers`` drops the ``null`` entries and so loses which
-        input each paper answers, hence the direct batch call.
+        A :class:`PaperId` is sent in S2's syntax (:func:`s2_request_id`); a ``str`` is sent as
+        is (a paper id S2 returned, or any id form S2 accepts). Returns one entry per input id,
+        ``None`` where S2 does not know the id. The client's ``get_papers`` drops the ``null``
+        entries and so loses which input each paper answers, hence the direct batch call.
         """
         if not 0 < len(ids) <= BATCH_LIMIT:
             raise ValueError(f"a batch takes 1 to {BATCH_LIMIT} ids, got {len(ids)}")
+        wire = [s2_request_id(i) if isinstance(i, PaperId) else i for i in ids]
         fields = PAPER_FIELDS + (["references.paperId"] if with_references else [])
         url = f"{self._client.api_url}/graph/v1/paper/batch"
         data = self._run(self._requester.get_data_async(
-            url, "fields=" + ",".join(fields), self._client.auth_header, {"ids": list(ids)}))
+            url, "fields=" + ",".join(fields), self._client.auth_header, {"ids": wire}))
         if not isinstance(data, list) or len(data) != len(ids):
             raise S2RequestError(f"Semantic Scholar's batch answer does not match the request (a "
                                  f"{type(data).__name__} of {len(data) if isinstance(data, (list, dict)) else 1} "
@@ -472,7 +528,7 @@ class S2Source:
         for asked, item in zip(ids, data):
             found: list[str] = []
             try:
-                out.append(None if item is None else _fetched_from_s2(item, now, found))
+                out.append(None if item is None else fetched_from_s2(item, now, found))
             except InvalidRecord as exc:
                 found.append(f"{exc}; the record is not stored")
                 out.append(None)
@@ -507,20 +563,18 @@ class S2Source:
             return None
         return self._paper(raw)
 
+    def prefetch_citations(self, paper_ids: Iterable[str], limit: int) -> None:
+        """Nothing to prepare: every citation list is its own paged request."""
+
     def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
         """Pages of the papers citing ``paper_id``, from list offset ``start`` up to ``limit``.
 
         S2 cannot list beyond offset 9,999; callers compare with the paper's
         citation count to report the list as truncated.
         """
-        yield from self._iter_list(paper_id, limit, "citations", start)
-
-    def iter_references(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
-        yield from self._iter_list(paper_id, limit, "references", start)
-
-    def _iter_list(self, paper_id: str, limit: int, kind: str, start: int) -> Iterator[Page]:
         # paged here rather than with the client's paginator, which always starts at offset 0:
         # an interrupted list resumes at the offset the store recorded
+        kind = "citations"
         limit = min(limit, LIST_OFFSET_CAP)
         url = f"{self._client.api_url}/graph/v1/paper/{quote(paper_id, safe=':/')}/{kind}"
         fields = ",".join(CITATION_FIELDS)
@@ -538,7 +592,7 @@ class S2Source:
                                      f"is stored, run again later")
             offset += len(rows)
             found: list[str] = []
-            edges = [e for e in (_edge(paper_id, kind, raw, found) for raw in rows) if e is not None]
+            edges = [e for e in (edge_from_s2(paper_id, raw, found) for raw in rows) if e is not None]
             self._warn(found)
             yield Page(edges, offset)
             if not rows or "next" not in data:
@@ -546,40 +600,3 @@ class S2Source:
 
 
 MAX_WARNINGS_SHOWN = 20
-MAX_CONTEXTS = 50  # citation contexts kept per edge
-MAX_CONTEXT_CHARS = 2_000
-
-
-def _edge(paper_id: str, kind: str, raw: Any, warnings: list[str]) -> CitationEdge | None:
-    """One validated edge of a citation or reference page, or ``None`` for a row without a paper."""
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        warnings.append(f"a {kind} row of {paper_id} is not an object ({str(raw)[:40]!r}); skipped")
-        return None
-    other = raw.get("citingPaper" if kind == "citations" else "citedPaper") or {}
-    other_id = other.get("paperId") if isinstance(other, dict) else None
-    if not other_id:
-        return None  # S2 lists references it could not match to a paper, without an id
-    if not _good_id(other_id):
-        warnings.append(f"a {kind} row of {paper_id} has paperId {str(other_id)[:40]!r}; skipped")
-        return None
-    citing, cited = (other_id, paper_id) if kind == "citations" else (paper_id, other_id)
-    influential = raw.get("isInfluential")
-    if influential is not None and not isinstance(influential, bool):
-        warnings.append(f"isInfluential {str(influential)[:20]!r} of {citing} -> {cited} is not true/false; dropped")
-        influential = None
-    return CitationEdge(citing, cited, influential, _texts(raw.get("intents"), warnings, "intents"),
-                        _texts(raw.get("contexts"), warnings, "contexts"))
-
-
-def _texts(value: Any, warnings: list[str], name: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        warnings.append(f"{name} {str(value)[:30]!r} is not a list; dropped")
-        return None
-    out = tuple(v[:MAX_CONTEXT_CHARS] for v in value[:MAX_CONTEXTS] if isinstance(v, str))
-    if len(out) != len(value):
-        warnings.append(f"{name}: {len(value) - len(out)} entries dropped (not text, or over {MAX_CONTEXTS})")
-    return out

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from rapidfuzz import fuzz, process
 
 from ..ids import arxiv_year, normalise_identifier, normalise_title
-from ..sources.s2 import endpoint_name
+from ..sources.s2 import endpoint_name, s2_request_id
 
 BATCH_LIMIT = 500
 PAGE_LIMIT = 1000
@@ -87,7 +87,7 @@ class S2Dataset:
             return None
         if pid.kind == "url":
             return None
-        key = pid.value if pid.kind == "s2" else pid.s2
+        key = s2_request_id(pid)
         return self.alias.get(key.lower())
 
     def match_title(self, query: str) -> tuple[str, float] | None:

@@ -1,0 +1,275 @@
+"""The source interface: every source implements PaperSource explicitly, expansion takes every
+size, cap, cost and source-specific message from the source, and nothing outside the S2 modules
+knows Semantic Scholar's numbers, syntax or wording."""
+
+import ast
+import dataclasses
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import graph
+from graph.corpus import Corpus
+from graph.errors import PlanTooLongError
+from graph.expansion import ExpansionOptions, expand
+from graph.ids import alias_key
+from graph.seeds import read_seeds
+from graph.sources.base import PaperSource, SourceLimits
+from graph.sources.corpus import CorpusSource
+from graph.sources.memory import GraphSource
+from graph.sources.s2 import S2Source
+from graph.store import Store
+
+from conftest import fast_config
+
+PACKAGE = Path(graph.__file__).parent
+MEMBERS = {"name", "label", "limits", "invalid_ids", "requests", "rate_hint", "seconds_for", "fetch_papers",
+           "not_found", "match_title", "prefetch_citations", "iter_citations", "truncation_note"}
+
+
+@pytest.fixture
+def every_source(tmp_path, synth_server):
+    import gzip
+    import json
+
+    shard = tmp_path / "papers-0.jsonl.gz"
+    with gzip.open(shard, "wt") as fh:
+        fh.write(json.dumps({"corpusid": 1, "externalids": {"ArXiv": "2001.00001", "DOI": None}, "title": "One"}))
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        corpus.import_s2([shard])
+    with Corpus(tmp_path / "c.duckdb", read_only=True) as corpus, S2Source(fast_config(synth_server.url)) as s2:
+        yield [s2, CorpusSource(corpus), GraphSource(nx.DiGraph([("a", "b")]))]
+
+
+def test_the_protocol_names_every_member_expansion_uses():
+    declared = set(PaperSource.__annotations__) | {k for k in vars(PaperSource) if not k.startswith("_")}
+    assert declared == MEMBERS
+
+
+def test_every_source_implements_the_protocol_explicitly(every_source):
+    for src in every_source:
+        assert isinstance(src, PaperSource), type(src).__name__
+        assert isinstance(src.limits, SourceLimits) and src.limits.batch_size > 0 and src.limits.page_size > 0
+        # defined by the class or the instance, not found by probing with a default
+        missing = {m for m in MEMBERS if not (hasattr(type(src), m) or m in vars(src))}
+        assert not missing, (type(src).__name__, missing)
+        assert src.requests == 0 and src.invalid_ids == set()
+        assert isinstance(src.label, str) and src.label and isinstance(src.rate_hint, str)
+        src.prefetch_citations([], 10)  # callable everywhere; a no-op where lists are requests
+    s2, corpus, memory = every_source
+    assert (s2.seconds_for(10), corpus.seconds_for(10), memory.seconds_for(10)) == (0.0, 0.0, 0.0)  # unpaced
+    assert s2.limits.metered and not corpus.limits.metered and not memory.limits.metered
+
+
+def test_an_object_missing_a_member_is_not_a_source():
+    class NoLimits:
+        name = label = rate_hint = "x"
+        requests = 0
+        invalid_ids: set = set()
+
+        def fetch_papers(self, ids, *, with_references): ...
+        def match_title(self, title): ...
+
+    assert not isinstance(NoLimits(), PaperSource)
+
+
+def test_s2_limits_give_the_s2_request_floor():
+    lim = S2Source.limits
+    assert (lim.batch_size, lim.page_size, lim.list_cap, lim.metered, lim.cheap_citations) == (500, 1000, 9999,
+                                                                                               True, False)
+    # ceil(N/500) + T + sum(max(1, ceil(C_i/1000))) + sum(ceil(M_j/500))
+    assert lim.request_floor(501, 2, [0, 1000, 1001], [500, 501]) == 2 + 2 + (1 + 1 + 2) + (1 + 2)
+    assert dataclasses.replace(lim, metered=False).request_floor(501, 2, [5], [5]) == 0
+
+
+# -- expansion takes each declared limit from the source ----------------------------------------
+
+def _star(n_citers: int = 5) -> nx.DiGraph:
+    """s (arXiv 2001.00001, 5 citations) cites r; c1..c5 cite s."""
+    g = nx.DiGraph([("s", "r")] + [(f"c{i}", "s") for i in range(1, n_citers + 1)])
+    for n in g:
+        g.nodes[n]["title"] = f"Synthetic paper {n}"
+    g.nodes["s"].update(arxiv_id="2001.00001", citation_count=n_citers)
+    return g
+
+
+class Recording(GraphSource):
+    """The in-memory source, noting the size of every batch it is asked for."""
+
+    def __init__(self, graph: nx.DiGraph) -> None:
+        super().__init__(graph)
+        self.batches: list[int] = []
+
+    def fetch_papers(self, ids, *, with_references):
+        self.batches.append(len(ids))
+        return super().fetch_papers(ids, with_references=with_references)
+
+
+def _expand(source, **opts):
+    with Store(":memory:") as store:
+        return expand(read_seeds(["2001.00001"]).seeds, store, source,
+                      ExpansionOptions(progress=False, **{"coupled": False, **opts}))
+
+
+def test_batches_are_cut_at_the_sources_batch_size():
+    wide = Recording(_star())
+    _expand(wide)
+    assert wide.batches == [1, 6]  # the seed, then its six neighbours in one batch
+
+    class Narrow(Recording):
+        limits = dataclasses.replace(GraphSource.limits, batch_size=4)
+
+    narrow = Narrow(_star())
+    res = _expand(narrow)
+    assert narrow.batches == [1, 4, 2] and res.graph.number_of_nodes() == 7
+
+
+def test_a_metered_source_gets_request_counts_from_its_page_and_batch_sizes():
+    class Metered(GraphSource):
+        limits = SourceLimits(batch_size=2, page_size=2, list_cap=None, metered=True, cheap_citations=False)
+
+    res = _expand(Metered(_star()))
+    # 1 batch for the seed, ceil(5/2) pages of citations, ceil(6/2) batches of neighbours
+    assert res.request_floor == 1 + 3 + 3
+    assert "list citations of 1 seeds (up to 1000 each): about 3 requests" in res.plan
+    assert "fetch details and references of 6 depth-1 papers: 3 batch requests" in res.plan
+    local = _expand(GraphSource(_star()))
+    assert local.request_floor == 0
+    assert "list citations of 1 seeds (up to 1000 each) from the in-memory graph" in local.plan
+
+
+def test_a_citation_list_stops_at_the_sources_cap_with_its_own_note():
+    class Capped(GraphSource):
+        limits = dataclasses.replace(GraphSource.limits, list_cap=3)
+
+        def truncation_note(self, listed, total):
+            return f"this graph lists {listed} of {total}"
+
+    res = _expand(Capped(_star()))
+    assert {"c1", "c2", "c3"} <= set(res.graph) and not {"c4", "c5"} & set(res.graph)
+    assert {"paper_id": "s", "list": "citations", "reason": "this graph lists 3 of 5"} in res.truncated
+    uncapped = _expand(GraphSource(_star()))
+    assert {"c4", "c5"} <= set(uncapped.graph) and uncapped.truncated == []
+
+
+def test_coupling_is_on_by_default_only_where_the_source_lists_citers_cheaply():
+    g = nx.DiGraph([("s", "r1"), ("s", "r2"), ("z", "r1"), ("z", "r2")])
+    g.nodes["s"].update(title="Synthetic seed", arxiv_id="2001.00001")
+
+    class Dear(GraphSource):
+        limits = dataclasses.replace(GraphSource.limits, cheap_citations=False)
+
+    assert "z" in _expand(GraphSource(g), coupled=None).graph
+    assert "z" not in _expand(Dear(g), coupled=None).graph
+
+
+def test_too_long_a_plan_names_the_sources_rate_hint():
+    class Slow(GraphSource):
+        limits = dataclasses.replace(GraphSource.limits, metered=True)
+        rate_hint = "ask for a faster graph"
+
+        def seconds_for(self, n_requests):
+            return 100.0 * n_requests
+
+    with pytest.raises(PlanTooLongError, match=r"--depth, or ask for a faster graph\. Nothing was requested"):
+        _expand(Slow(_star()), max_plan_seconds=10)
+
+
+def test_misses_and_broken_answers_are_worded_by_the_source():
+    class Broken(GraphSource):
+        def fetch_papers(self, ids, *, with_references):
+            got = super().fetch_papers(ids, with_references=with_references)
+            self.invalid_ids.update(i for i in ids if not isinstance(i, str) and i.value == "2001.00002")
+            return [None if not isinstance(i, str) and i.value == "2001.00002" else g for i, g in zip(ids, got)]
+
+    seeds = read_seeds(["2001.00001", "2001.00002", "2001.09999"]).seeds
+    with Store(":memory:") as store:
+        res = expand(seeds, store, Broken(_star()), ExpansionOptions(progress=False))
+        reasons = [r.reason for r in res.seeds]
+        assert reasons[0] is None
+        assert reasons[1] == "the answer for it was not a valid paper; run again later"
+        assert reasons[2] == "the in-memory graph does not know arxiv:2001.09999"
+        # a miss is remembered under the seed's alias key; a broken answer is not
+        assert store.get_alias(alias_key(seeds[2].pid)) == (None, reasons[2])
+        assert store.get_alias(alias_key(seeds[1].pid)) is None
+
+
+# -- no Semantic Scholar specifics outside the S2 modules ----------------------------------------
+
+# S2's request-ID syntax, its JSON field names, its wording and its key variable; its list cap
+S2_TEXT = ("semanticscholar", "Semantic Scholar", "S2_API_KEY", "batch lookup returned null", "ARXIV", "DOI:",
+           "CorpusId:", "paperId", "externalIds")
+S2_NUMBERS = {9999, 10_000}
+S2_MODULES = {"s2", "s2_records"}
+
+
+def s2_specifics(source: str, *, allowed_text: tuple[str, ...] = (), allowed_functions: tuple[str, ...] = (),
+                 allowed_imports: frozenset = frozenset(), numbers: frozenset = frozenset()) -> list[str]:
+    """What in ``source``'s code (not its comments or docstrings) is Semantic Scholar-specific:
+    S2 strings, S2 numbers (and ``numbers``), ``.s2`` attributes, imports from the S2 modules, getattr probing of a
+    source. ``allowed_functions``: functions whose strings may name S2 (parsing users' S2 URLs)."""
+    tree = ast.parse(source)
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    exempt = {id(c) for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in allowed_functions
+              for c in ast.walk(n)}
+    found = []
+    for node in ast.walk(tree):
+        where = f"line {getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Constant) and id(node) not in docstrings and id(node) not in exempt:
+            if isinstance(node.value, str):
+                found += [f"{where}: {t!r}" for t in S2_TEXT if t in node.value and t not in allowed_text]
+            elif isinstance(node.value, int) and not isinstance(node.value, bool) and node.value in S2_NUMBERS | numbers:
+                found.append(f"{where}: {node.value}")
+        elif isinstance(node, ast.Attribute) and node.attr == "s2":
+            found.append(f"{where}: .s2")
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and "s2" in node.name.split("_"):
+            found.append(f"{where}: defines {node.name}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] in S2_MODULES:
+            names = {a.name for a in node.names}
+            if not names <= allowed_imports:
+                found.append(f"{where}: imports {sorted(names - allowed_imports)} from {node.module}")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+              and "source" in ast.unparse(node.args[0])):
+            found.append(f"{where}: {ast.unparse(node)}")
+    return found
+
+
+@pytest.mark.parametrize("snippet", [
+    "key = seed.pid.s2.lower()",
+    "LIST_CAP = 9999",
+    "batch = getattr(self.source, 'batch_limit', BATCH)",
+    "from .sources.s2 import S2Source",
+    "url = 'https://www.semanticscholar.org/paper/' + pid",
+    "hint = f'or set S2_API_KEY for a higher rate ({n} requests)'",
+    "def f(n):\n    return f'CorpusId:{n}'",
+    "def check_s2_paper(data):\n    return data",
+    "pid = data.get('paperId')",
+    "if kind.upper() == 'ARXIV':\n    pass",
+])
+def test_the_check_finds_s2_specifics(snippet):
+    assert s2_specifics(snippet)
+
+
+def test_the_check_ignores_prose():
+    assert s2_specifics('"""Works over Semantic Scholar (ARXIV:x)."""\n# LIST_CAP = 9999\nx = 1') == []
+
+
+@pytest.mark.parametrize("module,allowed", [
+    ("expansion.py", {"numbers": frozenset({500})}),  # S2's batch size: model.py's venue cap may be 500
+    ("store.py", {}),
+    ("model.py", {}),
+    ("sources/base.py", {}),
+    # parsing a user's semanticscholar.org URL into a PaperId is seed-input normalisation
+    ("ids.py", {"allowed_functions": ("_from_url",)}),
+    # a corpus's (and a graph built from one) paper ids are CorpusId:N, its own id form
+    ("sources/corpus.py", {"allowed_text": ("CorpusId:",)}),
+    ("sources/memory.py", {"allowed_text": ("CorpusId:",)}),
+    # links to a paper's S2 page come from the S2 module
+    ("render.py", {"allowed_imports": frozenset({"paper_url", "is_s2_paper_id"})}),
+    ("export.py", {"allowed_imports": frozenset({"paper_url", "is_s2_paper_id"})}),
+])
+def test_no_semantic_scholar_specifics_outside_the_s2_modules(module, allowed):
+    assert s2_specifics((PACKAGE / module).read_text(encoding="utf-8"), **allowed) == []
