@@ -58,6 +58,12 @@ class OfflineMissingError(SourceError):
     """`--offline` was asked for but the store lacks what the map needs."""
 
 
+class Interrupted(CitegraphError):
+    """Work was stopped on request (Ctrl-C, a cancel from the page) before it finished; everything
+    fetched before is stored, so running it again goes on. Not a :class:`SourceError`: expansion
+    must not note it as one failed request and carry on with the next."""
+
+
 class PlanTooLongError(CitegraphError):
     """A run would take longer than the user agreed to (confirm, or pass ``--yes``)."""
 

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import CitegraphError
-from .session import Cancelled, Explorer
+from .errors import CitegraphError, Interrupted
+from .session import Explorer
 
 TOKEN_HEADER = "X-Citegraph-Token"
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
@@ -198,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             self._json(HTTPStatus.OK, _POST_ONLY[path](self.app, body))
-        except Cancelled as exc:
+        except Interrupted as exc:  # cancelled from the page, or the server is stopping
             self._error(HTTPStatus.CONFLICT, str(exc))
         except (CitegraphError, ValueError, TypeError) as exc:
             self._error(HTTPStatus.BAD_REQUEST, str(exc))

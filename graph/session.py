@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .analysis.results import CitationPaths, MapAnalysis, TopicClusters
-from .errors import AnalysisError, CitegraphError, SeedError
+from .errors import AnalysisError, CitegraphError, Interrupted, SeedError
 from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .ids import normalise_identifier
 from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, run_summary, write_map
@@ -42,7 +42,7 @@ from .seeds import Seed, SeedList, read_seeds
 from .sources.s2 import paper_url
 
 
-class Cancelled(CitegraphError):
+class Cancelled(Interrupted):
     """The work was cancelled; everything fetched before is stored, so running it again goes on."""
 
 
@@ -185,6 +185,8 @@ class Explorer:
             return
         self._closing.set()
         self._cancel.set()
+        if self.source is not None:
+            self.source.interrupt()  # the action under way stops now, not after its request's waits
         try:
             self._worker.submit(self._stack.close).result()
         finally:
@@ -217,8 +219,11 @@ class Explorer:
             self._changed.notify_all()
 
     def cancel(self) -> None:
-        """Ask the action under way to stop before its next request."""
+        """Stop the action under way: its request in flight is cancelled (waits and retries
+        included), and it makes no further request. What was fetched is stored."""
         self._cancel.set()
+        if self.source is not None:
+            self.source.interrupt()
 
     def _requests(self) -> int:
         return self.source.requests
@@ -232,6 +237,7 @@ class Explorer:
             if self._closing.is_set():
                 raise Cancelled(f"{name} not started: the session is closing")
             self._cancel.clear()
+            self.source.resume()  # a cancel applies to the action it was given in, not to this one
             saved = (list(self.seed_list.seeds), list(self._removed), list(self._expanded))
             before = self._requests()
             stages: list[list] = []  # [stage, done, total], in the order the stages ran
@@ -265,7 +271,7 @@ class Explorer:
             before = self._requests()
             try:
                 return run()
-            except Cancelled as exc:
+            except Interrupted as exc:
                 self._set(state="cancelled", message=str(exc), requests=self._requests() - before)
                 raise
             except CitegraphError as exc:

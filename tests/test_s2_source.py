@@ -118,6 +118,30 @@ def test_transient_failures_are_retried_until_the_real_answer(synth_server, make
     assert src.stats.requests == 5 + src.stats.retries
 
 
+def test_interrupt_stops_a_long_retry_wait_from_another_thread_and_resume_goes_on(synth_server, make_source):
+    import threading
+
+    from graph.errors import Interrupted
+
+    # "come back in 30 s" within a 600 s budget: without an interrupt the call would wait it out
+    synth_server.faults = Faults(rate_429=1.0, retry_after=30)
+    src = make_source(synth_server.url, max_wait=600, max_retry_after=60)
+    threading.Timer(0.5, src.interrupt).start()
+    started = time.monotonic()
+    with pytest.raises(Interrupted, match="stopped on request"):
+        src.fetch_papers([PaperId("arxiv", "2101.00001")], with_references=False)
+    assert time.monotonic() - started < 5
+    assert len(synth_server.request_log) == 1
+    # refused while interrupted, without a request
+    with pytest.raises(Interrupted):
+        src.fetch_papers([PaperId("arxiv", "2101.00001")], with_references=False)
+    assert len(synth_server.request_log) == 1
+    synth_server.faults = Faults()
+    src.resume()
+    got = src.fetch_papers([PaperId("arxiv", "2101.00001")], with_references=False)
+    assert got[0] is not None and len(synth_server.request_log) == 2
+
+
 def test_retry_after_is_honoured(synth_server, make_source):
     synth_server.faults = Faults(rate_429=1.0, retry_after=0.4)
     src = make_source(synth_server.url, max_retries=1)

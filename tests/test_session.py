@@ -147,3 +147,29 @@ def test_session_over_a_local_corpus(tmp_path):
         assert {f"SYNTH corpus paper {i}" for i in (3, 4, 5)} <= titles()
         assert ex.progress().state == "done" and ex.progress().requests == 0  # a corpus answers queries
         assert ex.store.path == ":memory:"  # a corpus's maps are built in a throwaway store
+
+
+def test_cancel_stops_an_action_waiting_on_the_server_at_once(synth_server, tmp_path):
+    import time
+
+    from conftest import fast_config
+    from graph.errors import Interrupted
+    from graph.testing.s2_server import Faults
+
+    with S2Source(fast_config(synth_server.url, max_wait=600, max_retry_after=60)) as source, \
+            Explorer(["2101.00000"], store=tmp_path / "s.sqlite", source=source) as ex:
+        ex.build()
+        seeds_before = [s.input for s in ex.seeds]
+        # every request now gets "come back in 30 s", which the 600 s budget would wait out
+        synth_server.faults = Faults(rate_429=1.0, retry_after=30)
+        threading.Timer(0.5, ex.cancel).start()
+        started = time.monotonic()
+        with pytest.raises(Interrupted):  # the source's "stopped on request", or the session's "cancelled"
+            ex.add_seeds(["2101.00002"])
+        assert time.monotonic() - started < 5
+        assert ex.progress().state == "cancelled"
+        assert [s.input for s in ex.seeds] == seeds_before  # the action's change is undone
+        # the next action is not refused: a cancel applies to the action it was given in
+        synth_server.faults = Faults()
+        ex.add_seeds(["2101.00002"])
+        assert ex.progress().state == "done" and len(ex.seeds) == 2

@@ -25,7 +25,8 @@ from conftest import fast_config
 
 PACKAGE = Path(graph.__file__).parent
 MEMBERS = {"name", "label", "limits", "invalid_ids", "requests", "rate_hint", "seconds_for", "fetch_papers",
-           "not_found", "match_title", "prefetch_citations", "iter_citations", "truncation_note"}
+           "not_found", "match_title", "prefetch_citations", "iter_citations", "truncation_note", "interrupt",
+           "resume"}
 
 
 @pytest.fixture
@@ -57,6 +58,8 @@ def test_every_source_implements_the_protocol_explicitly(every_source):
         assert src.requests == 0 and src.invalid_ids == set()
         assert isinstance(src.label, str) and src.label and isinstance(src.rate_hint, str)
         src.prefetch_citations([], 10)  # callable everywhere; a no-op where lists are requests
+        src.interrupt()
+        src.resume()
     s2, corpus, memory = every_source
     assert (s2.seconds_for(10), corpus.seconds_for(10), memory.seconds_for(10)) == (0.0, 0.0, 0.0)  # unpaced
     assert s2.limits.metered and not corpus.limits.metered and not memory.limits.metered

@@ -121,3 +121,11 @@ class PaperSource(Protocol):
 
     def truncation_note(self, listed: int, total: int) -> str:
         """Why a citation list stopped at ``limits.list_cap`` with ``listed`` of ``total`` listed."""
+
+    def interrupt(self) -> None:
+        """Stop the call in flight and refuse new ones (each raises
+        :class:`graph.errors.Interrupted`) until :meth:`resume`. Safe to call from any thread:
+        a user's Ctrl-C or cancel must not wait out a long request or a server's Retry-After."""
+
+    def resume(self) -> None:
+        """Accept calls again after :meth:`interrupt`."""

@@ -59,6 +59,12 @@ class CorpusSource:
         """``asked`` matches no row of the corpus."""
         return f"{self.label} does not know {asked}"
 
+    def interrupt(self) -> None:
+        """Nothing to stop: every call answers from local data at once."""
+
+    def resume(self) -> None:
+        """Nothing to resume (see :meth:`interrupt`)."""
+
     def truncation_note(self, listed: int, total: int) -> str:
         """A citation list that stopped short of ``total`` (no cap applies, so expansion never asks)."""
         return f"{listed} of {total} citations of it are in {self.label}"

@@ -67,6 +67,12 @@ class GraphSource:
         """``asked`` is no node of the graph."""
         return f"{self.label} does not know {asked}"
 
+    def interrupt(self) -> None:
+        """Nothing to stop: every call answers from local data at once."""
+
+    def resume(self) -> None:
+        """Nothing to resume (see :meth:`interrupt`)."""
+
     def truncation_note(self, listed: int, total: int) -> str:
         """A citation list that stopped short of ``total`` (no cap applies, so expansion never asks)."""
         return f"{listed} of {total} citations are in the graph"

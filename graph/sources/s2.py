@@ -20,6 +20,7 @@ messages, paper page URLs and the default store file per API host.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import random
@@ -36,7 +37,7 @@ import httpx
 from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 
-from ..errors import S2ConfigError, S2NotFoundError, S2RequestError, S2UnavailableError, SeedError
+from ..errors import Interrupted, S2ConfigError, S2NotFoundError, S2RequestError, S2UnavailableError, SeedError
 from ..ids import PaperId
 from ..model import InvalidRecord, PaperRecord
 from ..store import store_in_cache
@@ -393,6 +394,9 @@ class S2HttpRequester(ApiRequester):
             self._client = None
 
 
+_STOPPED = "stopped on request; everything fetched before is stored, and running again goes on"
+
+
 class _LoopThread:
     """A private event loop in a thread, so sync callers and Jupyter (which
     already runs a loop) can both use the async client and share one connection pool."""
@@ -401,9 +405,25 @@ class _LoopThread:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="citegraph-s2")
         self.thread.start()
+        self.pending: set = set()  # calls in flight, so that interrupt() can cancel them
+        self._pending_lock = threading.Lock()
+
+    def _forget(self, future) -> None:
+        with self._pending_lock:
+            self.pending.discard(future)
+
+    def cancel_pending(self) -> None:
+        """Cancel every call in flight (from any thread); their callers get ``CancelledError``."""
+        with self._pending_lock:
+            calls = list(self.pending)
+        for future in calls:
+            future.cancel()
 
     def run(self, coro):
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        with self._pending_lock:
+            self.pending.add(future)
+        future.add_done_callback(self._forget)
         try:
             return future.result()
         except BaseException:
@@ -446,11 +466,37 @@ class S2Source:
         # the client builds URLs and pages; our requester does the HTTP
         self._client._requester = self._requester
         self._loop: _LoopThread | None = None
+        self._interrupted = threading.Event()
 
     def _run(self, coro):
         if self._loop is None:
             self._loop = _LoopThread()
-        return self._loop.run(coro)
+
+        async def unless_interrupted():
+            # checked on the loop's thread, after the call is registered as pending: an interrupt()
+            # either finds the call in flight and cancels it, or was set before and is seen here
+            if self._interrupted.is_set():
+                coro.close()
+                raise Interrupted(_STOPPED)
+            return await coro
+
+        try:
+            return self._loop.run(unless_interrupted())
+        except concurrent.futures.CancelledError:
+            if self._interrupted.is_set():
+                raise Interrupted(_STOPPED) from None
+            raise
+
+    def interrupt(self) -> None:
+        """Cancel the request in flight (its wait or retries included) and refuse new ones until
+        :meth:`resume`; callable from any thread."""
+        self._interrupted.set()
+        if self._loop is not None:
+            self._loop.cancel_pending()
+
+    def resume(self) -> None:
+        """Accept requests again after :meth:`interrupt`."""
+        self._interrupted.clear()
 
     @property
     def requests(self) -> int:
