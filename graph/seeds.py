@@ -257,8 +257,12 @@ def plausible_title(text: str) -> bool:
     return 2 <= words <= 30 and letters >= 8 and letters >= 0.6 * len(t.replace(" ", ""))
 
 
+_TRAILING_COMMENT = re.compile(r"\s+#")
+
+
 def parse_identifier_list(text: str, source: str = "<ids>") -> SeedList:
-    """One identifier (or title) per line; ``#`` starts a comment line.
+    """One identifier (or title) per line; ``#`` starts a comment, on a line of its own or after
+    the entry (``2205.14135  # FlashAttention``: a ``#`` after white space).
 
     A line that is not an identifier as a whole may hold one in its prose (an arXiv,
     DOI or S2 link, ``arXiv:ID``, a DOI): that is taken. A line with neither an
@@ -267,7 +271,9 @@ def parse_identifier_list(text: str, source: str = "<ids>") -> SeedList:
     """
     out = SeedList()
     for n, line in enumerate(text.splitlines(), start=1):
-        item = line.strip()
+        # " #" ends the entry: a comment after an ID or a title is not part of it (a "#" inside
+        # a word, as in a URL's fragment or "C#", is kept)
+        item = _TRAILING_COMMENT.split(line, maxsplit=1)[0].strip()
         if not item or item.startswith("#"):
             continue
         try:

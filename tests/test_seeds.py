@@ -183,3 +183,18 @@ def test_text_file_takes_ids_inside_prose_and_skips_non_titles(tmp_path):
     skipped = {p.line for p in sl.problems if "neither an identifier nor a plausible title" in p.reason}
     assert skipped == {1, 5, 7}
     assert {p.line for p in sl.problems} | {s.line for s in sl.seeds} == {1, 2, 3, 4, 5, 7, 8}
+
+
+def test_a_comment_after_an_entry_is_not_part_of_it():
+    text = ("2205.14135  # FlashAttention\n"
+            "204e3073870fae3d05bcbc2f6a8e263d9b72e776\t# SYNTH: a tab before the comment\n"
+            "SYNTH title of a paper on kernels # found on a slide\n"
+            "https://arxiv.org/abs/1706.03762#section-3\n"   # a URL's fragment is no comment
+            "# a whole-line comment\n")
+    got = parse_identifier_list(text)
+    assert got.problems == []
+    assert [s.pid for s in got.seeds] == [PaperId("arxiv", "2205.14135"),
+                                         PaperId("s2", "204e3073870fae3d05bcbc2f6a8e263d9b72e776"),
+                                         PaperId("title", "SYNTH title of a paper on kernels"),
+                                         PaperId("arxiv", "1706.03762")]
+    assert [s.line for s in got.seeds] == [1, 2, 3, 4]
