@@ -34,7 +34,7 @@ from .render import write_map_html
 from .seeds import Seed, SeedList, read_seeds
 from .sources.base import PaperSource
 from .store import Store
-from .text import display_title
+from .text import display_title, plural
 
 
 @dataclass
@@ -62,11 +62,23 @@ def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None
     Raises :class:`NothingUsableError` when no seed resolves.
     """
     seed_list = read_seeds(inputs)
+    report_seed_list(seed_list, log)
+    return MapRun(seed_list, expand_seeds(seed_list.seeds, store=store, source=source, options=options, log=log))
+
+
+SKIPPED_SHOWN = 10  # a prose-heavy file can skip hundreds of lines: the log names the first few
+
+
+def report_seed_list(seed_list: SeedList, log: Callable[[str], None]) -> None:
+    """Say what reading the seeds noted, and the lines it skipped (the first ``SKIPPED_SHOWN``; the
+    run summary, ``--json``, lists them all)."""
     for note in seed_list.notes:
         log(note)
-    for problem in seed_list.problems:
+    for problem in seed_list.problems[:SKIPPED_SHOWN]:
         log(f"skipped {problem}")
-    return MapRun(seed_list, expand_seeds(seed_list.seeds, store=store, source=source, options=options, log=log))
+    more = len(seed_list.problems) - SKIPPED_SHOWN
+    if more > 0:
+        log(f"… and {plural(more, 'more skipped line')}; --json lists every one")
 
 
 def expand_seeds(seeds: Sequence[Seed], *, store: Store, source: PaperSource | None,

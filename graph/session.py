@@ -37,7 +37,7 @@ from .analysis.results import CitationPaths, MapAnalysis, TopicClusters
 from .errors import AnalysisError, CitegraphError, Interrupted, SeedError
 from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .ids import normalise_identifier
-from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, run_summary, write_map
+from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, report_seed_list, run_summary, write_map
 from .seeds import Seed, SeedList, read_seeds
 from .sources.s2 import paper_url
 
@@ -86,14 +86,17 @@ class Explorer:
     ``seeds`` are files or identifiers as on the command line. ``store`` is the
     store file (default: as the CLI; with ``corpus`` a throwaway in-memory store).
     ``source`` may be passed ready-made (the session then does not close it);
-    otherwise it is the local ``corpus`` or Semantic Scholar at ``api_url``/``rate``.
+    otherwise it is the local ``corpus`` or Semantic Scholar at ``api_url``, paced at ``rate``
+    requests/s, with ``timeout`` seconds per attempt and ``max_wait`` per request (each ``None``:
+    from the environment, else the default; see :class:`graph.sources.s2.S2Config`).
     ``log`` gets the plan and progress notes; ``warn`` (default: ``log``) gets what must
     be seen even when the notes are not: long waits, and invalid values repaired in the store.
     """
 
     def __init__(self, seeds: Sequence[str] = (), *, store: str | Path | None = None,
                  corpus: str | Path | None = None, source: Any = None, api_url: str | None = None,
-                 rate: float | None = None, options: ExpansionOptions | None = None, top: int = 100,
+                 rate: float | None = None, timeout: float | None = None, max_wait: float | None = None,
+                 options: ExpansionOptions | None = None, top: int = 100,
                  method: str = "salton", resolution: float = 1.0,
                  log: Callable[[str], None] = lambda m: None, warn: Callable[[str], None] | None = None) -> None:
         self.inputs = [str(s) for s in seeds]
@@ -118,7 +121,9 @@ class Explorer:
         self._analysis: MapAnalysis | None = None
         self._progress = Progress(seq=0, state="idle")
         try:
-            self._call(lambda: self._open(store, corpus, source, api_url, rate))
+            self._call(lambda: self._open(store, corpus, source,
+                                          {"api_url": api_url and api_url.rstrip("/"), "rate": rate,
+                                           "timeout": timeout, "max_wait": max_wait}))
         except BaseException:
             # a store that cannot be opened (damaged, wrong schema) must not leave the source open
             self._worker.submit(self._stack.close).result()
@@ -127,7 +132,7 @@ class Explorer:
             raise
 
     # -- the worker thread ------------------------------------------------------
-    def _open(self, store_path, corpus, source, api_url, rate) -> None:
+    def _open(self, store_path, corpus, source, s2_settings: dict) -> None:
         from .sources.s2 import default_store_path
         from .store import Store
 
@@ -142,9 +147,8 @@ class Explorer:
         else:
             from .sources.s2 import S2Config, S2Source
 
-            overrides = {k: v for k, v in (("api_url", api_url and api_url.rstrip("/")), ("rate", rate))
-                         if v is not None}
-            self.source = self._stack.enter_context(S2Source(S2Config.from_env(**overrides), log=self.warn))
+            # what was given wins over the environment (S2_API_URL, S2_RATE, S2_TIMEOUT, S2_MAX_WAIT)
+            self.source = self._stack.enter_context(S2Source(S2Config.from_env(**s2_settings), log=self.warn))
         if store_path is None:
             from .sources.s2 import S2Source
 
@@ -257,6 +261,12 @@ class Explorer:
             self.options.on_progress = hook
             try:
                 result = work()
+            except Interrupted as exc:
+                self.seed_list.seeds, self._removed, self._expanded = saved
+                if isinstance(exc, Cancelled):
+                    raise
+                # the source stopped its request on our cancel: one message for a cancel, wherever it landed
+                raise Cancelled(f"{name} cancelled; what was fetched is stored") from None
             except CitegraphError:
                 self.seed_list.seeds, self._removed, self._expanded = saved
                 raise
@@ -302,10 +312,7 @@ class Explorer:
 
     def _build(self) -> MapRun:
         if self._run is None:  # what reading the seeds noted, said once
-            for note in self.seed_list.notes:
-                self.log(note)
-            for problem in self.seed_list.problems:
-                self.log(f"skipped {problem}")
+            report_seed_list(self.seed_list, self.log)
         result = expand_seeds(self.seed_list.seeds, store=self.store, source=self.source, options=self.options,
                               log=self.log)
         for pid in self._expanded:

@@ -217,6 +217,34 @@ def test_whole_graph_clusters_and_one_cluster_s_reading_order(cli_env, tmp_path)
     assert res.exit_code == 1 and "no cluster 99" in res.output and "Traceback" not in res.output
 
 
+def test_a_prose_heavy_file_names_ten_skipped_lines_and_counts_the_rest(cli_env, tmp_path):
+    seeds = tmp_path / "notes.txt"
+    seeds.write_text("2101.00000\n" + "".join(f"| SYNTH table row {i} |\n" for i in range(30)), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["map", str(seeds), "--out", str(tmp_path / "out"), "--json"])
+    assert res.exit_code == 0, res.output
+    skipped = [line for line in res.stderr.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 10 and "table row 0" in skipped[0] and "table row 9" in skipped[-1]
+    assert "… and 20 more skipped lines; --json lists every one" in res.stderr
+    assert len(json.loads(res.stdout)["seeds"]["skipped_lines"]) == 30
+
+
+def test_timeout_and_max_wait_options_win_over_the_environment(cli_env, tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("S2_MAX_WAIT", "600")
+    cli_env.faults = Faults(rate_429=1.0, retry_after=30)  # "come back in 30 s"
+    started = time.monotonic()
+    res = CliRunner().invoke(cli, ["map", "2101.00000", "--out", str(tmp_path / "out"), "--max-wait", "5", "-q"])
+    assert time.monotonic() - started < 10  # not the 600 s the environment allows
+    assert res.exit_code == 1 and "S2_MAX_WAIT" in res.output and "Traceback" not in res.output
+    cli_env.faults = Faults(latency=2.0)
+    res = CliRunner().invoke(cli, ["map", "2101.00000", "--out", str(tmp_path / "out"), "--timeout", "0.3",
+                                   "--max-wait", "1", "-q"])
+    assert res.exit_code == 1 and "no complete answer within" in res.output, res.output
+    bad = CliRunner().invoke(cli, ["map", "2101.00000", "--timeout", "0"])
+    assert bad.exit_code == 2 and "--timeout" in bad.output
+
+
 def test_tables_go_to_csv(cli_env, tmp_path):
     out = tmp_path / "rank.csv"
     invoke("rank", "2101.00000", "-q", "--csv", str(out))

@@ -153,7 +153,7 @@ def test_cancel_stops_an_action_waiting_on_the_server_at_once(synth_server, tmp_
     import time
 
     from conftest import fast_config
-    from graph.errors import Interrupted
+    from graph.session import Cancelled
     from graph.testing.s2_server import Faults
 
     with S2Source(fast_config(synth_server.url, max_wait=600, max_retry_after=60)) as source, \
@@ -164,7 +164,7 @@ def test_cancel_stops_an_action_waiting_on_the_server_at_once(synth_server, tmp_
         synth_server.faults = Faults(rate_429=1.0, retry_after=30)
         threading.Timer(0.5, ex.cancel).start()
         started = time.monotonic()
-        with pytest.raises(Interrupted):  # the source's "stopped on request", or the session's "cancelled"
+        with pytest.raises(Cancelled, match="add seeds cancelled; what was fetched is stored"):
             ex.add_seeds(["2101.00002"])
         assert time.monotonic() - started < 5
         assert ex.progress().state == "cancelled"

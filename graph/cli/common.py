@@ -27,6 +27,15 @@ def _source_options(f):
                      show_default=True, help="Semantic Scholar API base URL (env S2_API_URL).")(f)
     f = click.option("--rate", type=float, envvar="S2_RATE", default=1.0, show_default=True,
                      help="Requests per second to Semantic Scholar (env S2_RATE; 0 = no pacing).")(f)
+    # no envvar here: S2Config reads S2_TIMEOUT / S2_MAX_WAIT itself and names the variable when
+    # its value is bad; an option given on the command line wins over it
+    f = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                     help="Most seconds one attempt at a request may take, answer included (env S2_TIMEOUT; "
+                          "default 30).")(f)
+    f = click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
+                     help="Most seconds one request may take with its retries and waits; a server asking to "
+                          "come back later than that stops the run with the time to come back "
+                          "(env S2_MAX_WAIT; default 300).")(f)
     f = click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", metavar="PATH",
                      type=click.Path(dir_okay=False),
                      help="Use this local corpus (from `citegraph import`) instead of the API (env CITEGRAPH_CORPUS).")(f)
@@ -153,8 +162,8 @@ def _expansion(*, depth=1, max_citations=1000, max_papers=5000, offline=False, r
 
 
 @contextmanager
-def _session(seeds=(), *, store_path=None, api_url=None, rate=None, corpus_path=None, top=100, method="salton",
-             resolution=1.0, progress=True, **flags):
+def _session(seeds=(), *, store_path=None, api_url=None, rate=None, timeout=None, max_wait=None, corpus_path=None,
+             top=100, method="salton", resolution=1.0, progress=True, **flags):
     """The library session (:class:`graph.session.Explorer`) a command works in: the store and the
     source (Semantic Scholar, or a local corpus, whose maps are built in a throwaway in-memory
     store unless --store is given), opened once and closed when the command ends."""
@@ -162,7 +171,8 @@ def _session(seeds=(), *, store_path=None, api_url=None, rate=None, corpus_path=
 
     quiet = flags.get("quiet", False)
     # warnings (invalid values repaired, long waits) are shown even with --quiet
-    with Explorer(seeds, store=store_path, corpus=corpus_path, api_url=api_url, rate=rate,
+    with Explorer(seeds, store=store_path, corpus=corpus_path, api_url=api_url, rate=rate, timeout=timeout,
+                  max_wait=max_wait,
                   options=_expansion(progress=progress, **flags), top=top, method=method, resolution=resolution,
                   log=(lambda m: None) if quiet else _err, warn=_err) as explorer:
         yield explorer

@@ -316,7 +316,7 @@ class S2HttpRequester(ApiRequester):
                 back = datetime.now(timezone.utc) + timedelta(seconds=last.retry_after)
                 self._unreachable = (
                     f"Semantic Scholar asks to wait {last.retry_after:,.0f} s before the next request "
-                    f"({last}), more than this run may wait ({self.config.max_wait:g} s, S2_MAX_WAIT); "
+                    f"({last}), more than this run may wait ({self.config.max_wait:g} s, --max-wait or S2_MAX_WAIT); "
                     f"what was fetched so far is stored: run the same command again after "
                     f"{back:%Y-%m-%d %H:%M} UTC" + ("" if self.config.api_key else
                                                     ", or set S2_API_KEY for a higher rate limit"))
