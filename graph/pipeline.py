@@ -241,14 +241,15 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis
     return {kind: path for kind, (path, _) in jobs.items()}
 
 
-_PAPER_ID_IN_TEXT = re.compile(r"\b[0-9a-f]{40}\b|\bCorpusId:\d+\b")
+_TOKEN = re.compile(r"[^\s,;()\[\]{}\"'“”]+")
 
 
 def _titles_named(run: MapRun, texts: list[str]) -> dict[str, str]:
-    """Titles of the graph's papers whose IDs appear in ``texts``, so a summary can name them."""
+    """Titles of the graph's papers whose ids appear in ``texts`` (as words, whatever form the
+    source's ids take), so a summary can name them."""
     g = run.graph
-    ids = {m for t in texts for m in _PAPER_ID_IN_TEXT.findall(t)}
-    return {p: display_title(g.nodes[p]["title"]) for p in sorted(ids) if p in g and g.nodes[p].get("title")}
+    words = {w for t in texts for m in _TOKEN.findall(t) for w in (m, m.rstrip(".:"))}
+    return {p: display_title(g.nodes[p]["title"]) for p in sorted(words) if p in g and g.nodes[p].get("title")}
 
 
 @dataclass

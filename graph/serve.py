@@ -304,7 +304,7 @@ def _expand_action(app: ServeApp, body: dict) -> dict:
 
 def _cancel_action(app: ServeApp, body: dict) -> dict:
     app.explorer.cancel()
-    return {"message": "cancelling before the next request"}
+    return {"message": "cancelling: the request under way is stopped, and no other is sent"}
 
 
 def _save_action(app: ServeApp, body: dict) -> dict:

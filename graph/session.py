@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import queue
 import threading
 import time
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -71,6 +73,23 @@ class Progress:
 
 
 @dataclasses.dataclass(frozen=True)
+class SessionSummary:
+    """A session's map: the run (:class:`RunSummary`), its clusters (``cluster``, ``size``,
+    ``label``), how many papers the map shows, the papers expanded, and the last build's plan."""
+
+    run: RunSummary
+    clusters: list[dict]
+    map_papers: int
+    expanded: list[str]
+    plan: list[str]
+
+    def to_dict(self) -> dict:
+        """The run's keys (as ``citegraph map --json``) and this summary's own, as JSON-able data."""
+        return {**self.run.to_dict(), "clusters": self.clusters, "map_papers": self.map_papers,
+                "expanded": self.expanded, "plan": self.plan}
+
+
+@dataclasses.dataclass(frozen=True)
 class SaveResult:
     """Where :meth:`Explorer.save_seeds` wrote, and how many seeds."""
 
@@ -102,6 +121,10 @@ class Explorer:
         self.inputs = [str(s) for s in seeds]
         self.warn = warn or log
         self.options = options or ExpansionOptions(progress=False)
+        if self.options.confirm is not None:
+            # expansion asks on the worker thread; the question is put to the thread waiting for it
+            ask = self.options.confirm
+            self.options.confirm = lambda msg: self._ask_caller(lambda: ask(msg), default=False)
         self.top, self.method, self.resolution = top, method, resolution
         self.log = log
         self._lock = threading.RLock()
@@ -133,7 +156,6 @@ class Explorer:
 
     # -- the worker thread ------------------------------------------------------
     def _open(self, store_path, corpus, source, s2_settings: dict) -> None:
-        from .sources.s2 import default_store_path
         from .store import Store
 
         self._worker_thread = threading.current_thread()
@@ -150,12 +172,8 @@ class Explorer:
             # what was given wins over the environment (S2_API_URL, S2_RATE, S2_TIMEOUT, S2_MAX_WAIT)
             self.source = self._stack.enter_context(S2Source(S2Config.from_env(**s2_settings), log=self.warn))
         if store_path is None:
-            from .sources.s2 import S2Source
-
-            # Semantic Scholar's papers are kept, one store per API host; a local source's maps are
-            # built in a throwaway store (the corpus already holds everything) unless one is given
-            store_path = (default_store_path(self.source.config.api_url) if isinstance(self.source, S2Source)
-                          else ":memory:")
+            # where the source keeps its papers (S2: one store per API host), or a throwaway store
+            store_path = self.source.default_store() or ":memory:"
         self.store = self._stack.enter_context(Store(store_path))
         for r in self.store.repaired:
             self.warn(f"warning: the store {self.store.path} held {r}; they were set to null and will be fetched "
@@ -168,36 +186,80 @@ class Explorer:
         if threading.current_thread() is self._worker_thread:
             return fn()
 
+        # questions the work asks (a prompt to go on with a long step) come back here, to be asked
+        # on this thread: where a Ctrl-C lands, so that it can stop the prompt
+        inbox: queue.Queue = queue.Queue()
+
         def guarded():
             # work queued behind close() must not touch the closed store
             if self._closing.is_set():
                 raise CitegraphError("this session is closing")
-            return fn()
+            self._inbox = inbox
+            try:
+                return fn()
+            finally:
+                self._inbox = None
 
         try:
             future: Future = self._worker.submit(guarded)
         except RuntimeError:  # the worker was shut down meanwhile
             raise CitegraphError("this session is closed") from None
+        future.add_done_callback(lambda f: inbox.put(None))
+        while (asked := inbox.get()) is not None:
+            question, answer = asked
+            try:
+                answer.set_result(question())
+            except BaseException as exc:  # Ctrl-C at the prompt: the work gets no, this thread stops
+                answer.set_exception(exc)
+                raise
         try:
             return future.result()
         except CancelledError:
             raise CitegraphError("this session closed before the work started") from None
 
+    _inbox: "queue.Queue | None" = None
+
+    def _ask_caller(self, question: Callable[[], Any], default: Any) -> Any:
+        """``question()``'s answer, asked on the thread waiting for this work (from the worker);
+        ``default`` when nobody waits, the question fails, or the session closes meanwhile."""
+        inbox = self._inbox
+        if threading.current_thread() is not self._worker_thread:
+            return question()
+        if inbox is None:
+            return default
+        answer: Future = Future()
+        inbox.put((question, answer))
+        while True:
+            try:
+                return answer.result(timeout=0.2)
+            except FutureTimeout:
+                if self._closing.is_set():
+                    return default
+            except BaseException:  # noqa: BLE001 - the asking thread stopped (Ctrl-C): take the default
+                return default
+
     def close(self) -> None:
-        """Close the store and the source (waits for the action under way; cancels queued ones)."""
+        """Close the store and the source (waits for the action under way, which stops before its
+        next step; queued actions do not start)."""
         if self._closed:
             return
         self._closing.set()
         self._cancel.set()
         if self.source is not None:
             self.source.interrupt()  # the action under way stops now, not after its request's waits
+        closing = self._worker.submit(self._stack.close)
         try:
-            self._worker.submit(self._stack.close).result()
+            closing.result()
+        except KeyboardInterrupt:
+            # a second Ctrl-C: stop waiting, but let the worker close the store and the source once
+            # its step ends (the interpreter waits for it at exit), rather than cancel the close
+            self._worker.shutdown(wait=False, cancel_futures=False)
+            raise
         finally:
             with self._changed:
                 self._closed = True
                 self._changed.notify_all()  # wakes event streams waiting for progress
-            self._worker.shutdown(wait=True, cancel_futures=True)
+        self._worker.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> "Explorer":
         return self
@@ -224,10 +286,12 @@ class Explorer:
 
     def cancel(self) -> None:
         """Stop the action under way: its request in flight is cancelled (waits and retries
-        included), and it makes no further request. What was fetched is stored."""
-        self._cancel.set()
-        if self.source is not None:
-            self.source.interrupt()
+        included), and it makes no further request. What was fetched is stored. With no action
+        under way there is nothing to stop, and nothing later is refused."""
+        with self._lock:
+            self._cancel.set()
+            if self.source is not None and self._progress.state == "working":
+                self.source.interrupt()
 
     def _requests(self) -> int:
         return self.source.requests
@@ -333,11 +397,15 @@ class Explorer:
         def work():
             run = self.run
             with self._lock:
-                if self._analysis is None or self._analysis_of is not run:
-                    self._analysis = analyse_map(run, top=self.top, method=self.method,
-                                                 resolution=self.resolution)
-                    self._analysis_of = run
-                return self._analysis
+                if self._analysis is not None and self._analysis_of is run:
+                    return self._analysis
+            if self._closing.is_set():  # Ctrl-C or close() came while the map was built
+                raise Cancelled("analysis not started: the session is stopping")
+            # computed outside the lock (only this worker computes), so progress and cancel answer meanwhile
+            analysis = analyse_map(run, top=self.top, method=self.method, resolution=self.resolution)
+            with self._lock:
+                self._analysis, self._analysis_of = analysis, run
+            return analysis
         return self._call(work)
 
     _analysis_of: MapRun | None = None
@@ -373,17 +441,20 @@ class Explorer:
         the ``files`` an export wrote."""
         return self._call(lambda: run_summary(self.run, files or {}))
 
-    def summary(self) -> dict:
-        """``citegraph map --json``'s summary of the current map (no files), with clusters."""
+    def session_summary(self) -> "SessionSummary":
+        """The typed summary of the current map: its run, clusters, size on the map, the papers
+        expanded and what the last build planned."""
         def work():
-            info = run_summary(self.run, {}).to_dict()
             analysis = self.analysis()
-            info["clusters"] = analysis.clusters.summary()
-            info["map_papers"] = len(analysis.nodes)
-            info["expanded"] = list(self._expanded)
-            info["plan"] = list(self.run.expansion.plan)  # what the last build planned, stage by stage
-            return info
+            return SessionSummary(run=run_summary(self.run, {}), clusters=analysis.clusters.summary(),
+                                  map_papers=len(analysis.nodes), expanded=list(self._expanded),
+                                  plan=list(self.run.expansion.plan))
         return self._call(work)
+
+    def summary(self) -> dict:
+        """:meth:`session_summary` as JSON-able data: ``citegraph map --json``'s keys (no files), with
+        ``clusters``, ``map_papers``, ``expanded`` and ``plan``."""
+        return self.session_summary().to_dict()
 
     def related(self):
         """The map's papers other than the seeds, most related first (a DataFrame indexed by
@@ -455,6 +526,8 @@ class Explorer:
 
         def work():
             analysis = self.analysis()
+            if self._closing.is_set():  # a Ctrl-C during the analysis: write nothing, not a whole export
+                raise Cancelled("nothing written: the session is stopping")
             bib = (bibtex_selection(analysis, cluster=bib_cluster, top=bib_top)
                    if "bibtex" in chosen and (bib_cluster is not None or bib_top is not None) else None)
             return write_map(self.run, out_dir, name or default_name(self.inputs), analysis, formats=chosen,

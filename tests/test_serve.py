@@ -378,7 +378,9 @@ def test_cancel_from_the_page(browser, s2, tmp_path, dataset):
             page.locator("#live-progress", has_text="add seeds: cancelled").wait_for()
             page.locator("#live-cancel").wait_for(state="hidden")
             sent = len(s2.request_log) - before
-            assert 1 <= sent < 3  # adding paper 10 plans 3 requests; cancelled before the last
+            # adding paper 10 plans 3 requests; the cancel stops the one under way (even in its pacing
+            # wait, so possibly before it is sent) and every later one
+            assert sent < 3
             time.sleep(1.0)
             assert len(s2.request_log) - before == sent  # and nothing is sent afterwards
             assert [s.input for s in ex.seeds] == ["2101.00000"]

@@ -114,6 +114,18 @@ def test_run_summary_is_typed_and_is_the_json_summary(synth_server, tmp_path):
         assert s.papers == ex.run.graph.number_of_nodes()
         assert json.loads(json.dumps(s.to_dict())) == s.to_dict()  # JSON-able as it is
         assert ex.summary()["seeds"] == s.to_dict()["seeds"]
+    # the same run from the command line prints the same summary (served from the store this time)
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    res = CliRunner().invoke(cli, ["map", "2101.00000", "SYNTH no such paper at all", "--store",
+                                   str(tmp_path / "s.sqlite"), "--api-url", synth_server.url, "--rate", "0",
+                                   "--out", str(tmp_path / "out"), "--json"])
+    printed = json.loads(res.stdout)
+    for key in ("seeds", "papers", "edges", "second_degree", "merged_versions", "truncated", "failures"):
+        assert printed[key] == s.to_dict()[key], key
+    assert printed["requests"] == 0 and set(printed["files"]) >= {"html", "papers_csv"}
 
 
 def test_a_damaged_store_is_a_clear_error(synth_server, tmp_path):
@@ -173,3 +185,40 @@ def test_cancel_stops_an_action_waiting_on_the_server_at_once(synth_server, tmp_
         synth_server.faults = Faults()
         ex.add_seeds(["2101.00002"])
         assert ex.progress().state == "done" and len(ex.seeds) == 2
+
+
+def test_a_cancel_while_idle_does_not_leak_into_later_work(synth_server, tmp_path):
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=synth_server.url, rate=0) as ex:
+        ex.cancel()  # nothing under way: nothing to stop
+        assert len(ex.related()) > 0  # builds (with requests) as if no cancel had come
+        ex.cancel()
+        ex.add_seeds(["2101.00001"])
+        assert ex.progress().state == "done" and len(ex.seeds) == 2
+
+
+def test_closing_during_the_analysis_writes_no_export(arxiv_server, tmp_path):
+    import time
+
+    from graph.session import Cancelled
+    from conftest import READING_LIST
+
+    out = tmp_path / "out"
+    with Explorer([str(READING_LIST)], store=tmp_path / "s.sqlite", api_url=arxiv_server.url, rate=0) as ex:
+        ex.build()  # ~4,900 papers: the analysis takes seconds
+    ex = Explorer([str(READING_LIST)], store=tmp_path / "s.sqlite", api_url=arxiv_server.url, rate=0)
+    ex.build()
+    errors = []
+
+    def export():
+        try:
+            ex.export(out, "m")
+        except Cancelled as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=export)
+    worker.start()
+    time.sleep(0.3)  # the export is analysing the map
+    ex.close()  # as a Ctrl-C in the CLI does
+    worker.join(60)
+    assert len(errors) == 1 and "nothing written" in str(errors[0])
+    assert not out.exists() or list(out.iterdir()) == []

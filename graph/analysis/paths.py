@@ -65,7 +65,8 @@ def reading_order(G: nx.DiGraph, papers: Sequence, *, influence: pd.Series | Non
     if not members:
         raise AnalysisError("none of these papers is in the graph")
     infl = influence if influence is not None else pd.Series(dtype=float)
-    key = lambda n: (G.nodes[n].get("year") or 9999, -float(infl.get(n, 0.0)), str(n))
+    # undated papers after the dated ones
+    key = lambda n: (not G.nodes[n].get("year"), G.nodes[n].get("year") or 0, -float(infl.get(n, 0.0)), str(n))
     # edge v -> u when u cites v: v must be read first
     P = nx.DiGraph()
     P.add_nodes_from(members)

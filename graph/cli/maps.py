@@ -41,13 +41,14 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
                   **expansion) as session:
         files = session.export(out_dir, name)
         clusters = session.analysis().clusters
-        info = session.run_summary(files).to_dict()
-    info["clusters"] = clusters.summary()
-    info["modularity"] = round(clusters.modularity, 4)
+        summary = session.run_summary(files)
     if as_json:
+        info = summary.to_dict()
+        info["clusters"] = clusters.summary()
+        info["modularity"] = round(clusters.modularity, 4)
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
     else:
-        _print_summary(info)
+        _print_summary(summary, clusters)
 
 
 @cli.command("export")
@@ -87,39 +88,44 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method,
         click.echo(f"skipped {s}")
 
 
-_PAPER_ID = re.compile(r"\b[0-9a-f]{40}\b|\bCorpusId:\d+\b")
+def _print_summary(summary, clusters) -> None:
+    """The run as people read it: a :class:`graph.pipeline.RunSummary` and the map's
+    :class:`graph.analysis.TopicClusters`."""
+    from ..pipeline import SKIPPED_SHOWN
 
-
-def _print_summary(info: dict) -> None:
-    s = info["seeds"]
-    click.echo(f"seeds: {s['resolved']} of {s['total']} resolved")
-    for note in s.get("notes", []):
+    s = summary.seeds
+    click.echo(f"seeds: {s.resolved} of {s.total} resolved")
+    for note in s.notes:
         click.echo(f"  note: {note}")
-    for u in s["unresolved"]:
+    for u in s.unresolved:
         click.echo(f"  unresolved {u['source']}: {u['title'] or u['input']}: {u['reason']}")
-    for u in s["skipped_lines"]:
+    for u in s.skipped_lines[:SKIPPED_SHOWN]:
         click.echo(f"  skipped {u['source']}: {u['reason']}: {u['input']}")
-    click.echo(f"graph: {info['papers']} papers, {info['edges']} citation edges")
-    sd = info.get("second_degree") or {}
+    if len(s.skipped_lines) > SKIPPED_SHOWN:
+        click.echo(f"  … and {len(s.skipped_lines) - SKIPPED_SHOWN} more skipped lines (--json lists them)")
+    click.echo(f"graph: {summary.papers} papers, {summary.edges} citation edges")
+    sd = summary.second_degree
     if sd:
         click.echo(f"  of which {sd.get('added', 0)} second-degree papers (candidates: {sd.get('co_cited', 0)} "
                    f"co-cited with the seeds, {sd.get('coupled', 0)} coupled with them)")
-    if info.get("merged_versions"):
-        click.echo(f"  {info['merged_versions']} records merged into the version of the same work they duplicate")
-    click.echo(f"requests: {info['requests']} (floor {info['request_floor']}), "
-               f"served from the store: {info['cache_hits']}")
-    for t in info["truncated"]:
+    if summary.merged_versions:
+        click.echo(f"  {summary.merged_versions} records merged into the version of the same work they duplicate")
+    click.echo(f"requests: {summary.requests} (floor {summary.request_floor}), "
+               f"served from the store: {summary.cache_hits}")
+    for t in summary.truncated:
         click.echo(f"  incomplete {t['list']} of {t.get('title') or t['paper_id']}: {t['reason']}")
-    named = lambda text: _PAPER_ID.sub(lambda m: f"“{info['titles'][m.group(0)]}”" if m.group(0) in info["titles"]
-                                       else m.group(0), str(text))
-    for f in info["failures"]:
+    # paper ids in messages are shown as the titles the summary found for them, whatever the ids look like
+    ids = sorted(summary.titles, key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, ids))) if ids else None
+    named = lambda text: pattern.sub(lambda m: f"“{summary.titles[m.group(0)]}”", str(text)) if pattern else str(text)
+    for f in summary.failures:
         click.echo(f"  failed {named(f['item'])}: {f['error']}")
-    for m in info["missing"]:
+    for m in summary.missing:
         click.echo(f"  missing from the store: {named(m)}")
-    click.echo(f"clusters (modularity {info['modularity']}):")
-    for c in info["clusters"]:
+    click.echo(f"clusters (modularity {round(clusters.modularity, 4)}):")
+    for c in clusters.summary():
         click.echo(f"  {c['cluster']:>2}  {c['size']:>4} papers  {c['label']}")
-    for kind, path in info["files"].items():
+    for kind, path in summary.files.items():
         click.echo(f"wrote {kind}: {path}")
-    for s in info["skipped_exports"]:
-        click.echo(f"skipped {s}")
+    for skipped in summary.skipped_exports:
+        click.echo(f"skipped {skipped}")

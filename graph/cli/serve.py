@@ -54,9 +54,9 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, *
                 first_file.with_name(first_file.stem + ".seeds.txt") if first_file else Path("citegraph-seeds.txt"))
             app = ServeApp(explorer, seed_file=target, reading_list=reading_list)
             server = make_server(app, port)
-            info = explorer.summary()
-            _err(f"map: {info['map_papers']} papers of {info['papers']} in the graph; "
-                 f"{info['requests']} requests (floor {info['request_floor']})")
+            info = explorer.session_summary()
+            _err(f"map: {info.map_papers} papers of {info.run.papers} in the graph; "
+                 f"{info.run.requests} requests (floor {info.run.request_floor})")
             click.echo(f"citegraph serve: open {app.url()}", err=False)
             _err("Ctrl-C stops the server")
             if not no_browser:

@@ -10,9 +10,12 @@ Nothing about one source's HTTP API, ID syntax or numbers belongs outside its ow
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
+from ..errors import Interrupted
 from ..ids import PaperId
 from ..model import PaperRecord
 
@@ -77,6 +80,27 @@ class SourceLimits:
                 + sum(self.batches(m) for m in detail_stages))
 
 
+class InterruptFlag:
+    """The interrupt state of a source that answers on the caller's thread (a corpus, a graph):
+    :meth:`interrupt` sets it from any thread, :meth:`check` raises at the next call."""
+
+    def __init__(self) -> None:
+        self._set = threading.Event()
+
+    def interrupt(self) -> None:
+        """Refuse calls from now on (until :meth:`resume`)."""
+        self._set.set()
+
+    def resume(self) -> None:
+        """Accept calls again."""
+        self._set.clear()
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` if interrupted."""
+        if self._set.is_set():
+            raise Interrupted("stopped on request; everything fetched before is stored, and running again goes on")
+
+
 @runtime_checkable
 class PaperSource(Protocol):
     """What expansion needs from a source. A new backend (a Spark-backed corpus, another API)
@@ -121,6 +145,10 @@ class PaperSource(Protocol):
 
     def truncation_note(self, listed: int, total: int) -> str:
         """Why a citation list stopped at ``limits.list_cap`` with ``listed`` of ``total`` listed."""
+
+    def default_store(self) -> Path | None:
+        """The store file this source's papers are kept in unless the user names one; ``None``: a
+        throwaway in-memory store (a local source holds everything already)."""
 
     def interrupt(self) -> None:
         """Stop the call in flight and refuse new ones (each raises

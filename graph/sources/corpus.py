@@ -13,10 +13,10 @@ import time
 from typing import Iterable, Iterator, Sequence
 
 from ..corpus import Corpus
-from ..errors import SeedError
+from ..errors import Interrupted, SeedError
 from ..ids import PaperId, normalise_identifier, normalise_title
 from ..model import CitationEdge, PaperRecord
-from .base import FetchedPaper, Page, SourceLimits
+from .base import FetchedPaper, InterruptFlag, Page, SourceLimits
 
 _COLUMNS = ("corpusid, sha, title, year, venue, authors, arxiv, doi, citationcount, referencecount, "
             "influentialcitationcount, publicationdate")
@@ -50,6 +50,7 @@ class CorpusSource:
         self._citations: dict[str, list[CitationEdge]] = {}
         self.queries = 0
         self.invalid_ids: set[PaperId | str] = set()  # rows are checked on import: always empty
+        self._interrupt = InterruptFlag()
 
     def seconds_for(self, n_requests: int) -> float:
         """Nothing is paced: 0."""
@@ -59,19 +60,34 @@ class CorpusSource:
         """``asked`` matches no row of the corpus."""
         return f"{self.label} does not know {asked}"
 
+    def default_store(self) -> None:
+        """None: maps are built in a throwaway in-memory store, since everything is local already."""
+        return None
+
     def interrupt(self) -> None:
-        """Nothing to stop: every call answers from local data at once."""
+        """Stop the query under way (DuckDB interrupts it) and refuse new ones until :meth:`resume`;
+        callable from any thread."""
+        self._interrupt.interrupt()
+        self.corpus.db.interrupt()
 
     def resume(self) -> None:
-        """Nothing to resume (see :meth:`interrupt`)."""
+        """Accept queries again after :meth:`interrupt`."""
+        self._interrupt.resume()
 
     def truncation_note(self, listed: int, total: int) -> str:
         """A citation list that stopped short of ``total`` (no cap applies, so expansion never asks)."""
         return f"{listed} of {total} citations of it are in {self.label}"
 
     def _sql(self, sql: str, params: list | None = None) -> list:
+        import duckdb
+
+        self._interrupt.check()
         self.queries += 1
-        return self.corpus._run(sql, params)
+        try:
+            return self.corpus._run(sql, params)
+        except duckdb.InterruptException:
+            raise Interrupted("stopped on request; everything fetched before is stored, and running again goes on") \
+                from None
 
     # -- resolving ids ---------------------------------------------------------
     def _resolve(self, ids: Sequence[PaperId | str]) -> list[int | None]:
@@ -115,6 +131,7 @@ class CorpusSource:
     def fetch_papers(self, ids: Sequence[PaperId | str], *, with_references: bool) -> list[FetchedPaper | None]:
         """Details (and reference lists) of the papers ``ids`` name, aligned with ``ids``; ``None``
         where the corpus has no such paper. Two queries for any number of ids (three with references)."""
+        self._interrupt.check()
         import pyarrow as pa
 
         numbers = self._resolve(ids)
@@ -149,6 +166,7 @@ class CorpusSource:
 
     def match_title(self, title: str) -> PaperRecord | None:
         """The most cited paper with this normalised title, else the closest (Jaro-Winkler >= 0.93)."""
+        self._interrupt.check()
         norm = normalise_title(title)
         rows = self._sql("SELECT corpusid FROM papers WHERE norm_title = ? ORDER BY citationcount DESC NULLS LAST "
                          "LIMIT 1", [norm])
@@ -162,6 +180,7 @@ class CorpusSource:
 
     def prefetch_citations(self, paper_ids: Iterable[str], limit: int) -> None:
         """List the citations of many papers in one query (expansion calls this first)."""
+        self._interrupt.check()
         import pyarrow as pa
 
         numbers = sorted({n for n in map(_number, paper_ids) if n is not None})
@@ -185,6 +204,7 @@ class CorpusSource:
 
     def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
         """The citations of ``paper_id`` (prefetched, else one query) as one page."""
+        self._interrupt.check()
         if paper_id not in self._citations:
             self.prefetch_citations([paper_id], limit)
         edges = self._citations.pop(paper_id, [])[start:limit]

@@ -25,7 +25,7 @@ import networkx as nx
 
 from ..ids import PaperId, normalise_title
 from ..model import CitationEdge, PaperRecord
-from .base import FetchedPaper, Page, SourceLimits
+from .base import FetchedPaper, InterruptFlag, Page, SourceLimits
 
 _RECORD_FIELDS = set(PaperRecord.__dataclass_fields__) - {"paper_id", "source", "fetched_at"}
 
@@ -48,6 +48,7 @@ class GraphSource:
         self._by_doi = {str(d["doi"]).lower(): n for n, d in graph.nodes(data=True) if d.get("doi")}
         self.queries = 0
         self.invalid_ids: set[PaperId | str] = set()  # every answer is valid: always empty
+        self._interrupt = InterruptFlag()
 
     def _node(self, paper_id: PaperId | str):
         if isinstance(paper_id, str):
@@ -67,11 +68,17 @@ class GraphSource:
         """``asked`` is no node of the graph."""
         return f"{self.label} does not know {asked}"
 
+    def default_store(self) -> None:
+        """None: maps are built in a throwaway in-memory store, since everything is local already."""
+        return None
+
     def interrupt(self) -> None:
-        """Nothing to stop: every call answers from local data at once."""
+        """Refuse the next calls (each answers from memory at once, so none is in flight to stop)."""
+        self._interrupt.interrupt()
 
     def resume(self) -> None:
-        """Nothing to resume (see :meth:`interrupt`)."""
+        """Accept calls again after :meth:`interrupt`."""
+        self._interrupt.resume()
 
     def truncation_note(self, listed: int, total: int) -> str:
         """A citation list that stopped short of ``total`` (no cap applies, so expansion never asks)."""
@@ -85,6 +92,7 @@ class GraphSource:
     def fetch_papers(self, ids: Sequence[PaperId | str], *, with_references: bool) -> list[FetchedPaper | None]:
         """Details (and reference lists) of ``ids`` (node names, or seeds as :class:`PaperId`);
         ``None`` for ids not in the graph."""
+        self._interrupt.check()
         self.queries += 1
         out: list[FetchedPaper | None] = []
         for pid in ids:
@@ -98,6 +106,7 @@ class GraphSource:
 
     def match_title(self, title: str) -> PaperRecord | None:
         """The paper whose normalised title equals ``title``'s, or ``None``."""
+        self._interrupt.check()
         self.queries += 1
         wanted = normalise_title(title)
         for node, t in self.graph.nodes(data="title"):
@@ -107,9 +116,11 @@ class GraphSource:
 
     def prefetch_citations(self, paper_ids: Iterable[str], limit: int) -> None:
         """Nothing to prefetch: the graph is in memory (expansion calls this first)."""
+        self._interrupt.check()
 
     def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
         """One page of the papers citing ``paper_id`` (sorted), from ``start`` up to ``limit``."""
+        self._interrupt.check()
         self.queries += 1
         node = self._node(paper_id)
         citers = sorted(str(c) for c in self.graph.predecessors(node) if c != node) if node is not None else []

@@ -419,11 +419,17 @@ class _LoopThread:
         for future in calls:
             future.cancel()
 
-    def run(self, coro):
+    def run(self, coro, interrupted: threading.Event | None = None):
+        """Run ``coro`` on the loop and wait for it. With ``interrupted``: a call started while it
+        is set is cancelled (an interrupt landing between scheduling and registering is not lost)."""
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         with self._pending_lock:
             self.pending.add(future)
         future.add_done_callback(self._forget)
+        # interrupt() sets the event *then* cancels what is pending: either it saw this future, or
+        # the event is set by now
+        if interrupted is not None and interrupted.is_set():
+            future.cancel()
         try:
             return future.result()
         except BaseException:
@@ -433,6 +439,18 @@ class _LoopThread:
             raise
 
     def stop(self) -> None:
+        """Finish every task still on the loop (a cancelled call may still be unwinding), then stop it:
+        a loop closed under a pending task makes asyncio log "Task was destroyed but it is pending"."""
+        async def drain() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        try:
+            asyncio.run_coroutine_threadsafe(drain(), self.loop).result(timeout=5)
+        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
+            pass  # stopping anyway: a task that will not finish in 5 s is not waited for
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
         self.loop.close()
@@ -472,16 +490,11 @@ class S2Source:
         if self._loop is None:
             self._loop = _LoopThread()
 
-        async def unless_interrupted():
-            # checked on the loop's thread, after the call is registered as pending: an interrupt()
-            # either finds the call in flight and cancels it, or was set before and is seen here
-            if self._interrupted.is_set():
-                coro.close()
-                raise Interrupted(_STOPPED)
-            return await coro
-
+        if self._interrupted.is_set():  # refused before anything is scheduled
+            coro.close()
+            raise Interrupted(_STOPPED)
         try:
-            return self._loop.run(unless_interrupted())
+            return self._loop.run(coro, self._interrupted)
         except concurrent.futures.CancelledError:
             if self._interrupted.is_set():
                 raise Interrupted(_STOPPED) from None
@@ -497,6 +510,10 @@ class S2Source:
     def resume(self) -> None:
         """Accept requests again after :meth:`interrupt`."""
         self._interrupted.clear()
+
+    def default_store(self) -> Path:
+        """One store per API host in the user's cache directory (see :func:`default_store_path`)."""
+        return default_store_path(self.config.api_url)
 
     @property
     def requests(self) -> int:
