@@ -80,25 +80,44 @@ class SourceLimits:
                 + sum(self.batches(m) for m in detail_stages))
 
 
-class InterruptFlag:
-    """The interrupt state of a source that answers on the caller's thread (a corpus, a graph):
-    :meth:`interrupt` sets it from any thread, :meth:`check` raises at the next call."""
+class LocalSource:
+    """What the sources that answer from local data (a corpus, a graph) share: nothing paced or
+    counted as requests, maps built in a throwaway store, and an interrupt flag that their calls
+    check (:meth:`_check_interrupt`), since each call answers on the caller's thread."""
+
+    requests = 0  # queries are not rate-limited requests
+    rate_hint = ""
+    label: str
 
     def __init__(self) -> None:
-        self._set = threading.Event()
+        self._interrupted = threading.Event()
+
+    def seconds_for(self, n_requests: int) -> float:
+        """Nothing is paced: 0."""
+        return 0.0
+
+    def not_found(self, asked: PaperId | str) -> str:
+        """``asked`` is not in the local data."""
+        return f"{self.label} does not know {asked}"
+
+    def default_store(self) -> None:
+        """None: maps are built in a throwaway in-memory store, since everything is local already."""
+        return None
 
     def interrupt(self) -> None:
-        """Refuse calls from now on (until :meth:`resume`)."""
-        self._set.set()
+        """Refuse calls from now on (until :meth:`resume`); callable from any thread."""
+        self._interrupted.set()
 
     def resume(self) -> None:
-        """Accept calls again."""
-        self._set.clear()
+        """Accept calls again after :meth:`interrupt`."""
+        self._interrupted.clear()
 
-    def check(self) -> None:
-        """Raise :class:`Interrupted` if interrupted."""
-        if self._set.is_set():
-            raise Interrupted("stopped on request; everything fetched before is stored, and running again goes on")
+    def _check_interrupt(self) -> None:
+        if self._interrupted.is_set():
+            raise Interrupted(STOPPED)
+
+
+STOPPED = "stopped on request; everything fetched before is stored, and running again goes on"
 
 
 @runtime_checkable

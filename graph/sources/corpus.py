@@ -16,7 +16,7 @@ from ..corpus import Corpus
 from ..errors import Interrupted, SeedError
 from ..ids import PaperId, normalise_identifier, normalise_title
 from ..model import CitationEdge, PaperRecord
-from .base import FetchedPaper, InterruptFlag, Page, SourceLimits
+from .base import STOPPED, FetchedPaper, LocalSource, Page, SourceLimits
 
 _COLUMNS = ("corpusid, sha, title, year, venue, authors, arxiv, doi, citationcount, referencecount, "
             "influentialcitationcount, publicationdate")
@@ -33,7 +33,7 @@ def _number(paper_id: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-class CorpusSource:
+class CorpusSource(LocalSource):
     """Expansion's source interface over a DuckDB corpus."""
 
     name = "corpus"
@@ -41,38 +41,20 @@ class CorpusSource:
     # so coupling is on by default; queries are not rate-limited, so plans do not count them
     limits = SourceLimits(batch_size=200_000, page_size=200_000, list_cap=None, metered=False,
                           cheap_citations=True)
-    requests = 0  # queries are counted in ``queries``: they are not rate-limited requests
-    rate_hint = ""
 
     def __init__(self, corpus: Corpus) -> None:
+        super().__init__()
         self.corpus = corpus
         self.label = f"the corpus {corpus.path.name}"
         self._citations: dict[str, list[CitationEdge]] = {}
         self.queries = 0
         self.invalid_ids: set[PaperId | str] = set()  # rows are checked on import: always empty
-        self._interrupt = InterruptFlag()
-
-    def seconds_for(self, n_requests: int) -> float:
-        """Nothing is paced: 0."""
-        return 0.0
-
-    def not_found(self, asked: PaperId | str) -> str:
-        """``asked`` matches no row of the corpus."""
-        return f"{self.label} does not know {asked}"
-
-    def default_store(self) -> None:
-        """None: maps are built in a throwaway in-memory store, since everything is local already."""
-        return None
 
     def interrupt(self) -> None:
         """Stop the query under way (DuckDB interrupts it) and refuse new ones until :meth:`resume`;
         callable from any thread."""
-        self._interrupt.interrupt()
+        super().interrupt()
         self.corpus.db.interrupt()
-
-    def resume(self) -> None:
-        """Accept queries again after :meth:`interrupt`."""
-        self._interrupt.resume()
 
     def truncation_note(self, listed: int, total: int) -> str:
         """A citation list that stopped short of ``total`` (no cap applies, so expansion never asks)."""
@@ -81,13 +63,12 @@ class CorpusSource:
     def _sql(self, sql: str, params: list | None = None) -> list:
         import duckdb
 
-        self._interrupt.check()
+        self._check_interrupt()
         self.queries += 1
         try:
             return self.corpus._run(sql, params)
         except duckdb.InterruptException:
-            raise Interrupted("stopped on request; everything fetched before is stored, and running again goes on") \
-                from None
+            raise Interrupted(STOPPED) from None
 
     # -- resolving ids ---------------------------------------------------------
     def _resolve(self, ids: Sequence[PaperId | str]) -> list[int | None]:
@@ -131,7 +112,7 @@ class CorpusSource:
     def fetch_papers(self, ids: Sequence[PaperId | str], *, with_references: bool) -> list[FetchedPaper | None]:
         """Details (and reference lists) of the papers ``ids`` name, aligned with ``ids``; ``None``
         where the corpus has no such paper. Two queries for any number of ids (three with references)."""
-        self._interrupt.check()
+        self._check_interrupt()
         import pyarrow as pa
 
         numbers = self._resolve(ids)
@@ -166,7 +147,7 @@ class CorpusSource:
 
     def match_title(self, title: str) -> PaperRecord | None:
         """The most cited paper with this normalised title, else the closest (Jaro-Winkler >= 0.93)."""
-        self._interrupt.check()
+        self._check_interrupt()
         norm = normalise_title(title)
         rows = self._sql("SELECT corpusid FROM papers WHERE norm_title = ? ORDER BY citationcount DESC NULLS LAST "
                          "LIMIT 1", [norm])
@@ -180,7 +161,7 @@ class CorpusSource:
 
     def prefetch_citations(self, paper_ids: Iterable[str], limit: int) -> None:
         """List the citations of many papers in one query (expansion calls this first)."""
-        self._interrupt.check()
+        self._check_interrupt()
         import pyarrow as pa
 
         numbers = sorted({n for n in map(_number, paper_ids) if n is not None})
@@ -204,7 +185,7 @@ class CorpusSource:
 
     def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
         """The citations of ``paper_id`` (prefetched, else one query) as one page."""
-        self._interrupt.check()
+        self._check_interrupt()
         if paper_id not in self._citations:
             self.prefetch_citations([paper_id], limit)
         edges = self._citations.pop(paper_id, [])[start:limit]

@@ -25,12 +25,12 @@ import networkx as nx
 
 from ..ids import PaperId, normalise_title
 from ..model import CitationEdge, PaperRecord
-from .base import FetchedPaper, InterruptFlag, Page, SourceLimits
+from .base import STOPPED, FetchedPaper, LocalSource, Page, SourceLimits
 
 _RECORD_FIELDS = set(PaperRecord.__dataclass_fields__) - {"paper_id", "source", "fetched_at"}
 
 
-class GraphSource:
+class GraphSource(LocalSource):
     """Expansion's source interface over a ``networkx.DiGraph`` (u -> v: u cites v)."""
 
     name = "memory"
@@ -39,16 +39,14 @@ class GraphSource:
     # citers of many papers costs nothing, so coupling is on by default
     limits = SourceLimits(batch_size=100_000, page_size=100_000, list_cap=None, metered=False,
                           cheap_citations=True)
-    requests = 0  # queries are not rate-limited requests (they are counted in ``queries``)
-    rate_hint = ""
 
     def __init__(self, graph: nx.DiGraph) -> None:
+        super().__init__()
         self.graph = graph
         self._by_arxiv = {str(d["arxiv_id"]).lower(): n for n, d in graph.nodes(data=True) if d.get("arxiv_id")}
         self._by_doi = {str(d["doi"]).lower(): n for n, d in graph.nodes(data=True) if d.get("doi")}
         self.queries = 0
         self.invalid_ids: set[PaperId | str] = set()  # every answer is valid: always empty
-        self._interrupt = InterruptFlag()
 
     def _node(self, paper_id: PaperId | str):
         if isinstance(paper_id, str):
@@ -59,26 +57,6 @@ class GraphSource:
             return self._by_doi.get(paper_id.value.lower())
         name = {"s2": paper_id.value, "corpus": f"CorpusId:{paper_id.value}"}.get(paper_id.kind)
         return name if name is not None and name in self.graph else None
-
-    def seconds_for(self, n_requests: int) -> float:
-        """Nothing is paced: 0."""
-        return 0.0
-
-    def not_found(self, asked: PaperId | str) -> str:
-        """``asked`` is no node of the graph."""
-        return f"{self.label} does not know {asked}"
-
-    def default_store(self) -> None:
-        """None: maps are built in a throwaway in-memory store, since everything is local already."""
-        return None
-
-    def interrupt(self) -> None:
-        """Refuse the next calls (each answers from memory at once, so none is in flight to stop)."""
-        self._interrupt.interrupt()
-
-    def resume(self) -> None:
-        """Accept calls again after :meth:`interrupt`."""
-        self._interrupt.resume()
 
     def truncation_note(self, listed: int, total: int) -> str:
         """A citation list that stopped short of ``total`` (no cap applies, so expansion never asks)."""
@@ -92,7 +70,7 @@ class GraphSource:
     def fetch_papers(self, ids: Sequence[PaperId | str], *, with_references: bool) -> list[FetchedPaper | None]:
         """Details (and reference lists) of ``ids`` (node names, or seeds as :class:`PaperId`);
         ``None`` for ids not in the graph."""
-        self._interrupt.check()
+        self._check_interrupt()
         self.queries += 1
         out: list[FetchedPaper | None] = []
         for pid in ids:
@@ -106,7 +84,7 @@ class GraphSource:
 
     def match_title(self, title: str) -> PaperRecord | None:
         """The paper whose normalised title equals ``title``'s, or ``None``."""
-        self._interrupt.check()
+        self._check_interrupt()
         self.queries += 1
         wanted = normalise_title(title)
         for node, t in self.graph.nodes(data="title"):
@@ -116,11 +94,11 @@ class GraphSource:
 
     def prefetch_citations(self, paper_ids: Iterable[str], limit: int) -> None:
         """Nothing to prefetch: the graph is in memory (expansion calls this first)."""
-        self._interrupt.check()
+        self._check_interrupt()
 
     def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:
         """One page of the papers citing ``paper_id`` (sorted), from ``start`` up to ``limit``."""
-        self._interrupt.check()
+        self._check_interrupt()
         self.queries += 1
         node = self._node(paper_id)
         citers = sorted(str(c) for c in self.graph.predecessors(node) if c != node) if node is not None else []

@@ -41,7 +41,7 @@ from ..errors import Interrupted, S2ConfigError, S2NotFoundError, S2RequestError
 from ..ids import PaperId
 from ..model import InvalidRecord, PaperRecord
 from ..store import store_in_cache
-from .base import FetchedPaper, Page, SourceLimits
+from .base import STOPPED, FetchedPaper, Page, SourceLimits
 from .s2_records import check_s2_paper, edge_from_s2, fetched_from_s2
 
 DEFAULT_API_URL = "https://api.semanticscholar.org"
@@ -394,9 +394,6 @@ class S2HttpRequester(ApiRequester):
             self._client = None
 
 
-_STOPPED = "stopped on request; everything fetched before is stored, and running again goes on"
-
-
 class _LoopThread:
     """A private event loop in a thread, so sync callers and Jupyter (which
     already runs a loop) can both use the async client and share one connection pool."""
@@ -492,12 +489,12 @@ class S2Source:
 
         if self._interrupted.is_set():  # refused before anything is scheduled
             coro.close()
-            raise Interrupted(_STOPPED)
+            raise Interrupted(STOPPED)
         try:
             return self._loop.run(coro, self._interrupted)
         except concurrent.futures.CancelledError:
             if self._interrupted.is_set():
-                raise Interrupted(_STOPPED) from None
+                raise Interrupted(STOPPED) from None
             raise
 
     def interrupt(self) -> None:
