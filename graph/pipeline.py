@@ -26,7 +26,7 @@ import pandas as pd
 from .analysis import CitationPaths, MapAnalysis, SimilarityWeights, analyse, citation_paths
 from .analysis.influence import COLUMNS as INFLUENCE_COLUMNS
 from .analysis.summary import RELATED_COLUMNS
-from .errors import CitegraphError, NothingUsableError, OutputError
+from .errors import CitegraphError, Interrupted, NothingUsableError, OutputError
 from .expansion import ExpansionOptions, ExpansionResult, expand
 from .export import (atomic_paths, bibtex, check_name, check_out_dir, csv_safe, edges_table, papers_table,
                      plain_graph)
@@ -176,14 +176,16 @@ def bibtex_selection(analysis: MapAnalysis, *, cluster: int | None = None, top: 
 
 
 def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis | None = None,
-              formats: Sequence[str] = EXPORT_FORMATS, bib_nodes: list | None = None) -> dict[str, Path]:
+              formats: Sequence[str] = EXPORT_FORMATS, bib_nodes: list | None = None,
+              stop: Callable[[], bool] | None = None) -> dict[str, Path]:
     """Write the map and its exports under ``out_dir`` as ``NAME.*``.
 
     Formats: ``html`` (the interactive map), ``csv``/``parquet`` (papers with every
     score and cluster label), ``edges`` (citation and similarity edges, CSV),
     ``bibtex``, ``graphml``, ``gexf`` and ``json`` (node-link). Parquet needs pyarrow;
     when it is missing and other formats were asked for too, Parquet is skipped and
-    listed in ``run.skipped_exports`` (and the summary) with how to get it.
+    listed in ``run.skipped_exports`` (and the summary) with how to get it. ``stop()`` is asked
+    before each file: once it says yes, :class:`Interrupted` is raised and nothing is written.
     """
     unknown = set(formats) - set(EXPORT_FORMATS)
     if unknown:
@@ -237,6 +239,9 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis
     finals = [path for path, _ in jobs.values()]
     with atomic_paths(finals) as temps:
         for (path, write), tmp in zip(jobs.values(), temps):
+            # asked to stop (a Ctrl-C) before every file: the temporary files go, the old export stays whole
+            if stop is not None and stop():
+                raise Interrupted("nothing written: stopped on request")
             write(tmp)
     return {kind: path for kind, (path, _) in jobs.items()}
 

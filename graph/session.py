@@ -193,7 +193,7 @@ class Explorer:
         def guarded():
             # work queued behind close() must not touch the closed store
             if self._closing.is_set():
-                raise CitegraphError("this session is closing")
+                raise Cancelled("not started: the session is closing")
             self._inbox = inbox
             try:
                 return fn()
@@ -205,19 +205,25 @@ class Explorer:
         except RuntimeError:  # the worker was shut down meanwhile
             raise CitegraphError("this session is closed") from None
         future.add_done_callback(lambda f: inbox.put(None))
-        while (asked := inbox.get()) is not None:
-            question, answer = asked
-            try:
-                answer.set_result(question())
-            except BaseException as exc:  # Ctrl-C at the prompt: the work gets no, this thread stops
-                answer.set_exception(exc)
-                raise
+        try:
+            while (asked := inbox.get()) is not None:
+                question, answer = asked
+                try:
+                    answer.set_result(question())
+                except BaseException as exc:  # Ctrl-C at the prompt: the work gets no, this thread stops
+                    answer.set_exception(exc)
+                    raise
+        except BaseException:
+            # the caller stopped waiting (a Ctrl-C in a notebook cell, or at a prompt): so does the work
+            self.cancel()
+            raise
         try:
             return future.result()
         except CancelledError:
             raise CitegraphError("this session closed before the work started") from None
 
     _inbox: "queue.Queue | None" = None
+    _in_action = False
 
     def _ask_caller(self, question: Callable[[], Any], default: Any) -> Any:
         """``question()``'s answer, asked on the thread waiting for this work (from the worker);
@@ -233,7 +239,7 @@ class Explorer:
             try:
                 return answer.result(timeout=0.2)
             except FutureTimeout:
-                if self._closing.is_set():
+                if self._closing.is_set() or self._cancel.is_set():
                     return default
             except BaseException:  # noqa: BLE001 - the asking thread stopped (Ctrl-C): take the default
                 return default
@@ -302,8 +308,17 @@ class Explorer:
         An action that fails or is cancelled leaves the seeds as they were before it."""
 
         def run():
+            if self._in_action:  # an action's work that needs another (a first build): one action
+                return work()
             if self._closing.is_set():
                 raise Cancelled(f"{name} not started: the session is closing")
+            self._in_action = True
+            try:
+                return unguarded()
+            finally:
+                self._in_action = False
+
+        def unguarded():
             self._cancel.clear()
             self.source.resume()  # a cancel applies to the action it was given in, not to this one
             saved = (list(self.seed_list.seeds), list(self._removed), list(self._expanded))
@@ -364,10 +379,7 @@ class Explorer:
     def run(self) -> MapRun:
         """The current map run (built on first use)."""
         if self._run is None:
-            if threading.current_thread() is self._worker_thread:
-                self._build()
-            else:
-                self.build()
+            self.build()  # an action wherever it is asked for, so that it reports progress and can be cancelled
         return self._run
 
     def build(self) -> MapRun:
@@ -531,7 +543,7 @@ class Explorer:
             bib = (bibtex_selection(analysis, cluster=bib_cluster, top=bib_top)
                    if "bibtex" in chosen and (bib_cluster is not None or bib_top is not None) else None)
             return write_map(self.run, out_dir, name or default_name(self.inputs), analysis, formats=chosen,
-                             bib_nodes=bib)
+                             bib_nodes=bib, stop=self._closing.is_set)
         return self._call(work)
 
     # -- changing the seeds --------------------------------------------------------------

@@ -299,7 +299,8 @@ def test_ctrl_c_during_a_long_retry_wait_stops_at_once(synth_server, tmp_path):
     assert len(synth_server.request_log) == 1
 
 
-def test_ctrl_c_at_the_prompt_for_a_long_step_stops_at_once(synth_server, tmp_path):
+@pytest.mark.parametrize("answer", ["ctrl-c", "ctrl-d", "no"])
+def test_the_prompt_for_a_long_step_takes_no_ctrl_c_and_ctrl_d(synth_server, tmp_path, answer):
     import pty
 
     # one request at 0.0001 requests/s is a step of almost 3 hours: on a terminal, the run asks first
@@ -318,23 +319,26 @@ def test_ctrl_c_at_the_prompt_for_a_long_step_stops_at_once(synth_server, tmp_pa
             break
     assert b"Go on?" in seen, seen.decode(errors="replace")
     sent = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    if answer == "ctrl-c":
+        proc.send_signal(signal.SIGINT)
+    else:
+        os.write(master, b"\x04" if answer == "ctrl-d" else b"n\n")
     try:
         proc.wait(timeout=30)
     finally:
         proc.kill()
     try:
-        while True:
-            chunk = os.read(master, 4096)
-            if not chunk:
-                break
+        while chunk := os.read(master, 4096):
             seen += chunk
     except OSError:
         pass
     os.close(master)
     out = seen.decode(errors="replace")
-    assert proc.returncode == 130 and time.monotonic() - sent < 10, out
-    assert "interrupted: everything fetched so far is stored" in out and "Traceback" not in out
+    assert time.monotonic() - sent < 10 and "Traceback" not in out, out
+    if answer == "ctrl-c":
+        assert proc.returncode == 130 and "interrupted: everything fetched so far is stored" in out, out
+    else:  # Ctrl-D is a no, not a damaged file
+        assert proc.returncode == 1 and "pass --yes to run it anyway" in out and "truncated" not in out, out
     assert len(synth_server.request_log) == before  # the plan asks before the step's first request
 
 

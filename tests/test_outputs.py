@@ -180,3 +180,23 @@ def test_a_full_disk_leaves_the_previous_export_whole(small_disk, tmp_path, monk
     with pytest.raises(OutputError, match="disk is full.*unchanged"):
         write_map(_run_of(g2, seeds2), out, "m", analyse(g2, seeds2, top=30))
     assert _snapshot(out) == before  # every file whole, none mixed, no temporary file left
+
+
+def test_an_export_asked_to_stop_writes_nothing_and_keeps_the_old_files(tmp_path):
+    from graph.errors import Interrupted
+
+    g, seeds = synthetic_map()
+    analysis = analyse(g, seeds, top=30)
+    first = write_map(_run_of(g, seeds), tmp_path, "m", analysis, formats=["csv", "bibtex"])
+    before = {p: p.read_bytes() for p in first.values()}
+    asked = []
+
+    def stop_at_the_second_file():
+        asked.append(1)
+        return len(asked) >= 2
+
+    with pytest.raises(Interrupted, match="nothing written"):
+        write_map(_run_of(g, seeds), tmp_path, "m", analysis, formats=["csv", "bibtex", "json"],
+                  stop=stop_at_the_second_file)
+    assert {p: p.read_bytes() for p in first.values()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in first.values())  # no temp left

@@ -458,3 +458,50 @@ def _ignore_errors(fn, *args, **kw):
         fn(*args, **kw)
     except OSError:  # the server went away mid-answer: that is the point of the test
         pass
+
+
+def test_serve_on_a_terminal_never_prompts_for_a_page_action(s2, tmp_path):
+    import pty
+    import re
+
+    store = tmp_path / "s.sqlite"
+    env = {**os.environ, "S2_API_URL": s2.url}
+    # the first build from a clean run; serve then starts from the store with no request to plan
+    subprocess.run([sys.executable, "-m", "graph", "map", "2101.00000", "-q", "--rate", "0", "--out",
+                    str(tmp_path / "o"), "--store", str(store)], env=env, cwd=ROOT, check=True, capture_output=True)
+    master, slave = pty.openpty()
+    # at 0.0001 requests/s adding a seed is a step of hours: on a terminal `map` would ask "Go on?"
+    proc = subprocess.Popen([sys.executable, "-m", "graph", "serve", "2101.00000", "--no-browser", "--rate",
+                             "0.0001", "--store", str(store)], env=env, cwd=ROOT, stdin=slave, stdout=slave,
+                            stderr=slave, close_fds=True)
+    os.close(slave)
+    seen = bytearray()
+
+    def read_terminal():
+        try:
+            while chunk := os.read(master, 4096):
+                seen.extend(chunk)
+        except OSError:
+            pass
+
+    threading.Thread(target=read_terminal, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 60
+        while not re.search(rb"open (http://127\.0\.0\.1:\d+)/\?token=([\w-]+)", seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        url, token = re.search(rb"open (http://127\.0\.0\.1:\d+)/\?token=([\w-]+)", seen).groups()
+        req = urllib.request.Request(url.decode() + "/api/seeds", data=b'{"add": ["2101.00005"]}', method="POST",
+                                     headers={"X-Citegraph-Token": token.decode(),
+                                              "Content-Type": "application/json"})
+        started = time.monotonic()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(req, timeout=30)
+        # the page's action stops with the plan's message at once; nobody is asked on the terminal
+        assert refused.value.code == 400 and "pass --yes" in refused.value.read().decode()
+        assert time.monotonic() - started < 10 and b"Go on?" not in seen
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)

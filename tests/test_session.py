@@ -222,3 +222,42 @@ def test_closing_during_the_analysis_writes_no_export(arxiv_server, tmp_path):
     worker.join(60)
     assert len(errors) == 1 and "nothing written" in str(errors[0])
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_a_ctrl_c_in_the_caller_stops_the_work_and_a_map_built_on_first_use_can_be_cancelled(synth_server,
+                                                                                              tmp_path):
+    import os
+    import signal
+    import time
+
+    from conftest import fast_config
+    from graph.session import Cancelled
+    from graph.testing.s2_server import Faults
+
+    synth_server.faults = Faults(rate_429=1.0, retry_after=8)  # every request: "come back in 8 s"
+    try:
+        with S2Source(fast_config(synth_server.url, max_wait=600, max_retry_after=60)) as source, \
+                Explorer(["2101.00000"], store=tmp_path / "s.sqlite", source=source) as ex:
+            # a notebook cell interrupted (a real SIGINT, as Jupyter sends) while it waits: the work
+            # stops too, it does not go on unseen
+            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+            with pytest.raises(KeyboardInterrupt):
+                ex.build()
+            deadline = time.monotonic() + 5
+            while ex.progress().state == "working" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert ex.progress().state == "cancelled"
+            sent = len(synth_server.request_log)
+            time.sleep(1.0)
+            assert len(synth_server.request_log) == sent
+            # a map built on first use (here by related()) is an action like build(): cancel stops it
+            threading.Timer(0.5, ex.cancel).start()
+            started = time.monotonic()
+            with pytest.raises(Cancelled):
+                ex.related()
+            assert time.monotonic() - started < 5
+            # and the next read is not refused: the cancel belonged to that build
+            synth_server.faults = Faults()
+            assert len(ex.related()) > 0 and ex.progress().state == "done"
+    finally:
+        synth_server.faults = Faults()

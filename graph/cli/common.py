@@ -146,7 +146,12 @@ def _confirm():
     def ask(msg: str) -> bool:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             return False
-        return click.confirm(msg + " Go on?", default=False, err=True)
+        try:
+            return click.confirm(msg + " Go on?", default=False, err=True)
+        except click.Abort as exc:
+            if isinstance(exc.__context__, EOFError) and not isinstance(exc.__context__, KeyboardInterrupt):
+                return False  # Ctrl-D at the prompt: no (a Ctrl-C stops the run)
+            raise
     return ask
 
 

@@ -48,6 +48,9 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, *
     with _session(seeds, top=top, method=method, resolution=resolution, progress=False, **expansion) as explorer:
         try:
             explorer.build()
+            # from here on actions come from the page, which cannot answer a prompt on the terminal:
+            # a step over an hour stops with its message (--yes lets it run)
+            explorer.options.confirm = None
             reading_list = explorer._reading_list()
             first_file = next((Path(s) for s in seeds if Path(s).is_file()), None)
             target = Path(seed_file) if seed_file else (
