@@ -69,16 +69,26 @@ def build_map(inputs: Sequence[str], *, store: Store, source: PaperSource | None
 SKIPPED_SHOWN = 10  # a prose-heavy file can skip hundreds of lines: the log names the first few
 
 
+def first_skipped(lines: Sequence[str], indent: str = "") -> list[str]:
+    """The first ``SKIPPED_SHOWN`` of ``lines`` (one per skipped seed line), then one line counting
+    the rest (``--json`` lists them all).
+
+    >>> first_skipped([f"skipped {i}" for i in range(12)])[-2:]
+    ['skipped 9', '… and 2 more skipped lines; --json lists every one']
+    """
+    shown = list(lines[:SKIPPED_SHOWN])
+    more = len(lines) - SKIPPED_SHOWN
+    if more > 0:
+        shown.append(f"{indent}… and {plural(more, 'more skipped line')}; --json lists every one")
+    return shown
+
+
 def report_seed_list(seed_list: SeedList, log: Callable[[str], None]) -> None:
-    """Say what reading the seeds noted, and the lines it skipped (the first ``SKIPPED_SHOWN``; the
-    run summary, ``--json``, lists them all)."""
+    """Say what reading the seeds noted, and the lines it skipped (see :func:`first_skipped`)."""
     for note in seed_list.notes:
         log(note)
-    for problem in seed_list.problems[:SKIPPED_SHOWN]:
-        log(f"skipped {problem}")
-    more = len(seed_list.problems) - SKIPPED_SHOWN
-    if more > 0:
-        log(f"… and {plural(more, 'more skipped line')}; --json lists every one")
+    for line in first_skipped([f"skipped {problem}" for problem in seed_list.problems]):
+        log(line)
 
 
 def expand_seeds(seeds: Sequence[Seed], *, store: Store, source: PaperSource | None,

@@ -68,6 +68,22 @@ def synth_server(synth_dataset):
         yield server
 
 
+def import_csv_corpus(folder: Path, papers_csv: str, edges_csv: str):
+    """A corpus imported with ``citegraph import csv`` from two small hand-written (SYNTH) CSV texts:
+    ``(corpus path, the command's result)``."""
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    papers, edges, db = folder / "papers.csv", folder / "edges.csv", folder / "c.duckdb"
+    papers.write_text(papers_csv, encoding="utf-8")
+    edges.write_text(edges_csv, encoding="utf-8")
+    res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(db), "--papers", str(papers),
+                                   "--edges", str(edges)])
+    assert res.exit_code == 0, res.output
+    return db, res
+
+
 def fast_config(url: str, **kw) -> S2Config:
     """No pacing and millisecond backoff, so fault-injection tests run quickly."""
     base = dict(api_url=url, rate=0, max_retries=6, backoff_base=0.001, backoff_max=0.01, timeout=10)

@@ -15,7 +15,7 @@ from graph.seeds import read_seeds
 from graph.sources.corpus import CorpusSource
 from graph.store import Store
 
-from conftest import READING_LIST
+from conftest import READING_LIST, import_csv_corpus
 
 
 def write_jsonl_gz(path, lines):
@@ -205,17 +205,11 @@ def test_mapping_the_as_received_reading_list_gives_the_clean_copys_seeds(arxiv_
 
 
 def test_csv_import_recognises_common_column_names(tmp_path):
-    papers = tmp_path / "papers.csv"
-    papers.write_text("ID,Title,year,doi,arxiv_id\n"
-                      "p10,SYNTH cited paper,2019,10.9999/SYNTH.A,1901.00001\n"
-                      "p20,SYNTH citing paper,2021,10.9999/synth.b,not-an-id\n"
-                      "p30,SYNTH other paper,2020,,\n", encoding="utf-8")
-    edges = tmp_path / "edges.csv"
-    edges.write_text("source,target\np20,p10\np30,p10\n", encoding="utf-8")
-    db = tmp_path / "c.duckdb"
-    res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(db), "--papers", str(papers),
-                                   "--edges", str(edges)])
-    assert res.exit_code == 0, res.output
+    db, res = import_csv_corpus(tmp_path, "ID,Title,year,doi,arxiv_id\n"
+                                          "p10,SYNTH cited paper,2019,10.9999/SYNTH.A,1901.00001\n"
+                                          "p20,SYNTH citing paper,2021,10.9999/synth.b,not-an-id\n"
+                                          "p30,SYNTH other paper,2020,,\n",
+                                "source,target\np20,p10\np30,p10\n")
     assert "title = Title, id = ID, year = year, doi = doi, arxiv = arxiv_id" in res.stdout
     with Corpus(db, read_only=True) as corpus:
         rows = corpus._run("SELECT title, year, arxiv, doi FROM papers ORDER BY corpusid")

@@ -138,20 +138,12 @@ def test_a_damaged_store_is_a_clear_error(synth_server, tmp_path):
 
 
 def test_session_over_a_local_corpus(tmp_path):
-    from click.testing import CliRunner
-
-    from graph.cli import cli
+    from conftest import import_csv_corpus
 
     # SYNTH corpus: 1 and 2 cite 0; 3 cites 1; 4 and 5 cite 3 (a second neighbourhood around 3)
-    papers = tmp_path / "papers.csv"
-    papers.write_text("id,title,year,arxiv_id\n" + "".join(
-        f"p{i},SYNTH corpus paper {i},{2015 + i},1901.0000{i}\n" for i in range(6)), encoding="utf-8")
-    edges = tmp_path / "edges.csv"
-    edges.write_text("source,target\np1,p0\np2,p0\np3,p1\np4,p3\np5,p3\n", encoding="utf-8")
-    db = tmp_path / "c.duckdb"
-    res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(db), "--papers", str(papers),
-                                   "--edges", str(edges)])
-    assert res.exit_code == 0, res.output
+    db, _ = import_csv_corpus(tmp_path, "id,title,year,arxiv_id\n" + "".join(
+        f"p{i},SYNTH corpus paper {i},{2015 + i},1901.0000{i}\n" for i in range(6)),
+        "source,target\np1,p0\np2,p0\np3,p1\np4,p3\np5,p3\n")
     with Explorer(["1901.00000"], corpus=db) as ex:
         titles = lambda: {ex.run.graph.nodes[n]["title"] for n in ex.run.graph}
         assert titles() == {f"SYNTH corpus paper {i}" for i in (0, 1, 2)}

@@ -6,7 +6,7 @@ import click
 
 from . import analysis, imports, maps  # noqa: F401  (each registers its commands)
 from ..errors import CitegraphError
-from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli, report_error
+from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli, ended_input, report_error
 
 
 EXIT_INTERRUPTED = 130
@@ -17,8 +17,8 @@ def main() -> None:
     try:
         code = cli.main(prog_name="citegraph", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt) as exc:
-        if isinstance(exc.__context__, EOFError) and not isinstance(exc.__context__, KeyboardInterrupt):
-            # click turns any EOFError into Abort; one from a damaged file is an error, not a Ctrl-C
+        if ended_input(exc):
+            # an end of input from a damaged file is an error, not a Ctrl-C
             click.echo(f"error: unexpected end of input ({exc.__context__ or 'EOF'}); is a file truncated?",
                        err=True)
             sys.exit(EXIT_NOTHING)

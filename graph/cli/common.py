@@ -141,6 +141,12 @@ def _check_outputs(*, out_dir=None, name=None, csv_path=None) -> None:
         check_output_file(csv_path)
 
 
+def ended_input(exc: BaseException) -> bool:
+    """Whether click's ``Abort`` stands for the end of input (click turns any ``EOFError`` into one),
+    not for a Ctrl-C."""
+    return isinstance(exc.__context__, EOFError)
+
+
 def _confirm():
     """Ask on a terminal whether a long step may run; elsewhere (pipes, CI) the answer is no."""
     def ask(msg: str) -> bool:
@@ -149,14 +155,14 @@ def _confirm():
         try:
             return click.confirm(msg + " Go on?", default=False, err=True)
         except click.Abort as exc:
-            if isinstance(exc.__context__, EOFError) and not isinstance(exc.__context__, KeyboardInterrupt):
+            if ended_input(exc):
                 return False  # Ctrl-D at the prompt: no (a Ctrl-C stops the run)
             raise
     return ask
 
 
-def _expansion(*, depth=1, max_citations=1000, max_papers=5000, offline=False, refresh=False, quiet=False,
-               yes=False, co_cited=True, coupled=None, min_evidence=2, progress=True):
+def _expansion(*, depth, max_citations, max_papers, offline, refresh, quiet, yes, co_cited, coupled, min_evidence,
+               progress):
     """The expansion options of the command line's flags."""
     from ..expansion import ExpansionOptions
 
@@ -174,7 +180,7 @@ def _session(seeds=(), *, store_path=None, api_url=None, rate=None, timeout=None
     store unless --store is given), opened once and closed when the command ends."""
     from ..session import Explorer
 
-    quiet = flags.get("quiet", False)
+    quiet = flags["quiet"]
     # warnings (invalid values repaired, long waits) are shown even with --quiet
     with Explorer(seeds, store=store_path, corpus=corpus_path, api_url=api_url, rate=rate, timeout=timeout,
                   max_wait=max_wait,

@@ -91,7 +91,7 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method,
 def _print_summary(summary, clusters) -> None:
     """The run as people read it: a :class:`graph.pipeline.RunSummary` and the map's
     :class:`graph.analysis.TopicClusters`."""
-    from ..pipeline import SKIPPED_SHOWN
+    from ..pipeline import first_skipped
 
     s = summary.seeds
     click.echo(f"seeds: {s.resolved} of {s.total} resolved")
@@ -99,10 +99,9 @@ def _print_summary(summary, clusters) -> None:
         click.echo(f"  note: {note}")
     for u in s.unresolved:
         click.echo(f"  unresolved {u['source']}: {u['title'] or u['input']}: {u['reason']}")
-    for u in s.skipped_lines[:SKIPPED_SHOWN]:
-        click.echo(f"  skipped {u['source']}: {u['reason']}: {u['input']}")
-    if len(s.skipped_lines) > SKIPPED_SHOWN:
-        click.echo(f"  … and {len(s.skipped_lines) - SKIPPED_SHOWN} more skipped lines (--json lists them)")
+    for line in first_skipped([f"  skipped {u['source']}: {u['reason']}: {u['input']}" for u in s.skipped_lines],
+                              indent="  "):
+        click.echo(line)
     click.echo(f"graph: {summary.papers} papers, {summary.edges} citation edges")
     sd = summary.second_degree
     if sd:

@@ -484,12 +484,11 @@ class S2Source:
         self._interrupted = threading.Event()
 
     def _run(self, coro):
-        if self._loop is None:
-            self._loop = _LoopThread()
-
         if self._interrupted.is_set():  # refused before anything is scheduled
             coro.close()
             raise Interrupted(STOPPED)
+        if self._loop is None:
+            self._loop = _LoopThread()
         try:
             return self._loop.run(coro, self._interrupted)
         except concurrent.futures.CancelledError:
