@@ -28,7 +28,7 @@ over under what why how when do does can we our your my this that these those no
 """.split())
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 _MATH = re.compile(r"\$[^$]*\$")
-_PARTICLES = frozenset("van von der den de del della di da du le la dos das ter ten".split())
+PARTICLES = frozenset("van von der den de del della di da du le la dos das ter ten".split())
 
 
 def _ascii(text: str) -> str:
@@ -55,7 +55,7 @@ def surname(author: str) -> str:
         return _word(name.split(",", 1)[0])
     parts = name.split(" ")
     start = len(parts) - 1
-    while start > 1 and parts[start - 1].lower() in _PARTICLES:
+    while start > 1 and parts[start - 1].lower() in PARTICLES:
         start -= 1
     return _word("".join(parts[start:])) or _word(name)
 

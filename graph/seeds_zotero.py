@@ -173,7 +173,8 @@ def parse_csl_json(text: str, source: str = "<csl-json>") -> SeedList:
         title = item.get("title") if isinstance(item.get("title"), str) else None
         label = str(item.get("id") or f"record {n}")
         _add(out, record_seed(source=source, line=line, title=title, label=label,
-                              arxiv=[item.get("number"), item.get("archive_location")],
+                              arxiv=[item.get("number"), item.get("archive_location"),
+                                     *(ln for n in _strings(item.get("note")) for ln in n.splitlines())],
                               doi=item.get("DOI") if isinstance(item.get("DOI"), str) else None,
                               urls=_strings(item.get("URL")), prose=_strings(item.get("note")), year=year))
     return out
