@@ -527,6 +527,14 @@ class Explorer:
             a, b, store=self.store, source=self.source, options=self.options,
             one_hop_longer=one_hop_longer, log=self.log))
 
+    def news(self, *, since=None, core: int = 10):
+        """What is new since the previous map of these seeds: :func:`graph.news.whats_new` (a ``News``)."""
+        from .news import whats_new
+
+        return self._call(lambda: whats_new(self.seed_list.seeds, store=self.store, source=self.source,
+                                            options=self.options, top=self.top, method=self.method,
+                                            resolution=self.resolution, since=since, core=core, log=self.log))
+
     def export(self, out_dir: str | Path, name: str | None = None, formats: Sequence[str] | None = None, *,
                bib_cluster: int | None = None, bib_top: int | None = None) -> dict[str, Path]:
         """Write the map and its exports (as ``citegraph map``) under ``out_dir`` as ``NAME.*``; the
