@@ -191,3 +191,32 @@ def test_reading_while_zotero_writes_never_fails_half_way(tmp_path):
     finally:
         stop.set()
         t.join()
+
+
+json_value = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                          lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                              st.sampled_from(["id", "title", "DOI", "URL", "number", "note", "issued",
+                                               "archive_location", "date-parts", "raw", "type"]), inner, max_size=5),
+                          max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(json_value)
+def test_any_json_is_read_or_reported_never_raised(value):
+    got = parse_csl_json(json.dumps(value), "x.json")
+    items = value if isinstance(value, list) else [value] if isinstance(value, dict) else None
+    if items is None:
+        assert got.seeds == [] and len(got.problems) == 1
+    else:
+        assert len(got.seeds) + len(got.problems) == len(items)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["TY  - JOUR", "ER  - ", "TI  - SYNTH", "DO  - 10.9999/synth.1",
+                                           "UR  - http://arxiv.org/abs/2101.00001", "N1  - arXiv:2101.00002",
+                                           "AB  - SYNTH", "PY  - 20x", ""]),
+                          st.text(max_size=30)), max_size=30))
+def test_any_ris_text_is_read_or_reported_never_raised(lines):
+    got = parse_ris("\n".join(lines), "x.ris")
+    assert all(p.source == "x.ris" for p in got.problems)
+    assert len(got.seeds) <= sum(1 for ln in lines if ln.startswith("ER  -"))
