@@ -10,8 +10,8 @@ A run of :func:`whats_new`:
    one batch of fresh details (citation counts) for the map's papers, the citation lists of the
    seeds and of the map's core (its ``core`` most related papers), then the details of the papers
    found;
-3. rebuilds the map from the store with what came in (a new citer of the core that cites at least
-   ``min_evidence`` of the map's papers joins it too), and compares: the papers new to the map,
+3. rebuilds the map from the store with what came in (a citer of the core that the new listing adds,
+   citing at least ``min_evidence`` core papers, joins it too), and compares: the papers new to the map,
    most related first, with why; and the papers whose citation counts jumped;
 4. keeps a snapshot of the new map (the newest per seed set, plus the last one of each earlier
    month for a year: what ``--since`` can ask for, and no more).
@@ -208,12 +208,18 @@ def whats_new(seeds: Sequence[Seed], *, store: Store, source, options: Expansion
     if source is None:
         raise CitegraphError("news needs a source to ask (Semantic Scholar or --corpus)")
     # 1. the previous map: the store's, rebuilt without a request
+    # coupling as an online run decides it: offline, expansion turns it on wherever citers of a seed
+    # reference were ever listed, and news lists the core's (seed references among them)
+    coupled = opt.coupled if opt.coupled is not None else source.limits.cheap_citations
+    opt = dataclasses.replace(opt, coupled=coupled)
     quiet = dataclasses.replace(opt, offline=True, progress=False, on_progress=None)
     before = expand(list(seeds), store, None, quiet)
     seed_ids = [r.paper_id for r in before.resolved]
     if not seed_ids or before.missing:
-        raise NothingUsableError("no map of these seeds in the store yet: run `citegraph map` on them first "
-                                 "(with the same --store), then `citegraph news` tells what changed since")
+        lacking = f" (it lacks the {before.missing[0]})" if before.missing else ""
+        raise NothingUsableError(f"no map of these seeds in the store yet{lacking}: run `citegraph map` on them "
+                                 "first with the same options and --store, then `citegraph news` tells what "
+                                 "changed since")
     key = seed_key(seed_ids)
     before_analysis = analyse(before.graph, seed_ids, top=top, method=method, resolution=resolution,
                               references=before.references)
@@ -280,26 +286,29 @@ def whats_new(seeds: Sequence[Seed], *, store: Store, source, options: Expansion
                                      "`citegraph news` again when it can be reached") from None
             raise
         store.put_papers(f.record for f in got if f is not None)
+    # the core's citers as listed before: only a citer the new listing adds is news (a paper that has
+    # cited the core for years is not, though the map never listed it)
+    core_listed_before = set(store.get_list_states(core_ids, "citations"))
+    known_citers = {e.citing for e in store.edges_touching(core_ids, direction="in", listed_only=True)}
     refresh = Expander(store, source, dataclasses.replace(opt, refresh=True, max_plan_seconds=None), log,
                        limits=source.limits)
     refresh.fetch_citations(listed, what="seeds and core papers")
 
     # 4. the map now: expansion from the store (fetching the details of what is new), plus the new
-    # citers of the core that build on the map (citing at least min_evidence of its papers)
+    # citers of the core that build on it (citing at least min_evidence of its papers)
     after = expand(list(seeds), store, source, dataclasses.replace(opt, max_plan_seconds=None), log=log)
     graph, references = after.graph, after.references
-    map_set = set(map_ids)
     cites: dict[str, int] = {}
-    for e in store.edges_touching(core_ids, direction="in", listed_only=True):
-        if e.citing not in graph:
-            cites[e.citing] = cites.get(e.citing, 0) + 1
-    for e in store.edges_touching(list(cites), direction="out"):
-        if e.cited in map_set and e.cited not in core_ids:
+    for e in store.edges_touching([c for c in core_ids if c in core_listed_before], direction="in",
+                                  listed_only=True):
+        if e.citing not in graph and e.citing not in known_citers:
             cites[e.citing] = cites.get(e.citing, 0) + 1
     extra = sorted(p for p, n in cites.items() if n >= opt.min_evidence)
     if extra:
         refresh.opt = dataclasses.replace(refresh.opt, refresh=False)
         refresh.fetch_details(extra, "new papers citing the map's core")
+        have = store.get_papers(extra)
+        extra = [p for p in extra if p in have]
         members = set(graph.nodes) | set(extra)
         out_edges = store.edges_touching(members, direction="out")
         graph = build_graph(store, members, after.seeds, out_edges)
@@ -307,7 +316,7 @@ def whats_new(seeds: Sequence[Seed], *, store: Store, source, options: Expansion
         for e in out_edges:
             references.setdefault(e.citing, []).append(e.cited)
         graph, references, _ = merge_versions(graph, references)
-    seed_now = [s for s in graph.graph["seeds"]]
+    seed_now = list(graph.graph["seeds"])
     analysis = analyse(graph, seed_now, top=top, method=method, resolution=resolution, references=references)
     now_map = snapshot_of(graph, analysis)
 

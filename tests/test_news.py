@@ -32,12 +32,21 @@ def mapped(tmp_path):
         base = ["--api-url", server.url, "--rate", "0", "--store", str(tmp_path / "s.db")]
         res = CliRunner().invoke(cli, ["map", *SEEDS, "--out", str(tmp_path / "out"), "--json", *base])
         assert res.exit_code == 0, res.output
-        server.serve(S2Dataset.synthetic(15, BEFORE + NEW_EDGES))
         yield server, base, tmp_path
+
+
+def test_news_lists_nothing_when_nothing_changed(mapped):
+    _, base, _ = mapped
+    res = CliRunner().invoke(cli, ["news", *SEEDS, *base])
+    assert res.exit_code == 0, res.output
+    assert "0 new on the map" in res.stdout and "nothing new" in res.stdout
 
 
 def test_news_lists_exactly_the_new_papers_ranked_with_why_and_a_valid_feed(mapped):
     server, base, tmp_path = mapped
+    first = CliRunner().invoke(cli, ["news", *SEEDS, "--json", *base])  # weeks ago: nothing new yet
+    assert first.exit_code == 0 and json.loads(first.stdout)["new"] == [], first.output
+    server.serve(S2Dataset.synthetic(15, BEFORE + NEW_EDGES))  # now
     feed, md, ris = tmp_path / "news.atom", tmp_path / "news.md", tmp_path / "new.ris"
     res = CliRunner().invoke(cli, ["news", *SEEDS, "--json", "--feed", str(feed), "--markdown", str(md),
                                    "--ris", str(ris), *base])
@@ -53,7 +62,7 @@ def test_news_lists_exactly_the_new_papers_ranked_with_why_and_a_valid_feed(mapp
     assert [r["paper_id"] for r in json.loads(related.stdout) if r["paper_id"] in new] == new
     assert all(n["why"] for n in news["new"])
     assert [(j["paper_id"], j["before"], j["after"]) for j in news["jumps"]] == [(_pid(1), 2, 5)]
-    assert news["baseline"].startswith("the map in the store")
+    assert "last news run" in news["baseline"]
     # the plan is said before the first request
     assert "news plan:" in res.stderr and res.stderr.index("news plan:") < res.stderr.index("list citations")
 
@@ -68,7 +77,7 @@ def test_news_lists_exactly_the_new_papers_ranked_with_why_and_a_valid_feed(mapp
     assert [e["title"] for e in entries] == [n["title"] for n in news["new"]]
     assert all(any(note.startswith("New on the citegraph map") for note in e["notes"]) for e in entries)
 
-    # a second run: compared with the first run's snapshot, nothing is new; the feed keeps its entries
+    # once more: compared with the last run's snapshot, nothing is new; the feed keeps its entries
     again = CliRunner().invoke(cli, ["news", *SEEDS, "--json", "--feed", str(feed), *base])
     assert again.exit_code == 0, again.output
     second = json.loads(again.stdout)
@@ -78,6 +87,7 @@ def test_news_lists_exactly_the_new_papers_ranked_with_why_and_a_valid_feed(mapp
 
 def test_news_without_network_says_so_once_and_changes_nothing(mapped, tmp_path):
     server, base, _ = mapped
+    server.serve(S2Dataset.synthetic(15, BEFORE + NEW_EDGES))
     store = tmp_path / "s.db"
     before = _counts(store)
     server.stop()  # the network is gone
@@ -100,7 +110,7 @@ def _counts(path):
 def test_news_before_any_map_and_since_before_any_snapshot_say_what_to_do(mapped, tmp_path):
     _, base, _ = mapped
     res = CliRunner().invoke(cli, ["news", "arXiv:2101.00009", *base])
-    assert res.exit_code == 1 and "run `citegraph map` on them first" in res.output
+    assert res.exit_code == 1 and "run `citegraph map` on them" in res.output
     res = CliRunner().invoke(cli, ["news", *SEEDS, "--since", "2001-01-01", *base])
     assert res.exit_code == 1 and "no news snapshot of these seeds on or before 2001-01-01" in res.output
 
