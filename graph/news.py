@@ -154,6 +154,17 @@ def load_snapshot(store: Store, key: str, before: float | None = None) -> tuple[
     return (rows[0][0], papers) if isinstance(papers, dict) else None
 
 
+def new_on_map(store: Store, seed_ids: Sequence[str]) -> dict[str, str]:
+    """The papers the latest ``news`` run of these seeds that found any brought to the map, each with
+    that run's day (``citegraph serve`` marks them); a later run that found nothing keeps them marked."""
+    snap = load_snapshot(store, seed_key(seed_ids))
+    if snap is None:
+        return {}
+    came = {p: v["new_on"] for p, v in snap[1].items() if isinstance(v, dict) and isinstance(v.get("new_on"), str)}
+    latest = max(came.values(), default=None)
+    return {p: day for p, day in came.items() if day == latest}
+
+
 def oldest_snapshot(store: Store, key: str) -> float | None:
     """When the oldest snapshot of ``key`` was taken."""
     if not _have_table(store):
@@ -347,6 +358,12 @@ def whats_new(seeds: Sequence[Seed], *, store: Store, source, options: Expansion
                 jumps.append(CitationJump(p, now.get("title"), old, after_count))
     jumps.sort(key=lambda j: (-j.gained, j.paper_id))
     taken_at = time.time()
+    # the day each paper came in through news, carried from snapshot to snapshot (`serve` marks them)
+    new_ids = {n.paper_id for n in new}
+    for p, entry in now_map.items():
+        came = _day(taken_at) if p in new_ids else (baseline.get(p) or {}).get("new_on")
+        if came:
+            entry["new_on"] = came
     save_snapshot(store, key, seed_ids, now_map, taken_at)
     if after.failures or refresh.failures:
         notes.append(f"{plural(len(after.failures) + len(refresh.failures), 'request')} failed; "

@@ -431,7 +431,11 @@ class Explorer:
         def work():
             run, analysis = self.run, self.analysis()
             data = map_data(run.graph, analysis, self.title)
+            from .news import new_on_map
+
+            marks = new_on_map(self.store, analysis.seeds)  # found new by the last `citegraph news` run
             for p in data["papers"]:
+                p["new_since"] = marks.get(p["id"])
                 p["paper_id"] = p["id"]
                 p["key"] = p["id"]  # stable across changes, so the page can keep each node where it is
             data["links"] = [{"source": r.source, "target": r.target, "similarity": round(float(r.similarity), 4)}

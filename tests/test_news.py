@@ -84,6 +84,15 @@ def test_news_lists_exactly_the_new_papers_ranked_with_why_and_a_valid_feed(mapp
     assert second["new"] == [] and second["jumps"] == [] and "last news run" in second["baseline"]
     assert len(feedparser.parse(feed.read_text(encoding="utf-8")).entries) == 4
 
+    # serve's map (the session's) marks the papers news found new: those of them that `map` shows (12
+    # joined news's map through the core's citations, which `map` does not list)
+    from graph.session import Explorer
+
+    with Explorer(SEEDS, store=tmp_path / "s.db", api_url=server.url, rate=0) as ex:
+        papers = ex.map()["papers"]
+    marked = {p["id"] for p in papers if p["new_since"]}
+    assert marked == set(new) & {p["id"] for p in papers} == {_pid(i) for i in (10, 11, 14)}
+
 
 def test_news_without_network_says_so_once_and_changes_nothing(mapped, tmp_path):
     server, base, _ = mapped
