@@ -431,7 +431,7 @@ class Explorer:
         def work():
             run, analysis = self.run, self.analysis()
             data = map_data(run.graph, analysis, self.title)
-            from .news import new_on_map
+            from .news_snapshots import new_on_map
 
             marks = new_on_map(self.store, analysis.seeds)  # found new by the last `citegraph news` run
             for p in data["papers"]:

@@ -87,8 +87,17 @@ def test_every_bibtex_file_parses_back_with_no_failed_block(papers):
     assert len(lib.entries) == sum(1 for p in papers if p["title"])
 
 
-def test_export_bib_top_over_ids_that_used_to_collide(tmp_path):
-    # CorpusId:2, CorpusId:20…: the old keys (s2_ + 10 characters of the id) were all s2_CorpusId_2
+def test_ids_that_made_one_old_key_get_distinct_keys():
+    # the old keys were s2_ + 10 characters of the id: CorpusId:2, CorpusId:20… all s2_CorpusId_2
+    g = nx.DiGraph()
+    for n in (2, 20, 21, 22, 200):
+        g.add_node(f"CorpusId:{n}", title=f"SYNTH title {n}", year=2023)
+    lib = bibtexparser.parse_string(bibtex(g))
+    assert lib.failed_blocks == [] and len({e.key for e in lib.entries}) == 5
+
+
+def test_export_bib_top_where_every_paper_has_one_base_key(tmp_path):
+    # one author, year and first title word for all: the command line's BibTeX still parses whole
     n = 30
     ds = S2Dataset.synthetic(n, [(i, 0) for i in range(1, n)] + [(i, 1) for i in range(2, n)])
     for i, pid in enumerate(list(ds.papers)):

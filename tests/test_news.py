@@ -9,7 +9,9 @@ import rispy
 from click.testing import CliRunner
 
 from graph.cli import cli
-from graph.news import MONTHS_KEPT, News, atom_feed, load_snapshot, save_snapshot
+from graph.news import News
+from graph.news_outputs import atom_feed
+from graph.news_snapshots import MONTHS_KEPT, load_snapshot, save_snapshot
 from graph.store import Store
 from graph.testing.s2_server import S2Dataset, S2TestServer
 

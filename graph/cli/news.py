@@ -69,7 +69,7 @@ def _write_outputs(news, markdown_path, feed_path, ris_path, csl_path) -> None:
     from pathlib import Path
 
     from ..export import write_atomic
-    from ..news import atom_feed, new_papers_graph, news_markdown
+    from ..news_outputs import atom_feed, new_papers_graph, news_markdown
 
     def text_file(path, text):
         write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
