@@ -137,7 +137,7 @@ def whats_new(seeds: Sequence[Seed], *, store: Store, source, options: Expansion
     # citers of the core that build on it
     after = expand(list(seeds), store, source, dataclasses.replace(opt, max_plan_seconds=None), log=log)
     graph, references = _with_new_core_citers(after, store, refresh, [c for c in core_ids if c in core_listed_before],
-                                              known_citers, opt.min_evidence)
+                                              known_citers - _last_map(store, key, baseline), opt.min_evidence)
     analysis = _analyse(graph, list(graph.graph["seeds"]), references, top, method, resolution)
     now_map = snapshot_of(graph, analysis)
 
@@ -194,6 +194,12 @@ def _baseline(store: Store, key: str, since: dt.date | None, graph, analysis) ->
     return None, snapshot_of(graph, analysis), "the map in the store (first news run of these seeds)"
 
 
+def _last_map(store: Store, key: str, baseline: dict) -> set:
+    """The papers of the last map news made of ``key`` (``baseline`` before any run), whatever --since asks."""
+    last = load_snapshot(store, key)
+    return set(last[1] if last is not None else baseline)
+
+
 def _plan(source, opt: ExpansionOptions, graph, map_ids: list, seed_ids: list, core_ids: list,
           log: Callable[[str], None]) -> list[str]:
     """Say what the refresh requests and how long that takes, before the first request; a plan
@@ -243,8 +249,8 @@ def _refresh_citation_counts(store: Store, source, map_ids: list) -> None:
 
 def _with_new_core_citers(after: ExpansionResult, store: Store, refresh: Expander, core_ids: list,
                           known_citers: set, min_evidence: int):
-    """``after``'s graph and references, with the citers the new listing of ``core_ids`` added that cite
-    at least ``min_evidence`` core papers (their details fetched)."""
+    """``after``'s graph and references, with the citers of ``core_ids`` that cite at least ``min_evidence``
+    of them (their details fetched), ``known_citers`` aside: those listed before and not on the previous map."""
     from .versions import merge_versions
 
     graph, references = after.graph, after.references

@@ -150,3 +150,51 @@ def test_the_feed_escapes_what_a_title_holds():
                 jumps=[], map_papers=3, requests=0)
     parsed = feedparser.parse(atom_feed(news))
     assert not parsed.bozo and parsed.entries[0].title == "SYNTH <b>bold</b> & ]]> </title>"
+
+
+def _backdate(store, day):
+    """Make the newest snapshot look as if taken on ``day`` (weeks pass between the runs of a test)."""
+    import datetime as dt
+
+    t = dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc).timestamp()
+    db = sqlite3.connect(store)
+    db.execute("UPDATE news_snapshots SET taken_at = ? WHERE taken_at = (SELECT MAX(taken_at) FROM news_snapshots)",
+               (t,))
+    db.commit()
+    db.close()
+
+
+def test_since_compares_with_the_map_as_it_was_then(mapped):
+    server, base, tmp_path = mapped
+    store = tmp_path / "s.db"
+    run = lambda *extra: json.loads(CliRunner().invoke(cli, ["news", *SEEDS, "--json", *extra, *base]).stdout)
+    assert run()["new"] == []
+    _backdate(store, "2026-01-01")
+    server.serve(S2Dataset.synthetic(15, BEFORE + [(10, 0), (10, 1)]))  # in January, paper 10 appeared
+    assert [n["paper_id"] for n in run()["new"]] == [_pid(10)]
+    _backdate(store, "2026-02-01")
+    server.serve(S2Dataset.synthetic(15, BEFORE + NEW_EDGES))  # then 11, 12 and 14
+    assert sorted(n["paper_id"] for n in run()["new"]) == sorted(_pid(i) for i in (11, 12, 14))
+    since = run("--since", "2026-01-15")  # against the map of 1 January: everything since
+    assert "2026-01-01" in since["baseline"]
+    assert sorted(n["paper_id"] for n in since["new"]) == sorted(_pid(i) for i in (10, 11, 12, 14))
+    # and 12, which only news's listing of the core brings, stays on the map from run to run
+    assert run()["new"] == [] and _pid(12) in load_snapshot(Store(store), _snapshot_key(store))[1]
+
+
+def _snapshot_key(store):
+    db = sqlite3.connect(store)
+    try:
+        return db.execute("SELECT seed_key FROM news_snapshots LIMIT 1").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_news_over_the_budget_asks_first_and_requests_nothing(mapped):
+    server, base, _ = mapped
+    sent = len(server.request_log)
+    slow = [a if a != "0" else "0.001" for a in base]  # --rate 0.001: a request every 1,000 s
+    res = CliRunner().invoke(cli, ["news", *SEEDS, *slow])
+    assert res.exit_code == 1 and "pass --yes" in res.output and "Nothing was requested" in res.output
+    assert res.stderr.index("news plan:") < res.stderr.index("error:")
+    assert len(server.request_log) == sent
