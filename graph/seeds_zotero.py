@@ -299,6 +299,9 @@ def with_collection(items: Iterable[str], collection: str | None) -> list[str]:
     """``items`` with ``::COLLECTION`` added to each Zotero library among them (``--collection``)."""
     if not collection:
         return list(items)
+    if not any(zotero_database(i) for i in items):
+        raise SeedError(f"--collection {collection!r} needs a Zotero data directory or zotero.sqlite among the "
+                        "seeds; none of them is one")
     return [f"{split_collection(i)[0]}{COLLECTION_SEPARATOR}{collection}" if zotero_database(i) else i
             for i in items]
 

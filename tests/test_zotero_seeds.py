@@ -116,6 +116,9 @@ def test_a_nested_collection_by_path_and_the_cli_option(tmp_path):
                                                                                "1706.03762"]
     with pytest.raises(SeedFileError, match=r"no collection 'Thesis/Missing'.*top-level collections: Other, Thesis"):
         read_zotero_library(f"{lib}::Thesis/Missing")
+    res = CliRunner().invoke(cli, ["map", "1706.03762", "--collection", "Thesis", "--offline",
+                                   "--store", str(tmp_path / "s.db"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1 and "needs a Zotero data directory" in res.output
 
 
 def test_map_of_a_zotero_collection_over_the_api(tmp_path):
