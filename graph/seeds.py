@@ -475,9 +475,9 @@ def read_seeds(items: Sequence[str]) -> SeedList:
     Each item that names an existing file is parsed as a file; anything else
     is an identifier or title typed on the command line.
     """
-    out = SeedList()
     from .seeds_zotero import read_zotero_library, zotero_database
 
+    out = SeedList()
     for n, item in enumerate(items, start=1):
         if zotero_database(item) is not None:  # a Zotero data directory or zotero.sqlite, ::COLLECTION
             out.extend(read_zotero_library(item))

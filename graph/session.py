@@ -552,8 +552,9 @@ class Explorer:
             analysis = self.analysis()
             if self._closing.is_set():  # a Ctrl-C during the analysis: write nothing, not a whole export
                 raise Cancelled("nothing written: the session is stopping")
+            chosen_papers = bib_cluster is not None or bib_top is not None  # for BibTeX, RIS and CSL-JSON
             bib = (bibtex_selection(analysis, cluster=bib_cluster, top=bib_top)
-                   if {"bibtex", "ris", "csl-json"} & set(chosen) and (bib_cluster is not None or bib_top is not None) else None)
+                   if {"bibtex", "ris", "csl-json"} & set(chosen) and chosen_papers else None)
             return write_map(self.run, out_dir, name or default_name(self.inputs), analysis, formats=chosen,
                              bib_nodes=bib, stop=self._closing.is_set)
         return self._call(work)

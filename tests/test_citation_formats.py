@@ -108,7 +108,8 @@ text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.fixed_dictionaries({"title": text, "authors": st.lists(text, max_size=3),
                                        "venue": st.one_of(st.none(), text), "abstract": st.one_of(st.none(), text),
-                                       "doi": st.one_of(st.none(), text), "year": st.one_of(st.none(), st.integers(1800, 2100))}),
+                                       "doi": st.one_of(st.none(), text),
+                                       "year": st.one_of(st.none(), st.integers(1800, 2100))}),
                 min_size=1, max_size=6))
 def test_any_text_round_trips_through_both_formats(papers):
     g = nx.DiGraph()

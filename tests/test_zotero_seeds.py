@@ -56,7 +56,8 @@ def test_a_csl_json_record_that_is_not_an_object_or_has_nothing_to_resolve_is_na
     got = parse_csl_json('[{"id": "a", "title": "SYNTH kept", "DOI": "10.9999/synth.1"}, 7, {"id": "empty"}]', "x.json")
     assert _ids(got) == ["doi:10.9999/synth.1"]
     assert [(p.input, p.reason.split(":")[0]) for p in got.problems] == [
-        ("record 2", "a CSL-JSON record must be an object"), ("empty", "record has no arXiv id, DOI, paper URL or title")]
+        ("record 2", "a CSL-JSON record must be an object"),
+        ("empty", "record has no arXiv id, DOI, paper URL or title")]
 
 
 def test_a_ris_file_with_a_broken_record_reads_the_others():

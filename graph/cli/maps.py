@@ -23,9 +23,10 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
 
     Writes under --out: NAME.html (interactive map of the seeds and their most
     related papers, with a timeline), NAME.papers.csv and .parquet (every paper
-    with its scores and cluster), NAME.edges.csv, NAME.bib, NAME.ris,
-    NAME.csl.json (for Zotero), NAME.graphml, NAME.gexf and NAME.json. Exit status: 0 success (even if some seeds are
-    unresolved), 1 nothing usable, 2 bad usage.
+    with its scores and cluster), NAME.edges.csv, NAME.bib, NAME.ris and
+    NAME.csl.json (for Zotero), NAME.graphml, NAME.gexf and NAME.json. Exit
+    status: 0 success (even if some seeds are unresolved), 1 nothing usable,
+    2 bad usage.
 
     \b
     Examples:

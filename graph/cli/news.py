@@ -109,7 +109,8 @@ def _print_news(news, limit: int) -> None:
             if n.why:
                 click.echo(f"              {n.why}")
         if len(news.new) > limit:
-            click.echo(f"  … {len(news.new) - limit} more: --limit N shows more, --json or --markdown FILE gives them all")
+            click.echo(f"  … {len(news.new) - limit} more: --limit N shows more, --json or --markdown FILE "
+                       "gives them all")
     if news.jumps:
         click.echo("citations jumped:")
         for j in news.jumps[:limit]:
