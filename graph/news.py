@@ -108,7 +108,7 @@ def whats_new(seeds: Sequence[Seed], *, store: Store, source, options: Expansion
         raise CitegraphError("news asks the source what is new, which --offline forbids; drop --offline "
                              "(`citegraph map --offline` shows the map as the store has it)")
     if source is None:
-        raise CitegraphError("news needs a source to ask (Semantic Scholar or --corpus)")
+        raise CitegraphError("news needs a source to ask (the API, or --corpus)")
     opt = dataclasses.replace(options or ExpansionOptions(progress=False), refresh=False, offline=False)
     # coupling as an online run decides it: offline, expansion turns it on wherever citers of a seed
     # reference were ever listed, and news lists the core's (seed references among them)
