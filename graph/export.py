@@ -392,17 +392,16 @@ def bib_identifier(value: str) -> str:
     return quote(str(value), safe=_BIB_ID_SAFE)
 
 
-def bib_key(paper_id: str) -> str:
-    """A citation key from a paper id: ``s2_`` and its first 10 characters, letters and digits only."""
-    return "s2_" + re.sub(r"[^A-Za-z0-9]", "_", str(paper_id)[:10])
-
-
 def bibtex(g: nx.Graph, nodes: list[str] | None = None) -> str:
     """BibTeX entries for ``nodes`` (default: every paper with a title).
 
-    Keys are ``s2_<first 10 characters of the paper id>`` so they are stable. Every field is
-    escaped (:func:`bib_escape`, :func:`bib_identifier`), so no value can inject fields or entries.
+    Keys are ``surname + year + title word``, unique among the titled papers of ``g`` and the same
+    on every run (:mod:`graph.citekeys`). Every field is escaped (:func:`bib_escape`,
+    :func:`bib_identifier`), so no value can inject fields or entries.
     """
+    from .citekeys import citation_keys
+
+    keys = citation_keys({p: d for p, d in g.nodes(data=True) if d.get("title")})
     out = []
     for pid in nodes if nodes is not None else list(g.nodes):
         d = g.nodes[pid]
@@ -426,7 +425,7 @@ def bibtex(g: nx.Graph, nodes: list[str] | None = None) -> str:
             fields["url"] = "{" + url + "}"
         body = ",\n".join(f"  {k} = {v}" for k, v in fields.items())
         kind = "article" if d.get("venue") else "misc"
-        out.append(f"@{kind}{{{bib_key(pid)},\n{body}\n}}\n")
+        out.append(f"@{kind}{{{keys[pid]},\n{body}\n}}\n")
     return "\n".join(out)
 
 

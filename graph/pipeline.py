@@ -237,6 +237,10 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis
     if "bibtex" in formats:
         text = bibtex(g, bib_nodes if bib_nodes is not None else analysis.nodes)
         jobs["bibtex"] = (out / f"{name}.bib", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    if "ris" in formats or "csl-json" in formats:  # for Zotero's import (graph.citation_formats)
+        from .citation_formats import citation_jobs
+
+        jobs.update(citation_jobs(g, analysis, out, name, formats, bib_nodes))
     if "graphml" in formats or "gexf" in formats:
         plain = plain_graph(g)
         if "graphml" in formats:

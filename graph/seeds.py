@@ -402,6 +402,11 @@ def read_seed_file(path: str | Path) -> SeedList:
         raise SeedFileError(f"cannot read seed file {p}: {exc.strerror}; check the path") from exc
     except UnicodeDecodeError as exc:
         raise SeedFileError(f"seed file {p} is not UTF-8 text; save it as UTF-8 and retry") from exc
+    from .seeds_zotero import reference_reader  # CSL-JSON and RIS, as Zotero exports them
+
+    reader = reference_reader(p, text)
+    if reader is not None:
+        return reader(text, source=str(p))
     suffix = p.suffix.lower()
     if suffix in {".bib", ".bibtex"}:
         return parse_bibtex(text, source=str(p))
@@ -470,8 +475,13 @@ def read_seeds(items: Sequence[str]) -> SeedList:
     Each item that names an existing file is parsed as a file; anything else
     is an identifier or title typed on the command line.
     """
+    from .seeds_zotero import read_zotero_library, zotero_database
+
     out = SeedList()
     for n, item in enumerate(items, start=1):
+        if zotero_database(item) is not None:  # a Zotero data directory or zotero.sqlite, ::COLLECTION
+            out.extend(read_zotero_library(item))
+            continue
         if _is_file(item):
             out.extend(read_seed_file(item))
             continue

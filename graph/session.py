@@ -431,7 +431,11 @@ class Explorer:
         def work():
             run, analysis = self.run, self.analysis()
             data = map_data(run.graph, analysis, self.title)
+            from .news_snapshots import new_on_map
+
+            marks = new_on_map(self.store, analysis.seeds)  # found new by the last `citegraph news` run
             for p in data["papers"]:
+                p["new_since"] = marks.get(p["id"])
                 p["paper_id"] = p["id"]
                 p["key"] = p["id"]  # stable across changes, so the page can keep each node where it is
             data["links"] = [{"source": r.source, "target": r.target, "similarity": round(float(r.similarity), 4)}
@@ -527,6 +531,14 @@ class Explorer:
             a, b, store=self.store, source=self.source, options=self.options,
             one_hop_longer=one_hop_longer, log=self.log))
 
+    def news(self, *, since=None, core: int = 10):
+        """What is new since the previous map of these seeds: :func:`graph.news.whats_new` (a ``News``)."""
+        from .news import whats_new
+
+        return self._call(lambda: whats_new(self.seed_list.seeds, store=self.store, source=self.source,
+                                            options=self.options, top=self.top, method=self.method,
+                                            resolution=self.resolution, since=since, core=core, log=self.log))
+
     def export(self, out_dir: str | Path, name: str | None = None, formats: Sequence[str] | None = None, *,
                bib_cluster: int | None = None, bib_top: int | None = None) -> dict[str, Path]:
         """Write the map and its exports (as ``citegraph map``) under ``out_dir`` as ``NAME.*``; the
@@ -540,8 +552,9 @@ class Explorer:
             analysis = self.analysis()
             if self._closing.is_set():  # a Ctrl-C during the analysis: write nothing, not a whole export
                 raise Cancelled("nothing written: the session is stopping")
+            chosen_papers = bib_cluster is not None or bib_top is not None  # for BibTeX, RIS and CSL-JSON
             bib = (bibtex_selection(analysis, cluster=bib_cluster, top=bib_top)
-                   if "bibtex" in chosen and (bib_cluster is not None or bib_top is not None) else None)
+                   if {"bibtex", "ris", "csl-json"} & set(chosen) and chosen_papers else None)
             return write_map(self.run, out_dir, name or default_name(self.inputs), analysis, formats=chosen,
                              bib_nodes=bib, stop=self._closing.is_set)
         return self._call(work)

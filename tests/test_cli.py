@@ -122,7 +122,7 @@ def test_map_writes_files_and_json_summary(synth_server, tmp_path):
     files = {k: tmp_path / "out" / os.path.basename(v) for k, v in info["files"].items()}
     assert {p.name for p in files.values()} == {
         "my-ids.html", "my-ids.papers.csv", "my-ids.papers.parquet", "my-ids.edges.csv", "my-ids.bib",
-        "my-ids.graphml", "my-ids.gexf", "my-ids.json"}
+        "my-ids.graphml", "my-ids.gexf", "my-ids.json", "my-ids.ris", "my-ids.csl.json"}
     df = pd.read_csv(files["papers_csv"])
     assert list(df.columns)[:12] == ["paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi",
                                      "citation_count", "is_seed", "seed_section", "in_graph_citations",

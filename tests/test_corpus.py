@@ -264,6 +264,11 @@ def test_bib_top_writes_the_seeds_and_the_n_most_related(reading_list_runs, arxi
     related = json.loads(runs["related_json"].stdout)
     n_seeds_in_corpus = 17  # of the reading list's 25 arXiv seeds (../shared/README.md); no title seed is there
     assert bib.count("\n@") + bib.startswith("@") == n_seeds_in_corpus + 5
+    # every entry parses back: the old keys (s2_ + 10 characters of the id) collided on CorpusId ids
+    import bibtexparser
+
+    lib = bibtexparser.parse_string(bib)
+    assert lib.failed_blocks == [] and len({e.key for e in lib.entries}) == n_seeds_in_corpus + 5
     for r in related[:5]:
         assert r["title"].split()[0] in bib
 

@@ -79,7 +79,7 @@ def test_bibtex_is_valid_and_escaped():
     assert "\\&" in fields["title"] and "\\%" in fields["title"]
     assert bib_unescape(fields["title"]) == "SYNTH Attention {braces} & 100% of_it"
     assert fields["author"] == "A. One and B. Two"
-    assert entry.key.startswith("s2_")
+    assert (entry.key, second.key) == ("one2017synth", "synth")  # graph.citekeys
 
 
 def test_tables_carry_scores_and_clusters(tmp_path):
@@ -103,7 +103,8 @@ def test_map_writes_every_format_and_bibtex_of_a_cluster(tmp_path):
     cluster = int(analysis.clusters.table["cluster"].iloc[0])
     chosen = bibtex_selection(analysis, cluster=cluster)
     files = write_map(run, tmp_path, "m", analysis, bib_nodes=chosen)
-    assert set(files) == {"html", "papers_csv", "papers_parquet", "edges_csv", "bibtex", "graphml", "gexf", "json"}
+    assert set(files) == {"html", "papers_csv", "papers_parquet", "edges_csv", "bibtex", "graphml", "gexf", "json",
+                          "ris", "csl_json"}
     csv = pd.read_csv(files["papers_csv"])
     parquet = pd.read_parquet(files["papers_parquet"])
     assert list(csv.columns) == list(parquet.columns) and len(csv) == len(parquet) == g.number_of_nodes()

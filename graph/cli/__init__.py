@@ -35,6 +35,6 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-from . import serve  # noqa: E402,F401  (registers `citegraph serve`)
+from . import news, serve  # noqa: E402,F401  (register `citegraph news` and `citegraph serve`)
 
 __all__ = ["EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "cli", "main"]

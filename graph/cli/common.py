@@ -102,6 +102,8 @@ def _expansion_options(f):
         click.option("--min-evidence", type=click.IntRange(1), default=2, show_default=True,
                      help="Papers co-citing (or references shared) needed to add a co-cited (coupled) paper."),
         click.option("--offline", is_flag=True, help="Build from the store alone; name what is missing."),
+        click.option("--collection", metavar="NAME", help="With a Zotero data directory or zotero.sqlite among the "
+                     "seeds: that collection's items only (nested as A/B)."),
         click.option("--refresh", is_flag=True, help="Refetch everything instead of using the store."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bars or plan on stderr."),
         click.option("--yes", "-y", is_flag=True,
@@ -174,12 +176,14 @@ def _expansion(*, depth, max_citations, max_papers, offline, refresh, quiet, yes
 
 @contextmanager
 def _session(seeds=(), *, store_path=None, api_url=None, rate=None, timeout=None, max_wait=None, corpus_path=None,
-             top=100, method="salton", resolution=1.0, progress=True, **flags):
+             top=100, method="salton", resolution=1.0, progress=True, collection=None, **flags):
     """The library session (:class:`graph.session.Explorer`) a command works in: the store and the
     source (Semantic Scholar, or a local corpus, whose maps are built in a throwaway in-memory
     store unless --store is given), opened once and closed when the command ends."""
+    from ..seeds_zotero import with_collection
     from ..session import Explorer
 
+    seeds = with_collection(seeds, collection)  # a Zotero library's items of --collection (PATH::A/B)
     quiet = flags["quiet"]
     # warnings (invalid values repaired, long waits) are shown even with --quiet
     with Explorer(seeds, store=store_path, corpus=corpus_path, api_url=api_url, rate=rate, timeout=timeout,

@@ -23,9 +23,10 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
 
     Writes under --out: NAME.html (interactive map of the seeds and their most
     related papers, with a timeline), NAME.papers.csv and .parquet (every paper
-    with its scores and cluster), NAME.edges.csv, NAME.bib, NAME.graphml,
-    NAME.gexf and NAME.json. Exit status: 0 success (even if some seeds are
-    unresolved), 1 nothing usable, 2 bad usage.
+    with its scores and cluster), NAME.edges.csv, NAME.bib, NAME.ris and
+    NAME.csl.json (for Zotero), NAME.graphml, NAME.gexf and NAME.json. Exit
+    status: 0 success (even if some seeds are unresolved), 1 nothing usable,
+    2 bad usage.
 
     \b
     Examples:
@@ -58,16 +59,18 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the files.")
 @click.option("--name", help="Base name of the files (default: the first seed file's name).")
-@click.option("--cluster", type=int, help="BibTeX of this cluster of the map only.")
-@click.option("--bib-top", type=click.IntRange(1), help="BibTeX of the seeds and the N most related only.")
+@click.option("--cluster", type=int, help="BibTeX, RIS and CSL-JSON of this cluster of the map only.")
+@click.option("--bib-top", type=click.IntRange(1),
+              help="BibTeX, RIS and CSL-JSON of the seeds and the N most related only.")
 @_analysis_options
 @_expansion_options
 def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method, resolution, **expansion):
     """Export the SEEDS' map as tables and graph files.
 
     Papers (CSV, Parquet) with every score and the cluster label; edges
-    (citations and similarity) as CSV; BibTeX of the map, one --cluster or the
-    --bib-top N papers; GraphML and GEXF for Gephi; node-link JSON. GraphML and
+    (citations and similarity) as CSV; BibTeX, RIS and CSL-JSON (for Zotero's
+    import, with a note on why each paper is on the map) of the map, one --cluster
+    or the --bib-top N papers; GraphML and GEXF for Gephi; node-link JSON. GraphML and
     JSON read back into the same graph (graph.export.read_graphml,
     read_node_link_json).
     """

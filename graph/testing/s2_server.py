@@ -493,6 +493,11 @@ class S2TestServer:
     def counts(self) -> Counter:
         return Counter(endpoint_name(path) for _, path, _ in self.request_log)
 
+    def serve(self, dataset: S2Dataset) -> None:
+        """Answer from ``dataset`` from now on: the data as it is some weeks later (new papers, new
+        citations, higher citation counts)."""
+        self._httpd.app = _Api(dataset)
+
     def start(self) -> "S2TestServer":
         self._thread.start()
         return self
