@@ -162,7 +162,7 @@ class Explorer:
         if source is not None:
             self.source = source
         elif corpus:
-            from .corpus import Corpus
+            from .sources.corpus_import import Corpus
             from .sources.corpus import CorpusSource
 
             self.source = CorpusSource(self._stack.enter_context(Corpus(corpus, read_only=True)))
