@@ -35,15 +35,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import CitegraphError, Interrupted
+from .formats import FORMATS
 from .session import Explorer
+from .text import plural
 
 TOKEN_HEADER = "X-Citegraph-Token"
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
        "font-src data:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
-EXPORTS = [("csv", "papers CSV"), ("edges", "edges CSV"), ("bibtex", "BibTeX"), ("graphml", "GraphML"),
-           ("gexf", "GEXF"), ("json", "JSON"), ("html", "HTML map")]
-_SUFFIX = {"csv": ".papers.csv", "edges": ".edges.csv", "bibtex": ".bib", "graphml": ".graphml",
-           "gexf": ".gexf", "json": ".json", "html": ".html", "parquet": ".papers.parquet"}
+# the page's download buttons: every format but Parquet (a binary table few open by hand), the map last
+EXPORTS = [(f.name, f.label) for f in sorted(FORMATS.values(), key=lambda f: f.name == "html")
+           if f.name != "parquet"]
 _MAX_BODY = 1 << 20
 
 
@@ -243,17 +244,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- downloads -------------------------------------------------------------------------------
     def _export(self, fmt: str) -> None:
-        if fmt not in _SUFFIX:
-            self._error(HTTPStatus.NOT_FOUND, f"no export {fmt!r}; choose from {', '.join(_SUFFIX)}")
+        if fmt not in FORMATS:
+            self._error(HTTPStatus.NOT_FOUND, f"no export {fmt!r}; choose from {', '.join(FORMATS)}")
             return
         out = Path(tempfile.mkdtemp(dir=self.app.export_dir))
         try:
             files = self.app.explorer.export(out, "citegraph-map", [fmt])
             path = next(iter(files.values()))
             data = path.read_bytes()
-            kind = {"html": "text/html", "csv": "text/csv", "edges": "text/csv", "bibtex": "application/x-bibtex",
-                    "json": "application/json"}.get(fmt, "application/octet-stream")
-            self._headers(HTTPStatus.OK, kind, len(data),
+            self._headers(HTTPStatus.OK, FORMATS[fmt].media_type, len(data),
                           {"Content-Disposition": f'attachment; filename="{path.name}"'})
             self.wfile.write(data)
         finally:
@@ -281,14 +280,14 @@ def _seeds_action(app: ServeApp, body: dict) -> dict:
     n_ok = sum(1 for r in added if r.paper_id)
     parts = []
     if add:
-        parts.append(f"added {n_ok} of {_n(len(add), 'seed')}")
+        parts.append(f"added {n_ok} of {plural(len(add), 'seed')}")
         parts.extend(f"not added {r.seed.input!r}: {r.reason}" for r in added if not r.paper_id)
         new = {r.seed.input for r in added}
         parts.extend(f"already a seed: {a!r}" for a in add if a.strip() not in new)
     if removed:
         parts.append(f"removed {removed}")
     p = ex.progress()
-    return {"message": "; ".join(parts) + f" ({_n(requests, 'request')})", "added": resolved, "removed": removed,
+    return {"message": "; ".join(parts) + f" ({plural(requests, 'request')})", "added": resolved, "removed": removed,
             "summary": info, "progress": p.to_dict()}
 
 
@@ -298,7 +297,7 @@ def _expand_action(app: ServeApp, body: dict) -> dict:
         raise ValueError('expected {"paper_id": "..."}')
     gained = app.explorer.expand_paper(pid)
     p = app.explorer.progress()
-    return {"message": f"the graph gained {_n(gained, 'paper')} ({_n(p.requests, 'request')})", "gained": gained,
+    return {"message": f"the graph gained {plural(gained, 'paper')} ({plural(p.requests, 'request')})", "gained": gained,
             "summary": app.explorer.summary(), "progress": p.to_dict()}
 
 
@@ -317,8 +316,8 @@ def _save_action(app: ServeApp, body: dict) -> dict:
         saved = app.explorer.save_seeds(app.reading_list)
     else:
         raise ValueError('"to" is "text" or "reading-list"')
-    what = (f"appended {_n(saved.added, 'added seed')} to" if saved.kind == "markdown"
-            else f"saved {_n(saved.seeds, 'seed')} to")
+    what = (f"appended {plural(saved.added, 'added seed')} to" if saved.kind == "markdown"
+            else f"saved {plural(saved.seeds, 'seed')} to")
     return {"message": f"{what} {saved.path}", "path": str(saved.path), "seeds": saved.seeds, "added": saved.added}
 
 
@@ -349,15 +348,6 @@ def make_server(app: ServeApp, port: int = 0) -> ThreadingHTTPServer:
         raise CitegraphError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try another --port") from exc
     app.port = server.server_address[1]
     return server
-
-
-def _n(n: int, noun: str) -> str:
-    """``1 seed``, ``2 seeds``.
-
-    >>> _n(1, "seed"), _n(3, "added seed")
-    ('1 seed', '3 added seeds')
-    """
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _plain(value):

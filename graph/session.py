@@ -28,7 +28,6 @@ import dataclasses
 import datetime as _dt
 import queue
 import threading
-import time
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack
@@ -39,7 +38,9 @@ from .analysis.results import CitationPaths, MapAnalysis, TopicClusters
 from .errors import AnalysisError, CitegraphError, Interrupted, SeedError
 from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .ids import normalise_identifier
-from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, report_seed_list, run_summary, write_map
+from .export import write_map
+from .outputs import is_reading_list, reading_list, write_text
+from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, report_seed_list, run_summary
 from .seeds import Seed, SeedList, read_seeds
 from .sources.s2 import paper_url
 
@@ -444,7 +445,7 @@ class Explorer:
     @property
     def title(self) -> str:
         """The map's title: the first seed file's name, else ``map``."""
-        from .pipeline import default_name
+        from .outputs import default_name
 
         return f"citegraph: {default_name(self.inputs)}"
 
@@ -532,7 +533,8 @@ class Explorer:
         """Write the map and its exports (as ``citegraph map``) under ``out_dir`` as ``NAME.*``; the
         BibTeX holds the map, one ``bib_cluster`` or the seeds and the ``bib_top`` most related."""
         from .formats import EXPORT_FORMATS
-        from .pipeline import bibtex_selection, default_name
+        from .outputs import default_name
+        from .pipeline import bibtex_selection
 
         chosen = list(formats or EXPORT_FORMATS)
 
@@ -635,11 +637,11 @@ class Explorer:
         Removed seeds are listed in a comment block of the markdown (its numbered items are the
         author's own, left untouched); the text file is the exact current list.
         """
-        target = Path(path) if path is not None else self._reading_list()
+        target = Path(path) if path is not None else reading_list(self.inputs)
         if target is None:
             raise CitegraphError("no reading list to append to: give a file name to save the seeds in")
         rows = self.seed_rows()
-        if target.suffix.lower() in (".md", ".markdown"):
+        if is_reading_list(target):
             return self._append_markdown(target, rows)
         # the title goes on a comment line of its own above the ID: the seed reader takes whole-line
         # comments only (an ID followed by "# title" on one line would be skipped)
@@ -650,15 +652,12 @@ class Explorer:
             if title and ident != title:
                 lines.append(f"# {title}")
             lines.append(ident)
-        _write_text(target, "\n".join(lines) + "\n")
+        write_text(target, "\n".join(lines) + "\n")
         return SaveResult(target, "text", len(rows), sum(r["added"] for r in rows))
 
-    def _reading_list(self) -> Path | None:
-        for item in self.inputs:
-            p = Path(item)
-            if p.is_file() and p.suffix.lower() in (".md", ".markdown"):
-                return p
-        return None
+    def reading_list(self) -> Path | None:
+        """The markdown reading list the seeds came from (the first among the inputs), if any."""
+        return reading_list(self.inputs)
 
     def _append_markdown(self, target: Path, rows: list[dict]) -> SaveResult:
         added = [r for r in rows if r["added"] and r["paper_id"]]
@@ -671,7 +670,7 @@ class Explorer:
             parts.extend(f"  {r['paper_id']}  {' '.join((r['title'] or '').split())}\n" for r in self._removed)
             parts.append("-->\n")
         old = target.read_text(encoding="utf-8") if target.exists() else ""
-        _write_text(target, old.rstrip("\n") + "".join(parts))
+        write_text(target, old.rstrip("\n") + "".join(parts))
         return SaveResult(target, "markdown", len(rows), len(added))
 
 
@@ -706,14 +705,6 @@ def _paper_link(row: dict) -> str:
 
 def _now() -> str:
     return _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so a crash never leaves half a seed list."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{int(time.time() * 1000)}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def pd_int(values: list):

@@ -131,7 +131,7 @@ def _analysis_options(f=None, *, clusters: bool = True):
 
 def _check_outputs(*, out_dir=None, name=None, csv_path=None) -> None:
     """Refuse output locations that cannot be written before any request is spent."""
-    from ..export import check_name, check_out_dir, check_output_file
+    from ..outputs import check_name, check_out_dir, check_output_file
 
     if name is not None:
         check_name(name)

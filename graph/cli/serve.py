@@ -38,6 +38,7 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, *
       citegraph serve seeds/ai-chips-llm-deployment.md
       citegraph serve 1706.03762 --port 8800 --no-browser
     """
+    from ..outputs import default_seed_file
     from ..serve import ServeApp, make_server
 
     server = app = None
@@ -51,11 +52,8 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, *
             # from here on actions come from the page, which cannot answer a prompt on the terminal:
             # a step over an hour stops with its message (--yes lets it run)
             explorer.options.confirm = None
-            reading_list = explorer._reading_list()
-            first_file = next((Path(s) for s in seeds if Path(s).is_file()), None)
-            target = Path(seed_file) if seed_file else (
-                first_file.with_name(first_file.stem + ".seeds.txt") if first_file else Path("citegraph-seeds.txt"))
-            app = ServeApp(explorer, seed_file=target, reading_list=reading_list)
+            target = Path(seed_file) if seed_file else default_seed_file(seeds)
+            app = ServeApp(explorer, seed_file=target, reading_list=explorer.reading_list())
             server = make_server(app, port)
             info = explorer.session_summary()
             _err(f"map: {info.map_papers} papers of {info.run.papers} in the graph; "
