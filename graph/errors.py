@@ -54,14 +54,20 @@ class S2UnavailableError(SourceError):
     """Semantic Scholar kept failing (429, 5xx, network) after every retry."""
 
 
-class OfflineMissingError(SourceError):
-    """`--offline` was asked for but the store lacks what the map needs."""
+class InvalidRecord(SourceError):
+    """An object from a source that cannot be a paper record at all (no usable id); the source
+    notes it as an invalid answer and goes on."""
 
 
 class Interrupted(CitegraphError):
     """Work was stopped on request (Ctrl-C, a cancel from the page) before it finished; everything
     fetched before is stored, so running it again goes on. Not a :class:`SourceError`: expansion
     must not note it as one failed request and carry on with the next."""
+
+
+class Cancelled(Interrupted):
+    """The work was cancelled (from the page, by a Ctrl-C, or because the server is stopping); everything
+    fetched before is stored, so running it again goes on."""
 
 
 class PlanTooLongError(CitegraphError):

@@ -10,6 +10,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .errors import InvalidRecord  # noqa: F401  (raised by the sources' record checks)
+
 
 
 @dataclass
@@ -77,10 +79,6 @@ MAX_CORPUS_ID = 2**62
 MIN_YEAR, MAX_YEAR = 1000, 2200
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
-
-class InvalidRecord(ValueError):
-    """An object from a source that cannot be a paper record at all (no usable id)."""
 
 
 class FieldValidator:
