@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from .errors import CitegraphError, PlanTooLongError, SourceError
 from .ids import alias_key, normalise_title
-from .model import CitationEdge, ListState, PaperRecord
+from .model import CitationEdge, ListState, PaperLinks, PaperRecord
 from .seeds import Seed
 from .sources.base import FetchedPaper, PaperSource, SourceLimits
 from .store import Store
@@ -533,7 +533,7 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
         if not chosen:
             break
     out_edges = store.edges_touching(members, direction="out")
-    graph = build_graph(store, members, resolved, out_edges)
+    graph = build_graph(store, members, resolved, out_edges, links=source.links if source is not None else PaperLinks.of)
     references: dict[str, list[str]] = {}
     for e in out_edges:
         references.setdefault(e.citing, []).append(e.cited)
@@ -551,10 +551,12 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
 
 
 def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
-                out_edges: list[CitationEdge]) -> nx.DiGraph:
+                out_edges: list[CitationEdge],
+                links: Callable[[PaperRecord], PaperLinks] = PaperLinks.of) -> nx.DiGraph:
     """The citation graph over ``members`` (edge u -> v: u cites v), metadata on nodes.
 
-    ``out_edges`` are the stored edges whose citing paper is a member."""
+    ``out_edges`` are the stored edges whose citing paper is a member; ``links`` (the source's)
+    fills each record's links, which the store does not keep."""
     papers = store.get_papers(members)
     g = nx.DiGraph()
     seed_info: dict[str, Seed] = {}
@@ -563,6 +565,7 @@ def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
             seed_info[r.paper_id] = r.seed
     for pid in sorted(members):
         rec = papers.get(pid) or PaperRecord(pid)
+        rec.links = links(rec)
         attrs = rec.to_dict()
         del attrs["paper_id"]
         s = seed_info.get(pid)

@@ -17,7 +17,7 @@ import pandas as pd
 from .errors import Interrupted, OutputError
 from .formats import EXPORT_FORMATS, FORMATS, MapExport
 from .outputs import atomic_paths, check_name, check_out_dir, write_atomic  # noqa: F401  (importable from here)
-from .sources.s2 import is_s2_paper_id, paper_url
+from .model import PaperLinks
 from .versions import merged_ids_text
 
 if TYPE_CHECKING:
@@ -345,17 +345,11 @@ def bibtex(g: nx.Graph, nodes: list[str] | None = None) -> str:
 
 
 def _landing_page(pid: str, d: dict) -> str | None:
-    """A page a reader can open: the paper on Semantic Scholar for an S2 id, else its arXiv or DOI page.
+    """A page a reader can open: the paper's page at its source, else its arXiv or DOI page.
 
-    >>> _landing_page("CorpusId:7", {"arxiv_id": "1706.03762"})
+    >>> _landing_page("CorpusId:7", {"links": {"arxiv": "https://arxiv.org/abs/1706.03762"}})
     'https://arxiv.org/abs/1706.03762'
     >>> _landing_page("CorpusId:7", {}) is None
     True
     """
-    if is_s2_paper_id(pid):
-        return paper_url(pid)
-    if d.get("arxiv_id"):
-        return "https://arxiv.org/abs/" + quote(str(d["arxiv_id"]), safe="/.")
-    if d.get("doi"):
-        return "https://doi.org/" + quote(str(d["doi"]), safe="/.()-_;:")
-    return None
+    return PaperLinks.of_node(d).landing_page()

@@ -40,7 +40,7 @@ from .ids import normalise_identifier
 from .outputs import is_reading_list, reading_list, write_text
 from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, report_seed_list, run_summary
 from .seeds import Seed, SeedList, read_seeds
-from .sources.s2 import paper_url
+from .model import PaperLinks
 
 __all__ = ["Cancelled", "Explorer", "Progress", "SaveResult", "SessionSummary"]
 
@@ -460,7 +460,8 @@ class Explorer:
 
     # -- saving the seeds --------------------------------------------------------------------
     def seed_rows(self) -> list[dict]:
-        """The current seeds as ``{"paper_id", "title", "input", "section", "added"}`` (resolved ones first
+        """The current seeds as ``{"paper_id", "title", "input", "section", "arxiv_id", "doi", "links",
+        "added"}`` (resolved ones first
         as the map has them; unresolved ones keep their input)."""
         run = self.run
         rows = []
@@ -472,6 +473,7 @@ class Explorer:
             rows.append({"paper_id": r.paper_id, "title": d.get("title") or r.seed.title,
                          "input": r.seed.input, "section": r.seed.section,
                          "arxiv_id": d.get("arxiv_id"), "doi": d.get("doi"),
+                         "links": dataclasses.asdict(PaperLinks.of_node(d)),
                          "added": r.seed.source == "<added>"})
         return rows
 
@@ -538,15 +540,10 @@ def _compose(main: ExpansionResult, extra: ExpansionResult) -> ExpansionResult:
 
 
 def _paper_link(row: dict) -> str:
-    # a link the reading-list parser takes back as an ID
-    if row.get("arxiv_id"):
-        return f"https://arxiv.org/abs/{row['arxiv_id']}"
-    if row.get("doi"):
-        return f"https://doi.org/{row['doi']}"
-    pid = row["paper_id"]
-    if pid.startswith("CorpusId:"):
-        return pid
-    return paper_url(pid)
+    """A link the reading-list parser takes back as an ID: the arXiv or DOI page, else the source's
+    page of the paper, else its id as it is (``CorpusId:N`` reads back)."""
+    links = row["links"]
+    return links["arxiv"] or links["doi"] or links["page"] or row["paper_id"]
 
 
 def _now() -> str:

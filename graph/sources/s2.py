@@ -37,9 +37,9 @@ import httpx
 from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 
-from ..errors import Interrupted, S2ConfigError, S2NotFoundError, S2RequestError, S2UnavailableError, SeedError
+from ..errors import Interrupted, SeedError, SourceError
 from ..ids import PaperId
-from ..model import InvalidRecord, PaperRecord
+from ..model import InvalidRecord, PaperLinks, PaperRecord
 from ..store import store_in_cache
 from .base import STOPPED, FetchedPaper, Page, SourceLimits
 from .s2_records import check_s2_paper, edge_from_s2, fetched_from_s2
@@ -59,6 +59,27 @@ S2_LIMITS = SourceLimits(batch_size=BATCH_LIMIT, page_size=PAGE_LIMIT, list_cap=
                          cheap_citations=False)
 RATE_HINT = "set S2_API_KEY for a higher rate"
 _S2_PREFIX = {"corpus": "CorpusId:", "arxiv": "ARXIV:", "doi": "DOI:", "s2": ""}
+
+
+# -- Semantic Scholar's errors ------------------------------------------------------------------------
+class S2RequestError(SourceError):
+    """Semantic Scholar answered with an error that retrying will not fix."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class S2ConfigError(SourceError):
+    """The Semantic Scholar settings (API URL, rate, timeouts) cannot be used."""
+
+
+class S2NotFoundError(S2RequestError):
+    """Semantic Scholar does not know the requested paper."""
+
+
+class S2UnavailableError(SourceError):
+    """Semantic Scholar kept failing (429, 5xx, network) after every retry."""
 
 
 def s2_request_id(pid: PaperId) -> str:
@@ -510,6 +531,10 @@ class S2Source:
     def default_store(self) -> Path:
         """One store per API host in the user's cache directory (see :func:`default_store_path`)."""
         return default_store_path(self.config.api_url)
+
+    def links(self, record: PaperRecord) -> PaperLinks:
+        """The paper's Semantic Scholar page (S2 ids have one), its DOI and arXiv pages."""
+        return PaperLinks.of(record, page=paper_url(record.paper_id) if is_s2_paper_id(record.paper_id) else None)
 
     @property
     def requests(self) -> int:
