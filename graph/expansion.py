@@ -75,10 +75,11 @@ class ExpansionOptions:
 
 @dataclass
 class ResolvedSeed:
+    """A seed and the paper it resolved to, or the ``reason`` it did not."""
+
     seed: Seed
     paper_id: str | None
     reason: str | None = None
-    via: str | None = None  # "id" | "title" | "store"
 
 
 @dataclass
@@ -207,7 +208,7 @@ class Expander:
             cached = None if self.opt.refresh else self.store.get_alias(alias_key(seed.pid))
             if cached is not None:
                 self.cache_hits += 1
-                out[i] = ResolvedSeed(seed, cached[0], cached[1], "store")
+                out[i] = ResolvedSeed(seed, cached[0], cached[1])
             elif self.source is None:
                 out[i] = ResolvedSeed(seed, None, "not in the store and --offline was given")
                 self.missing.append(f"seed {seed.input} ({seed.source}:{seed.line})")
@@ -243,10 +244,10 @@ class Expander:
                     elif f is None:
                         reason = self.source.not_found(s.pid)
                         self.store.put_alias(alias_key(s.pid), None, reason)
-                        out[i] = ResolvedSeed(s, None, reason, "id")
+                        out[i] = ResolvedSeed(s, None, reason)
                     else:
                         self.store.put_alias(alias_key(s.pid), f.record.paper_id)
-                        out[i] = ResolvedSeed(s, f.record.paper_id, None, "id")
+                        out[i] = ResolvedSeed(s, f.record.paper_id, None)
             for i, s in by_title:
                 out[i] = self._resolve_title(s)
                 bar.update(1)
@@ -266,9 +267,9 @@ class Expander:
         else:
             self.store.put_papers([rec])
             self.store.put_alias(alias_key(seed.pid), rec.paper_id)
-            return ResolvedSeed(seed, rec.paper_id, None, "title")
+            return ResolvedSeed(seed, rec.paper_id, None)
         self.store.put_alias(alias_key(seed.pid), None, reason)
-        return ResolvedSeed(seed, None, reason, "title")
+        return ResolvedSeed(seed, None, reason)
 
     # -- stage 2: citations of seeds -------------------------------------------
     def fetch_citations(self, seed_ids: list[str], *, limit: int | None = None, what: str = "seeds",
