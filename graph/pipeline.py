@@ -151,6 +151,23 @@ def bibtex_selection(analysis: MapAnalysis, *, cluster: int | None = None, top: 
     return nodes
 
 
+def grown_by(main: ExpansionResult, extra: ExpansionResult) -> ExpansionResult:
+    """``main``'s graph grown by ``extra``'s papers and edges; ``main``'s seeds and node data win."""
+    import networkx as nx
+
+    g = nx.compose(extra.graph, main.graph)  # attributes of the second graph win
+    for n in set(extra.graph) - set(main.graph):
+        g.nodes[n].update(is_seed=False, seed_section=None, seed_input=None, seed_source=None,
+                          seed_stars=None, must_read=False)
+    g.graph.update(main.graph.graph)
+    refs = {**extra.references, **main.references}
+    return dataclasses.replace(
+        main, graph=g, references=refs, requests=main.requests + extra.requests,
+        request_floor=main.request_floor + extra.request_floor, cache_hits=main.cache_hits + extra.cache_hits,
+        truncated=main.truncated + extra.truncated, failures=main.failures + extra.failures,
+        missing=main.missing + extra.missing, plan=main.plan + extra.plan, seconds=main.seconds + extra.seconds)
+
+
 _TOKEN = re.compile(r"[^\s,;()\[\]{}\"'“”]+")
 
 

@@ -26,7 +26,6 @@ session through ``serve``'s runner (:mod:`graph.serve_runner`), which queues the
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import threading
 from contextlib import ExitStack
 from pathlib import Path
@@ -37,10 +36,10 @@ from .errors import AnalysisError, Cancelled, CitegraphError, Interrupted, SeedE
 from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .export import write_map
 from .ids import normalise_identifier
-from .outputs import is_reading_list, reading_list, write_text
-from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, report_seed_list, run_summary
+from .outputs import reading_list
+from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, grown_by, report_seed_list, run_summary
+from .seed_saving import SaveResult, save_seed_rows, seed_rows
 from .seeds import Seed, SeedList, read_seeds
-from .model import PaperLinks
 
 __all__ = ["Cancelled", "Explorer", "Progress", "SaveResult", "SessionSummary"]
 
@@ -84,16 +83,6 @@ class SessionSummary:
         """The run's keys (as ``citegraph map --json``) and this summary's own, as JSON-able data."""
         return {**self.run.to_dict(), "clusters": self.clusters, "map_papers": self.map_papers,
                 "expanded": self.expanded, "plan": self.plan}
-
-
-@dataclasses.dataclass(frozen=True)
-class SaveResult:
-    """Where :meth:`Explorer.save_seeds` wrote, and how many seeds."""
-
-    path: Path
-    kind: str  # "text" | "markdown"
-    seeds: int
-    added: int
 
 
 class Explorer:
@@ -265,7 +254,7 @@ class Explorer:
         result = expand_seeds(self.seed_list.seeds, store=self.store, source=self.source, options=self._working,
                               log=self.log)
         for pid in self._expanded:
-            result = _compose(result, self._expand_one(pid))
+            result = grown_by(result, self._expand_one(pid))
         self._run, self._analysis = MapRun(self.seed_list, result), None
         return self._run
 
@@ -461,93 +450,21 @@ class Explorer:
     # -- saving the seeds --------------------------------------------------------------------
     def seed_rows(self) -> list[dict]:
         """The current seeds as ``{"paper_id", "title", "input", "section", "arxiv_id", "doi", "links",
-        "added"}`` (resolved ones first
-        as the map has them; unresolved ones keep their input)."""
-        run = self.run
-        rows = []
-        current = set(self.seed_list.seeds)
-        for r in run.expansion.seeds:
-            if r.seed not in current:
-                continue
-            d = run.graph.nodes[r.paper_id] if r.paper_id and r.paper_id in run.graph else {}
-            rows.append({"paper_id": r.paper_id, "title": d.get("title") or r.seed.title,
-                         "input": r.seed.input, "section": r.seed.section,
-                         "arxiv_id": d.get("arxiv_id"), "doi": d.get("doi"),
-                         "links": dataclasses.asdict(PaperLinks.of_node(d)),
-                         "added": r.seed.source == "<added>"})
-        return rows
+        "added"}`` (see :func:`graph.seed_saving.seed_rows`)."""
+        return seed_rows(self.run, self.seed_list.seeds)
 
     def save_seeds(self, path: str | Path | None = None) -> SaveResult:
         """Save the seeds: to a text seed file (one ID a line, the title as a comment), or, when ``path``
         is a markdown reading list (default: the one the seeds came from, if any), append the seeds
-        added in this session under a dated heading.
-
-        Removed seeds are listed in a comment block of the markdown (its numbered items are the
-        author's own, left untouched); the text file is the exact current list.
-        """
+        added in this session under a dated heading (see :mod:`graph.seed_saving`)."""
         target = Path(path) if path is not None else reading_list(self.inputs)
         if target is None:
             raise CitegraphError("no reading list to append to: give a file name to save the seeds in")
-        rows = self.seed_rows()
-        if is_reading_list(target):
-            return self._append_markdown(target, rows)
-        # the title goes on a comment line of its own above the ID: the seed reader takes whole-line
-        # comments only (an ID followed by "# title" on one line would be skipped)
-        lines = [f"# citegraph seeds, saved {_now()}: one ID a line, each under its title"]
-        for r in rows:
-            ident = r["paper_id"] or r["input"]
-            title = " ".join((r["title"] or "").split())
-            if title and ident != title:
-                lines.append(f"# {title}")
-            lines.append(ident)
-        write_text(target, "\n".join(lines) + "\n")
-        return SaveResult(target, "text", len(rows), sum(r["added"] for r in rows))
+        return save_seed_rows(target, self.seed_rows(), removed=self._removed)
 
     def reading_list(self) -> Path | None:
         """The markdown reading list the seeds came from (the first among the inputs), if any."""
         return reading_list(self.inputs)
-
-    def _append_markdown(self, target: Path, rows: list[dict]) -> SaveResult:
-        added = [r for r in rows if r["added"] and r["paper_id"]]
-        parts = [f"\n\n## Added in citegraph serve ({_now()})\n"]
-        for n, r in enumerate(added, start=1):
-            title = " ".join((r["title"] or r["input"]).split()).replace("**", "")
-            parts.append(f"{n}. **{title}**\n   - {_paper_link(r)}\n")
-        if self._removed:
-            parts.append("\n<!-- removed from the seeds in citegraph serve:\n")
-            parts.extend(f"  {r['paper_id']}  {' '.join((r['title'] or '').split())}\n" for r in self._removed)
-            parts.append("-->\n")
-        old = target.read_text(encoding="utf-8") if target.exists() else ""
-        write_text(target, old.rstrip("\n") + "".join(parts))
-        return SaveResult(target, "markdown", len(rows), len(added))
-
-
-def _compose(main: ExpansionResult, extra: ExpansionResult) -> ExpansionResult:
-    """``main``'s graph grown by ``extra``'s papers and edges; ``main``'s seeds and node data win."""
-    import networkx as nx
-
-    g = nx.compose(extra.graph, main.graph)  # attributes of the second graph win
-    for n in set(extra.graph) - set(main.graph):
-        g.nodes[n].update(is_seed=False, seed_section=None, seed_input=None, seed_source=None,
-                          seed_stars=None, must_read=False)
-    g.graph.update(main.graph.graph)
-    refs = {**extra.references, **main.references}
-    return dataclasses.replace(
-        main, graph=g, references=refs, requests=main.requests + extra.requests,
-        request_floor=main.request_floor + extra.request_floor, cache_hits=main.cache_hits + extra.cache_hits,
-        truncated=main.truncated + extra.truncated, failures=main.failures + extra.failures,
-        missing=main.missing + extra.missing, plan=main.plan + extra.plan, seconds=main.seconds + extra.seconds)
-
-
-def _paper_link(row: dict) -> str:
-    """A link the reading-list parser takes back as an ID: the arXiv or DOI page, else the source's
-    page of the paper, else its id as it is (``CorpusId:N`` reads back)."""
-    links = row["links"]
-    return links["arxiv"] or links["doi"] or links["page"] or row["paper_id"]
-
-
-def _now() -> str:
-    return _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
 def pd_int(values: list):
