@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def step_import_arxiv(shared: Path, work: Path) -> dict:
-    from graph.corpus import Corpus
+    from graph.sources.corpus_import import Corpus
 
     folder = shared / "data" / "arxiv-cs-2023"
     db = work / "arxiv.duckdb"
@@ -43,7 +43,7 @@ def step_import_arxiv(shared: Path, work: Path) -> dict:
 
 def expand_from(db: Path, seeds: list[str], repeats: int = 3) -> dict:
     from graph import ExpansionOptions, Store, expand, read_seeds
-    from graph.corpus import Corpus
+    from graph.sources.corpus_import import Corpus
     from graph.sources.corpus import CorpusSource
 
     parsed = read_seeds(seeds).seeds
@@ -93,7 +93,7 @@ def step_generate(work: Path, n_papers: int, n_citations: int) -> dict:
 
 
 def step_import_synthetic(work: Path) -> dict:
-    from graph.corpus import Corpus
+    from graph.sources.corpus_import import Corpus
 
     db = work / "synthetic.duckdb"
     db.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graph.serve import ServeApp, make_server  # noqa: E402
+from graph.serve_runner import Runner  # noqa: E402
 from graph.session import Explorer  # noqa: E402
 from graph.testing.browser import launch, wait_until_settled  # noqa: E402
 from graph.testing.s2_server import S2Dataset, S2TestServer  # noqa: E402
@@ -35,11 +36,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="citegraph-serve-bench-"))
     with S2TestServer(S2Dataset.from_arxiv_cs(args.arxiv)) as s2:
         t0 = time.perf_counter()
-        ex = Explorer([str(ROOT / "seeds" / "ai-chips-llm-deployment.md")], store=work / "store.sqlite",
-                      api_url=s2.url, rate=0)
-        ex.build()
-        print(f"first map: {ex.progress().requests} requests, {time.perf_counter() - t0:.1f} s")
-        app = ServeApp(ex, seed_file=work / "seeds.txt")
+        runner = Runner.start(lambda: Explorer([str(ROOT / "seeds" / "ai-chips-llm-deployment.md")],
+                                               store=work / "store.sqlite", api_url=s2.url, rate=0))
+        runner.call(lambda ex: ex.build())
+        print(f"first map: {runner.progress().requests} requests, {time.perf_counter() - t0:.1f} s")
+        app = ServeApp(runner, seed_file=work / "seeds.txt")
         server = make_server(app)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
@@ -69,7 +70,7 @@ def main() -> None:
         finally:
             app.close()
             server.shutdown()
-            ex.close()
+            runner.stop()  # closes the session on its thread
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ also means no title can end a record and start another.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from .citekeys import PARTICLES, citation_keys
@@ -24,13 +23,6 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from .analysis.results import MapAnalysis
-
-# format name -> (file suffix, media type); the writers are ris_text and csl_json_text
-CITATION_FORMATS = {
-    "ris": (".ris", "application/x-research-info-systems"),
-    "csl-json": (".csl.json", "application/vnd.citationstyles.csl+json"),
-}
-
 
 def _line(value) -> str:
     return " ".join(str(value).split())
@@ -57,10 +49,10 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 def paper_url(pid: str, d: Mapping) -> str | None:
-    """The page to link: the paper on Semantic Scholar for an S2 id, else arXiv, else its DOI."""
-    from .export import _landing_page
+    """The page to link: the paper's page at its source, else arXiv, else its DOI."""
+    from .model import PaperLinks
 
-    return _landing_page(pid, dict(d))
+    return PaperLinks.of_node(dict(d)).landing_page()
 
 
 def why_on_map(pid: str, d: Mapping, analysis: "MapAnalysis | None", map_name: str | None = None) -> str:
@@ -174,18 +166,3 @@ def csl_json_text(g: "nx.DiGraph", nodes: Sequence[str] | None = None, analysis:
 
 
 WRITERS: dict[str, Callable[..., str]] = {"ris": ris_text, "csl-json": csl_json_text}
-
-
-def citation_jobs(g: "nx.DiGraph", analysis: "MapAnalysis", out: Path, name: str, formats: Sequence[str],
-                  nodes: Sequence[str] | None = None) -> dict[str, tuple[Path, Callable[[Path], object]]]:
-    """The RIS and CSL-JSON files of ``formats`` for :func:`graph.pipeline.write_map`'s atomic writing:
-    ``kind -> (final path, write(temporary path))``, of ``nodes`` (default: the map's papers)."""
-    chosen = list(nodes) if nodes is not None else list(analysis.nodes)
-    jobs = {}
-    for fmt in formats:
-        if fmt in WRITERS:
-            text = WRITERS[fmt](g, chosen, analysis, name)
-            jobs[fmt.replace("-", "_")] = (out / f"{name}{CITATION_FORMATS[fmt][0]}",
-                                           lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
-    return jobs
-

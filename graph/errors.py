@@ -34,34 +34,20 @@ class SourceError(CitegraphError):
     """A paper source (Semantic Scholar, a local corpus) failed."""
 
 
-class S2RequestError(SourceError):
-    """Semantic Scholar answered with an error that retrying will not fix."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class S2ConfigError(SourceError):
-    """The Semantic Scholar settings (API URL, rate, timeouts) cannot be used."""
-
-
-class S2NotFoundError(S2RequestError):
-    """Semantic Scholar does not know the requested paper."""
-
-
-class S2UnavailableError(SourceError):
-    """Semantic Scholar kept failing (429, 5xx, network) after every retry."""
-
-
-class OfflineMissingError(SourceError):
-    """`--offline` was asked for but the store lacks what the map needs."""
+class InvalidRecord(SourceError):
+    """An object from a source that cannot be a paper record at all (no usable id); the source
+    notes it as an invalid answer and goes on."""
 
 
 class Interrupted(CitegraphError):
     """Work was stopped on request (Ctrl-C, a cancel from the page) before it finished; everything
     fetched before is stored, so running it again goes on. Not a :class:`SourceError`: expansion
     must not note it as one failed request and carry on with the next."""
+
+
+class Cancelled(Interrupted):
+    """The work was cancelled (from the page, by a Ctrl-C, or because the server is stopping); everything
+    fetched before is stored, so running it again goes on."""
 
 
 class PlanTooLongError(CitegraphError):
@@ -78,3 +64,16 @@ class NothingUsableError(CitegraphError):
 
 class AnalysisError(CitegraphError):
     """An analysis was asked for something the graph cannot answer."""
+
+
+# Semantic Scholar's own errors live with its source (graph.sources.s2); these names stay importable
+# from here for the code written before they moved
+_MOVED = {"S2RequestError", "S2ConfigError", "S2NotFoundError", "S2UnavailableError"}
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        from .sources import s2
+
+        return getattr(s2, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

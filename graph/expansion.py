@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from .errors import CitegraphError, PlanTooLongError, SourceError
 from .ids import alias_key, normalise_title
-from .model import CitationEdge, ListState, PaperRecord
+from .model import CitationEdge, ListState, PaperLinks, PaperRecord
 from .seeds import Seed
 from .sources.base import FetchedPaper, PaperSource, SourceLimits
 from .store import Store
@@ -75,10 +75,11 @@ class ExpansionOptions:
 
 @dataclass
 class ResolvedSeed:
+    """A seed and the paper it resolved to, or the ``reason`` it did not."""
+
     seed: Seed
     paper_id: str | None
     reason: str | None = None
-    via: str | None = None  # "id" | "title" | "store"
 
 
 @dataclass
@@ -207,7 +208,7 @@ class Expander:
             cached = None if self.opt.refresh else self.store.get_alias(alias_key(seed.pid))
             if cached is not None:
                 self.cache_hits += 1
-                out[i] = ResolvedSeed(seed, cached[0], cached[1], "store")
+                out[i] = ResolvedSeed(seed, cached[0], cached[1])
             elif self.source is None:
                 out[i] = ResolvedSeed(seed, None, "not in the store and --offline was given")
                 self.missing.append(f"seed {seed.input} ({seed.source}:{seed.line})")
@@ -243,10 +244,10 @@ class Expander:
                     elif f is None:
                         reason = self.source.not_found(s.pid)
                         self.store.put_alias(alias_key(s.pid), None, reason)
-                        out[i] = ResolvedSeed(s, None, reason, "id")
+                        out[i] = ResolvedSeed(s, None, reason)
                     else:
                         self.store.put_alias(alias_key(s.pid), f.record.paper_id)
-                        out[i] = ResolvedSeed(s, f.record.paper_id, None, "id")
+                        out[i] = ResolvedSeed(s, f.record.paper_id, None)
             for i, s in by_title:
                 out[i] = self._resolve_title(s)
                 bar.update(1)
@@ -266,9 +267,9 @@ class Expander:
         else:
             self.store.put_papers([rec])
             self.store.put_alias(alias_key(seed.pid), rec.paper_id)
-            return ResolvedSeed(seed, rec.paper_id, None, "title")
+            return ResolvedSeed(seed, rec.paper_id, None)
         self.store.put_alias(alias_key(seed.pid), None, reason)
-        return ResolvedSeed(seed, None, reason, "title")
+        return ResolvedSeed(seed, None, reason)
 
     # -- stage 2: citations of seeds -------------------------------------------
     def fetch_citations(self, seed_ids: list[str], *, limit: int | None = None, what: str = "seeds",
@@ -533,7 +534,7 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
         if not chosen:
             break
     out_edges = store.edges_touching(members, direction="out")
-    graph = build_graph(store, members, resolved, out_edges)
+    graph = build_graph(store, members, resolved, out_edges, links=source.links if source is not None else PaperLinks.of)
     references: dict[str, list[str]] = {}
     for e in out_edges:
         references.setdefault(e.citing, []).append(e.cited)
@@ -551,10 +552,12 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
 
 
 def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
-                out_edges: list[CitationEdge]) -> nx.DiGraph:
+                out_edges: list[CitationEdge],
+                links: Callable[[PaperRecord], PaperLinks] = PaperLinks.of) -> nx.DiGraph:
     """The citation graph over ``members`` (edge u -> v: u cites v), metadata on nodes.
 
-    ``out_edges`` are the stored edges whose citing paper is a member."""
+    ``out_edges`` are the stored edges whose citing paper is a member; ``links`` (the source's)
+    fills each record's links, which the store does not keep."""
     papers = store.get_papers(members)
     g = nx.DiGraph()
     seed_info: dict[str, Seed] = {}
@@ -563,6 +566,7 @@ def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
             seed_info[r.paper_id] = r.seed
     for pid in sorted(members):
         rec = papers.get(pid) or PaperRecord(pid)
+        rec.links = links(rec)
         attrs = rec.to_dict()
         del attrs["paper_id"]
         s = seed_info.get(pid)

@@ -1,26 +1,28 @@
-"""Exports: tables (CSV, Parquet), GraphML, GEXF, node-link JSON, BibTeX."""
+"""Exports: the one path that writes a map's files (:func:`write_map`, over the format registry
+:data:`graph.formats.FORMATS`), and what the formats are made of: tables (CSV, Parquet), GraphML,
+GEXF, node-link JSON, BibTeX."""
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import re
-import tempfile
-from contextlib import contextmanager
+from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 from urllib.parse import quote
 
 import networkx as nx
 import pandas as pd
 
-from .errors import OutputError
-from .sources.s2 import is_s2_paper_id, paper_url
+from .errors import Interrupted, OutputError
+from .formats import EXPORT_FORMATS, FORMATS, MapExport
+from .outputs import atomic_paths, check_name, check_out_dir, write_atomic  # noqa: F401  (importable from here)
+from .model import PaperLinks
 from .versions import merged_ids_text
 
 if TYPE_CHECKING:
     from .analysis.results import MapAnalysis
+    from .pipeline import MapRun
 
 PAPER_COLUMNS = [
     "paper_id", "title", "year", "authors", "venue", "arxiv_id", "doi", "citation_count",
@@ -28,131 +30,71 @@ PAPER_COLUMNS = [
 ]
 
 
-# -- writing files safely ---------------------------------------------------------------------------------
-NAME_MAX = 255  # bytes in one file name on every common file system
-LONGEST_SUFFIX = ".papers.parquet"
+# -- the one export path ---------------------------------------------------------------------------------
+def write_map(run: "MapRun", out_dir: str | Path, name: str, analysis: MapAnalysis | None = None,
+              formats: Sequence[str] = EXPORT_FORMATS, bib_nodes: list | None = None,
+              stop: Callable[[], bool] | None = None) -> dict[str, Path]:
+    """Write the map and its exports under ``out_dir`` as ``NAME.*``; returns each file by its
+    format's key (:data:`graph.formats.FORMATS`).
 
-
-def check_name(name: str) -> str:
-    """``name`` if it is a plain file name (the base of the files written), else :class:`OutputError`:
-    ``--name`` never leaves ``--out`` (no separators, ``..`` or absolute paths) and is never too long.
-
-    >>> check_name("ai-chips")
-    'ai-chips'
+    Formats: ``html`` (the interactive map), ``csv``/``parquet`` (papers with every
+    score and cluster label), ``edges`` (citation and similarity edges, CSV),
+    ``bibtex`` (of ``bib_nodes``, default the map's papers), ``graphml``, ``gexf`` and ``json``
+    (node-link). A format whose library is missing (Parquet needs pyarrow) is skipped when others
+    were asked for too, and listed in ``run.skipped_exports`` with how to get it. ``stop()`` is asked
+    before each file: once it says yes, :class:`Interrupted` is raised and nothing is written.
     """
-    bad = (not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name
-           or os.path.isabs(name) or any(ord(c) < 32 for c in name))
-    if bad:
-        raise OutputError(f"--name {name!r} must be a plain file name, without folders: use --out for the folder")
-    if len((name + LONGEST_SUFFIX).encode("utf-8", "surrogateescape")) > NAME_MAX:
-        raise OutputError(f"--name is {len(name)} characters long; file names hold at most "
-                          f"{NAME_MAX - len(LONGEST_SUFFIX)} here")
-    return name
-
-
-def _probe_writable(folder: Path, what: str) -> None:
-    # a real file, not os.access: root passes os.access on a read-only mount
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise OutputError(f"unknown formats {unknown}; choose from {', '.join(EXPORT_FORMATS)}")
+    check_name(name)
+    out = check_out_dir(out_dir)
     try:
-        with tempfile.TemporaryFile(dir=folder, prefix=".citegraph-probe-"):
-            pass
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot write {what} in {folder} ({exc.strerror or exc}); "
-                          "choose a writable place") from None
+        raise OutputError(f"cannot create --out {out} ({exc.strerror or exc})") from None
+    chosen = [f for f in FORMATS.values() if f.name in formats]
+    for fmt in [f for f in chosen if f.needs and find_spec(f.needs) is None]:
+        if len(chosen) == 1:
+            raise OutputError(f"{fmt.name.capitalize()} export needs {fmt.needs}: {fmt.hint}, or choose --format csv")
+        chosen.remove(fmt)
+        run.skipped_exports.append(f"{fmt.name} ({fmt.hint} to get it)")
+    if analysis is None:
+        from .pipeline import analyse_map
+
+        analysis = analyse_map(run)
+    data = MapExport(run.graph, analysis, title=f"citegraph: {name}", bib_nodes=bib_nodes, name=name)
+    finals = [f.path(out, name) for f in chosen]
+    # every file goes to a temporary file first and all are renamed into place together, so a full
+    # disk or a crash leaves the previous export whole and never a mix of old and new files
+    with atomic_paths(finals) as temps:
+        for fmt, tmp in zip(chosen, temps):
+            # asked to stop (a Ctrl-C) before every file: the temporary files go, the old export stays whole
+            if stop is not None and stop():
+                raise Interrupted("nothing written: stopped on request")
+            fmt.write(data, tmp)
+    return {fmt.key: path for fmt, path in zip(chosen, finals)}
 
 
-def check_out_dir(out_dir: str | Path) -> Path:
-    """Make sure ``out_dir`` is (or can become) a writable folder, before any request is spent."""
-    out = Path(out_dir)
-    for part in out.parts:
-        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
-            raise OutputError(f"--out has a folder name of {len(part)} characters; at most {NAME_MAX} fit")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} is a file, not a folder")
-    probe = out
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise OutputError(f"--out {out} lies under {probe}, which is a file, not a folder")
-    _probe_writable(probe, "the exports")
-    return out
+def scores_table(analysis: MapAnalysis) -> pd.DataFrame:
+    """Per-paper scores of the whole graph: influence and relatedness for every paper,
+    map membership, cluster and explanation counts for the map's papers."""
+    from .analysis.influence import COLUMNS as INFLUENCE_COLUMNS
+    from .analysis.summary import RELATED_COLUMNS
+
+    infl = analysis.influence[["rank", *INFLUENCE_COLUMNS]]
+    rel = analysis.related[list(RELATED_COLUMNS)]
+    table = infl.join(rel, how="left")
+    map_cols = analysis.table[["cluster", "cluster_label", "bridge", "shared_references", "co_citations",
+                               "path_to_seed"]]
+    table = table.join(map_cols, how="left")
+    table.insert(0, "in_map", table.index.isin(analysis.nodes))
+    table["relatedness"] = table["relatedness"].fillna(0.0)
+    table["cluster"] = table["cluster"].astype("Int64")
+    return table
 
 
-def check_output_file(path: str | Path, option: str = "--csv") -> Path:
-    """Make sure a single output file can be written, before any request is spent."""
-    p = Path(path)
-    if p.is_dir():
-        raise OutputError(f"{option} {p} is a folder; give a file name")
-    if not p.parent.is_dir():
-        what = "does not exist" if not p.parent.exists() else "is not a folder"
-        raise OutputError(f"{option} {p}: the folder {p.parent} {what}; create it first")
-    if len(p.name.encode("utf-8", "surrogateescape")) > NAME_MAX:
-        raise OutputError(f"{option}: a file name of {len(p.name)} characters is too long (at most {NAME_MAX})")
-    _probe_writable(p.parent, p.name)
-    return p
-
-
-def _temp_path(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:100]}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private (0600); the export gets the mode a plain open() would give it
-        os.fchmod(fd, 0o666 & ~_umask())
-    finally:
-        os.close(fd)
-    return Path(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _output_error(path: Path, exc: OSError) -> OutputError:
-    if exc.errno == errno.ENOSPC:
-        why = "the disk is full"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = "no permission to write there"
-    else:
-        why = exc.strerror or str(exc)
-    return OutputError(f"writing {path} failed ({why}); the files written before are unchanged")
-
-
-@contextmanager
-def atomic_paths(paths: list[Path]) -> Iterator[list[Path]]:
-    """Temporary files beside ``paths``, renamed over them together once all are written.
-
-    A full disk, a crash or an error midway leaves every previous file whole and the set
-    of files unmixed: each is written to a temporary file in the same folder (so the final
-    ``os.replace`` is an atomic rename on one file system), and only when all are written
-    are they renamed into place.
-    """
-    temps: list[Path] = []
-    try:
-        for p in paths:
-            temps.append(_temp_path(p))
-        yield temps
-        for tmp, final in zip(temps, paths):
-            os.replace(tmp, final)
-        temps = []
-    except OSError as exc:
-        where = paths[0] if len(paths) == 1 else (paths[0].parent if paths else Path("."))
-        raise _output_error(where, exc) from None
-    finally:
-        for tmp in temps:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-
-
-def write_atomic(path: str | Path, write: Callable[[Path], Any]) -> Path:
-    """``write(temporary_path)``, then rename the result over ``path`` (see :func:`atomic_paths`)."""
-    path = Path(path)
-    with atomic_paths([path]) as (tmp,):
-        write(tmp)
-    return path
-
-
+# -- tables ------------------------------------------------------------------------------------------------
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -260,21 +202,6 @@ def plain_graph(g: nx.Graph) -> nx.Graph:
     return h
 
 
-def graphml_equivalent(g: nx.Graph) -> nx.Graph:
-    """What a GraphML round trip keeps of ``g``: ``None`` attributes dropped, tuples as
-    lists, characters XML cannot hold removed, and line ends of text as XML parsers read
-    them (``\r\n`` and ``\r`` become ``\n``; inside lists, kept as JSON text, they survive)."""
-    def one(v):
-        v = xml_safe(v)
-        return v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) else v
-    keep = lambda d: {k: one(v) for k, v in d.items() if v is not None}
-    h = g.__class__()
-    h.graph.update(keep(g.graph))
-    h.add_nodes_from((n, keep(d)) for n, d in g.nodes(data=True))
-    h.add_edges_from((u, v, keep(d)) for u, v, d in g.edges(data=True))
-    return h
-
-
 def write_graphml(g: nx.Graph, path: str | Path) -> Path:
     """GraphML of ``g`` (see :func:`plain_graph`), written atomically."""
     h = plain_graph(g)
@@ -325,25 +252,19 @@ def edges_table(g: nx.DiGraph, analysis: MapAnalysis | None = None) -> pd.DataFr
                                        "is_influential", "similarity", "coupling", "cocitation"])
 
 
-def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
-    """Parquet through pandas; needs pyarrow (``pip install 'citegraph[parquet]'``)."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError as exc:
-        from .errors import CitegraphError
-
-        raise CitegraphError("Parquet export needs pyarrow: pip install 'citegraph[parquet]', "
-                             "or choose --format csv") from exc
-    return write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
-
-
 def write_node_link_json(g: nx.Graph, path: str | Path) -> Path:
     """networkx node-link JSON of ``g``, written atomically."""
-    text = json.dumps(nx.node_link_data(g, edges="edges"), ensure_ascii=False, default=str)
+    text = node_link_text(g)
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def node_link_text(g: nx.Graph) -> str:
+    """networkx node-link JSON of ``g`` as text (values JSON cannot hold are written as text)."""
+    return json.dumps(nx.node_link_data(g, edges="edges"), ensure_ascii=False, default=str)
+
+
 def read_node_link_json(path: str | Path) -> nx.Graph:
+    """Read a node-link JSON export back into a graph."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return nx.node_link_graph(data, edges="edges")
 
@@ -353,8 +274,6 @@ _BIB_TEXT = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbr
 # $, ^ and ~ are left alone: titles carry LaTeX math ($O(n^2)$) that BibTeX should typeset, and
 # none of them can end a field or an entry
 _BIB_TEXT_RE = re.compile("|".join(re.escape(k) for k in _BIB_TEXT))
-_BIB_UNTEXT = {v: k for k, v in _BIB_TEXT.items()}
-_BIB_UNTEXT_RE = re.compile("|".join(re.escape(k) for k in sorted(_BIB_UNTEXT, key=len, reverse=True)))
 
 
 def _one_line(text: str) -> str:
@@ -370,11 +289,6 @@ def bib_escape(text: str) -> str:
     x\textbraceright{}, note=\textbraceleft{}PWNED
     """
     return _BIB_TEXT_RE.sub(lambda m: _BIB_TEXT[m.group()], _one_line(text))
-
-
-def bib_unescape(text: str) -> str:
-    """The text :func:`bib_escape` was given (for reading an export back)."""
-    return _BIB_UNTEXT_RE.sub(lambda m: _BIB_UNTEXT[m.group()], text)
 
 
 # kept verbatim in identifiers; anything else (braces, backslash, spaces, %, quotes) is %-encoded,
@@ -429,24 +343,12 @@ def bibtex(g: nx.Graph, nodes: list[str] | None = None) -> str:
     return "\n".join(out)
 
 
-def write_bibtex(g: nx.Graph, path: str | Path, nodes: list[str] | None = None) -> Path:
-    """:func:`bibtex` of ``nodes`` written atomically to ``path``."""
-    text = bibtex(g, nodes)
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
 def _landing_page(pid: str, d: dict) -> str | None:
-    """A page a reader can open: the paper on Semantic Scholar for an S2 id, else its arXiv or DOI page.
+    """A page a reader can open: the paper's page at its source, else its arXiv or DOI page.
 
-    >>> _landing_page("CorpusId:7", {"arxiv_id": "1706.03762"})
+    >>> _landing_page("CorpusId:7", {"links": {"arxiv": "https://arxiv.org/abs/1706.03762"}})
     'https://arxiv.org/abs/1706.03762'
     >>> _landing_page("CorpusId:7", {}) is None
     True
     """
-    if is_s2_paper_id(pid):
-        return paper_url(pid)
-    if d.get("arxiv_id"):
-        return "https://arxiv.org/abs/" + quote(str(d["arxiv_id"]), safe="/.")
-    if d.get("doi"):
-        return "https://doi.org/" + quote(str(d["doi"]), safe="/.()-_;:")
-    return None
+    return PaperLinks.of_node(d).landing_page()

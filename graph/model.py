@@ -9,12 +9,71 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import quote
 
+from .errors import InvalidRecord  # noqa: F401  (raised by the sources' record checks)
+
+
+
+def arxiv_url(arxiv_id: str) -> str:
+    """The arXiv page of ``arxiv_id``.
+
+    >>> arxiv_url("1706.03762")
+    'https://arxiv.org/abs/1706.03762'
+    """
+    return "https://arxiv.org/abs/" + quote(str(arxiv_id), safe="/.")
+
+
+def doi_url(doi: str) -> str:
+    """The doi.org link of ``doi``.
+
+    >>> doi_url("10.18653/v1/N19-1423")
+    'https://doi.org/10.18653/v1/N19-1423'
+    """
+    return "https://doi.org/" + quote(str(doi), safe="/.()-_;:")
+
+
+@dataclass(frozen=True)
+class PaperLinks:
+    """Where a reader can open a paper: its ``page`` at the source it came from, a ``pdf``, and its
+    ``doi`` and ``arxiv`` pages. A source fills them (:meth:`graph.sources.PaperSource.links`);
+    render, export and the session only read them."""
+
+    page: str | None = None
+    pdf: str | None = None
+    doi: str | None = None
+    arxiv: str | None = None
+
+    @classmethod
+    def of(cls, record: "PaperRecord", *, page: str | None = None, pdf: str | None = None) -> "PaperLinks":
+        """``record``'s DOI and arXiv pages, with the source's ``page`` and ``pdf``."""
+        return cls(page=page, pdf=pdf, doi=doi_url(record.doi) if record.doi else None,
+                   arxiv=arxiv_url(record.arxiv_id) if record.arxiv_id else None)
+
+    @classmethod
+    def of_node(cls, data: dict) -> "PaperLinks":
+        """The links on a graph's node (as :meth:`PaperRecord.to_dict` put them there); a node without
+        them (a graph made by hand) gets its DOI and arXiv pages.
+
+        >>> PaperLinks.of_node({"arxiv_id": "1706.03762"}).landing_page()
+        'https://arxiv.org/abs/1706.03762'
+        """
+        links = data.get("links")
+        if not isinstance(links, dict):
+            doi, arxiv = data.get("doi"), data.get("arxiv_id")
+            return cls(doi=doi_url(doi) if isinstance(doi, str) and doi else None,
+                       arxiv=arxiv_url(arxiv) if isinstance(arxiv, str) and arxiv else None)
+        return cls(**{k: v for k, v in links.items() if k in ("page", "pdf", "doi", "arxiv") and isinstance(v, str)})
+
+    def landing_page(self) -> str | None:
+        """The one page to open: the source's, else arXiv's, else the DOI's."""
+        return self.page or self.arxiv or self.doi
 
 
 @dataclass
 class PaperRecord:
-    """What citegraph knows about one paper, whatever source it came from."""
+    """What citegraph knows about one paper, whatever source it came from. ``links`` are filled by
+    the source (the store keeps the fields they are made of, not the links)."""
 
     paper_id: str
     title: str | None = None
@@ -32,6 +91,7 @@ class PaperRecord:
     publication_date: str | None = None
     source: str = ""
     fetched_at: float | None = None
+    links: PaperLinks | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +119,7 @@ class PaperRecord:
             publication_date=v.date("publication_date", self.publication_date),
             source=self.source if isinstance(self.source, str) else "",
             fetched_at=self.fetched_at if isinstance(self.fetched_at, (int, float)) else None,
+            links=self.links if isinstance(self.links, PaperLinks) else None,
         )
 
 
@@ -77,10 +138,6 @@ MAX_CORPUS_ID = 2**62
 MIN_YEAR, MAX_YEAR = 1000, 2200
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
-
-class InvalidRecord(ValueError):
-    """An object from a source that cannot be a paper record at all (no usable id)."""
 
 
 class FieldValidator:

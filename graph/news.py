@@ -266,7 +266,7 @@ def _with_new_core_citers(after: ExpansionResult, store: Store, refresh: Expande
     have = store.get_papers(extra)
     members = set(graph.nodes) | {p for p in extra if p in have}
     out_edges = store.edges_touching(members, direction="out")
-    graph = build_graph(store, members, after.seeds, out_edges)
+    graph = build_graph(store, members, after.seeds, out_edges, links=refresh.source.links)
     references = {}
     for e in out_edges:
         references.setdefault(e.citing, []).append(e.cited)

@@ -14,23 +14,18 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-import networkx as nx
-import pandas as pd
 
 from .analysis import CitationPaths, MapAnalysis, SimilarityWeights, analyse, citation_paths
-from .analysis.influence import COLUMNS as INFLUENCE_COLUMNS
-from .analysis.summary import RELATED_COLUMNS
-from .errors import CitegraphError, Interrupted, NothingUsableError, OutputError
+from .errors import NothingUsableError
 from .expansion import ExpansionOptions, ExpansionResult, expand
-from .export import (atomic_paths, bibtex, check_name, check_out_dir, csv_safe, edges_table, papers_table,
-                     plain_graph)
-from .render import write_map_html
+from .export import scores_table, write_map  # noqa: F401  (the export path, importable from here)
+from .formats import EXPORT_FORMATS  # noqa: F401
+from .outputs import default_name  # noqa: F401
 from .seeds import Seed, SeedList, read_seeds
 from .sources.base import PaperSource
 from .store import Store
@@ -133,40 +128,11 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
     return dataclasses.replace(res, titles={p: (known[p].title if p in known else None) for p in on_paths})
 
 
-def default_name(inputs: Sequence[str]) -> str:
-    for item in inputs:
-        p = Path(item)
-        try:
-            if p.is_file():
-                return p.stem
-        except (OSError, ValueError):  # not a possible path at all (too long, a NUL): an identifier
-            continue
-    return "map"
-
-
 def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resolution: float = 1.0,
                 min_similarity: float = 0.2, weights: SimilarityWeights = SimilarityWeights()) -> MapAnalysis:
     """Run :func:`graph.analysis.analyse` on a map's graph with its resolved seeds."""
     return analyse(run.graph, run.graph.graph["seeds"], top=top, method=method, resolution=resolution,
                    min_similarity=min_similarity, weights=weights, references=run.references)
-
-
-def scores_table(analysis: MapAnalysis) -> pd.DataFrame:
-    """Per-paper scores of the whole graph: influence and relatedness for every paper,
-    map membership, cluster and explanation counts for the map's papers."""
-    infl = analysis.influence[["rank", *INFLUENCE_COLUMNS]]
-    rel = analysis.related[list(RELATED_COLUMNS)]
-    table = infl.join(rel, how="left")
-    map_cols = analysis.table[["cluster", "cluster_label", "bridge", "shared_references", "co_citations",
-                               "path_to_seed"]]
-    table = table.join(map_cols, how="left")
-    table.insert(0, "in_map", table.index.isin(analysis.nodes))
-    table["relatedness"] = table["relatedness"].fillna(0.0)
-    table["cluster"] = table["cluster"].astype("Int64")
-    return table
-
-
-from .formats import EXPORT_FORMATS  # noqa: E402  (kept importable from here)
 
 
 def bibtex_selection(analysis: MapAnalysis, *, cluster: int | None = None, top: int | None = None) -> list:
@@ -185,79 +151,21 @@ def bibtex_selection(analysis: MapAnalysis, *, cluster: int | None = None, top: 
     return nodes
 
 
-def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis | None = None,
-              formats: Sequence[str] = EXPORT_FORMATS, bib_nodes: list | None = None,
-              stop: Callable[[], bool] | None = None) -> dict[str, Path]:
-    """Write the map and its exports under ``out_dir`` as ``NAME.*``.
+def grown_by(main: ExpansionResult, extra: ExpansionResult) -> ExpansionResult:
+    """``main``'s graph grown by ``extra``'s papers and edges; ``main``'s seeds and node data win."""
+    import networkx as nx
 
-    Formats: ``html`` (the interactive map), ``csv``/``parquet`` (papers with every
-    score and cluster label), ``edges`` (citation and similarity edges, CSV),
-    ``bibtex``, ``graphml``, ``gexf`` and ``json`` (node-link). Parquet needs pyarrow;
-    when it is missing and other formats were asked for too, Parquet is skipped and
-    listed in ``run.skipped_exports`` (and the summary) with how to get it. ``stop()`` is asked
-    before each file: once it says yes, :class:`Interrupted` is raised and nothing is written.
-    """
-    unknown = set(formats) - set(EXPORT_FORMATS)
-    if unknown:
-        raise ValueError(f"unknown formats {sorted(unknown)}; choose from {', '.join(EXPORT_FORMATS)}")
-    check_name(name)
-    out = check_out_dir(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create --out {out} ({exc.strerror or exc})") from None
-    g = run.graph
-    analysis = analysis if analysis is not None else analyse_map(run)
-    formats = list(formats)
-    if "parquet" in formats:
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            if formats == ["parquet"]:
-                raise CitegraphError("Parquet export needs pyarrow: pip install 'citegraph[parquet]', "
-                                     "or choose --format csv") from None
-            formats.remove("parquet")
-            run.skipped_exports.append("parquet (pip install 'citegraph[parquet]' to get it)")
-    papers = None
-    if "csv" in formats or "parquet" in formats:
-        papers = papers_table(g, scores_table(analysis))
-    # every file goes to a temporary file first and all are renamed into place together, so a full
-    # disk or a crash leaves the previous export whole and never a mix of old and new files
-    jobs: dict[str, tuple[Path, Callable[[Path], object]]] = {}
-    if "html" in formats:
-        jobs["html"] = (out / f"{name}.html",
-                        lambda tmp: write_map_html(g, analysis, tmp, title=f"citegraph: {name}"))
-    if "csv" in formats:
-        jobs["papers_csv"] = (out / f"{name}.papers.csv", lambda tmp: csv_safe(papers).to_csv(tmp, index=False))
-    if "parquet" in formats:
-        jobs["papers_parquet"] = (out / f"{name}.papers.parquet", lambda tmp: papers.to_parquet(tmp, index=False))
-    if "edges" in formats:
-        jobs["edges_csv"] = (out / f"{name}.edges.csv",
-                             lambda tmp: csv_safe(edges_table(g, analysis)).to_csv(tmp, index=False))
-    if "bibtex" in formats:
-        text = bibtex(g, bib_nodes if bib_nodes is not None else analysis.nodes)
-        jobs["bibtex"] = (out / f"{name}.bib", lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    if "ris" in formats or "csl-json" in formats:  # for Zotero's import (graph.citation_formats)
-        from .citation_formats import citation_jobs
-
-        jobs.update(citation_jobs(g, analysis, out, name, formats, bib_nodes))
-    if "graphml" in formats or "gexf" in formats:
-        plain = plain_graph(g)
-        if "graphml" in formats:
-            jobs["graphml"] = (out / f"{name}.graphml", lambda tmp: nx.write_graphml(plain, tmp))
-        if "gexf" in formats:
-            jobs["gexf"] = (out / f"{name}.gexf", lambda tmp: nx.write_gexf(plain, tmp))
-    if "json" in formats:
-        jobs["json"] = (out / f"{name}.json", lambda tmp: tmp.write_text(
-            json.dumps(nx.node_link_data(g, edges="edges"), ensure_ascii=False, default=str), encoding="utf-8"))
-    finals = [path for path, _ in jobs.values()]
-    with atomic_paths(finals) as temps:
-        for (path, write), tmp in zip(jobs.values(), temps):
-            # asked to stop (a Ctrl-C) before every file: the temporary files go, the old export stays whole
-            if stop is not None and stop():
-                raise Interrupted("nothing written: stopped on request")
-            write(tmp)
-    return {kind: path for kind, (path, _) in jobs.items()}
+    g = nx.compose(extra.graph, main.graph)  # attributes of the second graph win
+    for n in set(extra.graph) - set(main.graph):
+        g.nodes[n].update(is_seed=False, seed_section=None, seed_input=None, seed_source=None,
+                          seed_stars=None, must_read=False)
+    g.graph.update(main.graph.graph)
+    refs = {**extra.references, **main.references}
+    return dataclasses.replace(
+        main, graph=g, references=refs, requests=main.requests + extra.requests,
+        request_floor=main.request_floor + extra.request_floor, cache_hits=main.cache_hits + extra.cache_hits,
+        truncated=main.truncated + extra.truncated, failures=main.failures + extra.failures,
+        missing=main.missing + extra.missing, plan=main.plan + extra.plan, seconds=main.seconds + extra.seconds)
 
 
 _TOKEN = re.compile(r"[^\s,;()\[\]{}\"'“”]+")

@@ -18,32 +18,14 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
-from .colours import CLUSTER_PALETTE, NO_YEAR, SEED_MARK, cluster_colour, year_colours
-from .sources.s2 import is_s2_paper_id, paper_url
+from .colours import NO_YEAR, SEED_MARK, cluster_colour, year_colours
+from .model import PaperLinks
 from .text import display_title
 
 if TYPE_CHECKING:  # the page needs no pandas or scikit-learn to be imported for the annotation
     from .analysis.results import MapAnalysis
 
 TEMPLATES = Path(__file__).parent / "templates"
-PALETTE = CLUSTER_PALETTE  # the cluster colours; defined once in graph.colours
-
-
-def year_colour(year: int | None, lo: int, hi: int) -> str:
-    """Light for old papers, dark for recent ones (Connected Papers' convention), on the year range.
-
-    The map itself colours by the years' quantiles (:func:`graph.colours.year_colours`).
-
-    >>> year_colour(2000, 2000, 2020), year_colour(2020, 2000, 2020)
-    ('#fde725', '#31688e')
-    """
-    if year is None:
-        return NO_YEAR
-    from .colours import ramp
-
-    return ramp(0.0 if hi == lo else (year - lo) / (hi - lo))
-
-
 def node_size(citations: int | None) -> float:
     """Node radius grows with the log of the citation count."""
     return 8 + 5 * math.log10(1 + (citations or 0))
@@ -86,11 +68,10 @@ def _trim(text: str | None, limit: int = 700) -> str | None:
 
 
 def _links(pid: str, d: dict) -> dict:
-    return {
-        "s2": paper_url(pid) if is_s2_paper_id(pid) else None,
-        "arxiv": f"https://arxiv.org/abs/{d['arxiv_id']}" if d.get("arxiv_id") else None,
-        "doi": f"https://doi.org/{d['doi']}" if d.get("doi") else None,
-    }
+    """The links the source gave the paper (its node's ``links``), as the page reads them: ``s2`` is
+    the page's name for the source's own page of the paper (the template's)."""
+    links = PaperLinks.of_node(d)
+    return {"s2": links.page, "pdf": links.pdf, "arxiv": links.arxiv, "doi": links.doi}
 
 
 def short_label(d: dict) -> str:

@@ -3,9 +3,10 @@
 Standard library only (:mod:`http.server`): one user on localhost, a handful of
 JSON endpoints and one server-sent-events stream need no framework, and the
 package gains no dependency (the test S2 server is built the same way). Every
-request is served on its own thread; the work itself runs on the session's
-single worker thread (:class:`graph.session.Explorer`), so actions from two
-windows queue and both see the same map.
+request is served on its own thread; the work itself is done by the runner
+(:class:`graph.serve_runner.Runner`) on the session's thread, so actions from two
+windows queue and both see the same map. :data:`ROUTES` lists every path, and
+:func:`status_of` is the one mapping of errors to statuses.
 
 Security (the server can spend your API quota and write your seed file):
 
@@ -31,23 +32,42 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import CitegraphError, Interrupted
-from .session import Explorer
+from .formats import FORMATS
+from .serve_runner import Runner
+from .text import plural
 
 TOKEN_HEADER = "X-Citegraph-Token"
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
        "font-src data:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
-EXPORTS = [("csv", "papers CSV"), ("edges", "edges CSV"), ("bibtex", "BibTeX"), ("graphml", "GraphML"),
-           ("gexf", "GEXF"), ("json", "JSON"), ("html", "HTML map")]
-_SUFFIX = {"csv": ".papers.csv", "edges": ".edges.csv", "bibtex": ".bib", "graphml": ".graphml",
-           "gexf": ".gexf", "json": ".json", "html": ".html", "parquet": ".papers.parquet"}
+# the page's download buttons: every format but Parquet (a binary table few open by hand), the map last
+EXPORTS = [(f.name, f.label) for f in sorted(FORMATS.values(), key=lambda f: f.name == "html")
+           if f.name != "parquet"]
 _MAX_BODY = 1 << 20
 
 
-def live_page(explorer: Explorer, token: str, *, seed_file: Path, reading_list: Path | None) -> str:
+class RequestError(CitegraphError):
+    """A request the server cannot act on as sent (a body of the wrong shape): 400."""
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status of an error: work cancelled (from the page, or the server stopping) is a
+    conflict, any other :class:`CitegraphError` the client's to fix, anything else a bug.
+
+    >>> [int(status_of(e)) for e in (Interrupted("x"), RequestError("x"), KeyError("x"))]
+    [409, 400, 500]
+    """
+    if isinstance(exc, Interrupted):
+        return HTTPStatus.CONFLICT
+    if isinstance(exc, CitegraphError):
+        return HTTPStatus.BAD_REQUEST
+    return HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def live_page(explorer, token: str, *, seed_file: Path, reading_list: Path | None) -> str:
     """The map page with the live controls, for the current map."""
     from .render import map_options, safe_json, template_env
 
@@ -62,11 +82,13 @@ def live_page(explorer: Explorer, token: str, *, seed_file: Path, reading_list: 
 
 
 class ServeApp:
-    """What the request handler serves: the session, the token, where seeds are saved."""
+    """What the request handler serves: the runner (``explorer``: the session's methods, done by
+    the runner), the token, where seeds are saved."""
 
-    def __init__(self, explorer: Explorer, *, token: str | None = None, seed_file: Path | None = None,
+    def __init__(self, runner: Runner, *, token: str | None = None, seed_file: Path | None = None,
                  reading_list: Path | None = None) -> None:
-        self.explorer = explorer
+        self.runner = runner
+        self.explorer = runner.session
         self.token = token or secrets.token_urlsafe(24)
         self.seed_file = seed_file or Path("citegraph-seeds.txt")
         self.reading_list = reading_list
@@ -147,39 +169,34 @@ class _Handler(BaseHTTPRequestHandler):
         if allowed is None:
             return
         path, query = allowed
-        try:
-            if path == "/":
-                page = live_page(self.app.explorer, self.app.token, seed_file=self.app.seed_file,
-                                 reading_list=self.app.reading_list).encode()
-                self._headers(HTTPStatus.OK, "text/html; charset=utf-8", len(page))
-                self.wfile.write(page)
-            elif path == "/api/map":
-                self._json(HTTPStatus.OK, self.app.explorer.map())
-            elif path == "/api/status":
-                self._json(HTTPStatus.OK, self.app.explorer.progress().to_dict())
-            elif path == "/api/seeds":
-                self._json(HTTPStatus.OK, {"seeds": self.app.explorer.seed_rows()})
-            elif path == "/api/events":
-                self._events()
-            elif path.startswith("/api/export/"):
-                self._export(path.rsplit("/", 1)[1])
-            elif path in _POST_ONLY:
+        route = ROUTES.get(("GET", path)) or (_export if path.startswith("/api/export/") else None)
+        if route is None:
+            if ("POST", path) in ROUTES:
                 self._error(HTTPStatus.METHOD_NOT_ALLOWED, f"{path} changes state: use POST")
             else:
                 self._error(HTTPStatus.NOT_FOUND, f"no such page: {path}")
-        except CitegraphError as exc:
-            self._error(HTTPStatus.CONFLICT, str(exc))
+            return
+        self._answer(lambda: route(self, path))
+
+    def _answer(self, respond) -> None:
+        """``respond()``, its error answered with :func:`status_of`'s status."""
+        try:
+            respond()
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except Exception as exc:  # noqa: BLE001 - a bug answers 500 rather than leaving the page waiting
-            self._bug(exc)
+        except Exception as exc:  # noqa: BLE001 - every error answers, a bug included, rather than leaving the page waiting
+            if status_of(exc) == HTTPStatus.INTERNAL_SERVER_ERROR:
+                self._bug(exc)
+            else:
+                self._error(status_of(exc), str(exc))
 
     def do_POST(self) -> None:
         allowed = self._allowed("POST")
         if allowed is None:
             return
         path, _ = allowed
-        if path not in _POST_ONLY:
+        action = ROUTES.get(("POST", path))
+        if action is None:
             self._error(HTTPStatus.NOT_FOUND, f"no such action: {path}")
             return
         if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
@@ -196,16 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self._error(HTTPStatus.BAD_REQUEST, f"bad JSON: {exc}")
             return
-        try:
-            self._json(HTTPStatus.OK, _POST_ONLY[path](self.app, body))
-        except Interrupted as exc:  # cancelled from the page, or the server is stopping
-            self._error(HTTPStatus.CONFLICT, str(exc))
-        except (CitegraphError, ValueError, TypeError) as exc:
-            self._error(HTTPStatus.BAD_REQUEST, str(exc))
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        except Exception as exc:  # noqa: BLE001 - a bug answers 500 rather than leaving the page waiting
-            self._bug(exc)
+        self._answer(lambda: self._json(HTTPStatus.OK, action(self.app, body)))
 
     def _bug(self, exc: Exception) -> None:
         if not self.app.stopping.is_set():  # shutting down, the store may close under a request: not a bug
@@ -228,9 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Server-sent events: the session's progress whenever it changes (and a heartbeat)."""
         self.close_connection = True
         self._headers(HTTPStatus.OK, "text/event-stream; charset=utf-8", None, {"Connection": "close"})
-        ex, seq = self.app.explorer, -1
+        runner, seq = self.app.runner, -1
         while not self.app.stopping.is_set():
-            p = ex.wait_progress(seq, timeout=1.0)
+            p = runner.wait_progress(seq, timeout=1.0)
             try:
                 if p.seq != seq:
                     seq = p.seq
@@ -241,33 +249,39 @@ class _Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError, OSError):
                 return
 
-    # -- downloads -------------------------------------------------------------------------------
-    def _export(self, fmt: str) -> None:
-        if fmt not in _SUFFIX:
-            self._error(HTTPStatus.NOT_FOUND, f"no export {fmt!r}; choose from {', '.join(_SUFFIX)}")
-            return
-        out = Path(tempfile.mkdtemp(dir=self.app.export_dir))
-        try:
-            files = self.app.explorer.export(out, "citegraph-map", [fmt])
-            path = next(iter(files.values()))
-            data = path.read_bytes()
-            kind = {"html": "text/html", "csv": "text/csv", "edges": "text/csv", "bibtex": "application/x-bibtex",
-                    "json": "application/json"}.get(fmt, "application/octet-stream")
-            self._headers(HTTPStatus.OK, kind, len(data),
-                          {"Content-Disposition": f'attachment; filename="{path.name}"'})
-            self.wfile.write(data)
-        finally:
-            shutil.rmtree(out, ignore_errors=True)
+# -- what each route does -------------------------------------------------------------------------------
+def _page(h: _Handler, path: str) -> None:
+    app = h.app
+    page = live_page(app.explorer, app.token, seed_file=app.seed_file, reading_list=app.reading_list).encode()
+    h._headers(HTTPStatus.OK, "text/html; charset=utf-8", len(page))
+    h.wfile.write(page)
+
+
+def _export(h: _Handler, path: str) -> None:
+    fmt = path.rsplit("/", 1)[1]
+    if fmt not in FORMATS:
+        h._error(HTTPStatus.NOT_FOUND, f"no export {fmt!r}; choose from {', '.join(FORMATS)}")
+        return
+    out = Path(tempfile.mkdtemp(dir=h.app.export_dir))
+    try:
+        files = h.app.explorer.export(out, "citegraph-map", [fmt])
+        path = next(iter(files.values()))
+        data = path.read_bytes()
+        h._headers(HTTPStatus.OK, FORMATS[fmt].media_type, len(data),
+                   {"Content-Disposition": f'attachment; filename="{path.name}"'})
+        h.wfile.write(data)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _seeds_action(app: ServeApp, body: dict) -> dict:
     add, remove = body.get("add") or [], body.get("remove") or []
     if not isinstance(add, list) or not isinstance(remove, list) or not all(isinstance(x, str) for x in add + remove):
-        raise ValueError('expected {"add": [ids or titles], "remove": [paper ids]}')
+        raise RequestError('expected {"add": [ids or titles], "remove": [paper ids]}')
     if not add and not remove:
-        raise ValueError("nothing to add or remove")
+        raise RequestError("nothing to add or remove")
     if len(add) + len(remove) > 500:
-        raise ValueError("at most 500 papers a call")
+        raise RequestError("at most 500 papers a call")
     ex = app.explorer
     added, requests = [], 0
     if add:
@@ -281,29 +295,29 @@ def _seeds_action(app: ServeApp, body: dict) -> dict:
     n_ok = sum(1 for r in added if r.paper_id)
     parts = []
     if add:
-        parts.append(f"added {n_ok} of {_n(len(add), 'seed')}")
+        parts.append(f"added {n_ok} of {plural(len(add), 'seed')}")
         parts.extend(f"not added {r.seed.input!r}: {r.reason}" for r in added if not r.paper_id)
         new = {r.seed.input for r in added}
         parts.extend(f"already a seed: {a!r}" for a in add if a.strip() not in new)
     if removed:
         parts.append(f"removed {removed}")
     p = ex.progress()
-    return {"message": "; ".join(parts) + f" ({_n(requests, 'request')})", "added": resolved, "removed": removed,
+    return {"message": "; ".join(parts) + f" ({plural(requests, 'request')})", "added": resolved, "removed": removed,
             "summary": info, "progress": p.to_dict()}
 
 
 def _expand_action(app: ServeApp, body: dict) -> dict:
     pid = body.get("paper_id")
     if not isinstance(pid, str) or not pid:
-        raise ValueError('expected {"paper_id": "..."}')
+        raise RequestError('expected {"paper_id": "..."}')
     gained = app.explorer.expand_paper(pid)
     p = app.explorer.progress()
-    return {"message": f"the graph gained {_n(gained, 'paper')} ({_n(p.requests, 'request')})", "gained": gained,
+    return {"message": f"the graph gained {plural(gained, 'paper')} ({plural(p.requests, 'request')})", "gained": gained,
             "summary": app.explorer.summary(), "progress": p.to_dict()}
 
 
 def _cancel_action(app: ServeApp, body: dict) -> dict:
-    app.explorer.cancel()
+    app.runner.cancel()  # not queued behind the work it stops
     return {"message": "cancelling: the request under way is stopped, and no other is sent"}
 
 
@@ -313,17 +327,27 @@ def _save_action(app: ServeApp, body: dict) -> dict:
         saved = app.explorer.save_seeds(app.seed_file)
     elif to == "reading-list":
         if app.reading_list is None:
-            raise ValueError("the seeds did not come from a markdown reading list")
+            raise RequestError("the seeds did not come from a markdown reading list")
         saved = app.explorer.save_seeds(app.reading_list)
     else:
-        raise ValueError('"to" is "text" or "reading-list"')
-    what = (f"appended {_n(saved.added, 'added seed')} to" if saved.kind == "markdown"
-            else f"saved {_n(saved.seeds, 'seed')} to")
+        raise RequestError('"to" is "text" or "reading-list"')
+    what = (f"appended {plural(saved.added, 'added seed')} to" if saved.kind == "markdown"
+            else f"saved {plural(saved.seeds, 'seed')} to")
     return {"message": f"{what} {saved.path}", "path": str(saved.path), "seeds": saved.seeds, "added": saved.added}
 
 
-_POST_ONLY = {"/api/seeds": _seeds_action, "/api/expand": _expand_action, "/api/cancel": _cancel_action,
-              "/api/save": _save_action}
+# every path the server answers, by method (and /api/export/<format>, matched by its prefix)
+ROUTES: dict[tuple[str, str], Callable[..., Any]] = {
+    ("GET", "/"): _page,
+    ("GET", "/api/map"): lambda h, path: h._json(HTTPStatus.OK, h.app.explorer.map()),
+    ("GET", "/api/status"): lambda h, path: h._json(HTTPStatus.OK, h.app.runner.progress().to_dict()),
+    ("GET", "/api/seeds"): lambda h, path: h._json(HTTPStatus.OK, {"seeds": h.app.explorer.seed_rows()}),
+    ("GET", "/api/events"): lambda h, path: h._events(),
+    ("POST", "/api/seeds"): _seeds_action,
+    ("POST", "/api/expand"): _expand_action,
+    ("POST", "/api/cancel"): _cancel_action,
+    ("POST", "/api/save"): _save_action,
+}
 
 
 class _Server(ThreadingHTTPServer):
@@ -349,15 +373,6 @@ def make_server(app: ServeApp, port: int = 0) -> ThreadingHTTPServer:
         raise CitegraphError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); try another --port") from exc
     app.port = server.server_address[1]
     return server
-
-
-def _n(n: int, noun: str) -> str:
-    """``1 seed``, ``2 seeds``.
-
-    >>> _n(1, "seed"), _n(3, "added seed")
-    ('1 seed', '3 added seeds')
-    """
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _plain(value):

@@ -24,7 +24,10 @@ def sample_graph():
     g.add_node("1111111111111111111111111111111111111111", title="SYNTH attention\nacross  lines",
                year=2017, authors=["Ashish SYNTH", "Müller, Zoë", "Ludwig van SYNTH"], venue="SYNTH Conference",
                doi="10.9999/synth.1", arxiv_id="1706.03762", abstract="SYNTH abstract.\n\nSecond paragraph.",
-               is_seed=True, seed_section="Basics / Attention")
+               is_seed=True, seed_section="Basics / Attention",
+               # the links a source fills (graph.model.PaperLinks): its own page wins over arXiv's
+               links={"page": "https://www.semanticscholar.org/paper/1111111111111111111111111111111111111111",
+                      "arxiv": "https://arxiv.org/abs/1706.03762", "doi": "https://doi.org/10.9999/synth.1"})
     g.add_node("CorpusId:2", title="SYNTH preprint\nER  - \nTY  - JOUR", year=2023, authors=["Mononym"],
                arxiv_id="2301.00002")
     g.add_node("CorpusId:3", title="SYNTH with DOI only", doi="10.9999/synth.3", authors=[])

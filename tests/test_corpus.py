@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from graph.cli import cli
-from graph.corpus import Corpus
+from graph.sources.corpus_import import Corpus
 from graph.expansion import ExpansionOptions, expand
 from graph.seeds import read_seeds
 from graph.sources.corpus import CorpusSource

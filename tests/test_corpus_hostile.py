@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from graph.corpus import Corpus
+from graph.sources.corpus_import import Corpus
 from graph.errors import CitegraphError
 
 from test_corpus import synth_citation, synth_paper, write_jsonl_gz

@@ -7,10 +7,11 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 from graph.analysis import analyse
-from graph.export import (bib_unescape, bibtex, edges_table, read_graphml, read_node_link_json, graphml_equivalent,
-                          write_gexf, write_graphml, write_node_link_json)
+from graph.export import (bibtex, edges_table, read_graphml, read_node_link_json, write_gexf, write_graphml,
+                          write_node_link_json)
 from graph.pipeline import MapRun, bibtex_selection, write_map
 
+from readback import bib_unescape, graphml_equivalent
 from synthetic_maps import synthetic_map
 
 

@@ -205,6 +205,7 @@ def test_serve_marks_the_new_papers_on_the_page(mapped):
     import threading
 
     from graph.serve import ServeApp, make_server
+    from graph.serve_runner import Runner
     from graph.session import Explorer
     from graph.testing.browser import launch, need_chromium, wait_until_settled
 
@@ -215,27 +216,28 @@ def test_serve_marks_the_new_papers_on_the_page(mapped):
     assert CliRunner().invoke(cli, ["news", *SEEDS, *base]).exit_code == 0
     server.serve(S2Dataset.synthetic(15, BEFORE + NEW_EDGES))
     assert CliRunner().invoke(cli, ["news", *SEEDS, *base]).exit_code == 0
-    with Explorer(SEEDS, store=tmp_path / "s.db", api_url=server.url, rate=0) as ex:
-        app = ServeApp(ex, seed_file=tmp_path / "saved.seeds.txt")
-        httpd = make_server(app, 0)
-        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        thread.start()
-        try:
-            with sync_playwright() as p:
-                browser = launch(p)
-                page = browser.new_page()
-                page.set_default_timeout(20000)
-                page.goto(app.url())
-                wait_until_settled(page)
-                labels = page.evaluate("window.citegraph.nodes.get().map(n => [n.id, n.label])")
-                marked = {pid for pid, label in labels if label.startswith("✦ ")}
-                assert marked == {_pid(i) for i in (10, 11, 14)}  # 12 is news's alone: `map` does not show it
-                page.evaluate(f"window.citegraph.select('{_pid(10)}', false)")
-                assert "New on the map (citegraph news, " in page.text_content("#card")
-                page.evaluate(f"window.citegraph.select('{_pid(5)}', false)")
-                assert "New on the map" not in page.text_content("#card")
-                browser.close()
-        finally:
-            app.close()
-            httpd.shutdown()
-            httpd.server_close()
+    runner = Runner.start(lambda: Explorer(SEEDS, store=tmp_path / "s.db", api_url=server.url, rate=0))
+    app = ServeApp(runner, seed_file=tmp_path / "saved.seeds.txt")
+    httpd = make_server(app, 0)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as p:
+            browser = launch(p)
+            page = browser.new_page()
+            page.set_default_timeout(20000)
+            page.goto(app.url())
+            wait_until_settled(page)
+            labels = page.evaluate("window.citegraph.nodes.get().map(n => [n.id, n.label])")
+            marked = {pid for pid, label in labels if label.startswith("✦ ")}
+            assert marked == {_pid(i) for i in (10, 11, 14)}  # 12 is news's alone: `map` does not show it
+            page.evaluate(f"window.citegraph.select('{_pid(10)}', false)")
+            assert "New on the map (citegraph news, " in page.text_content("#card")
+            page.evaluate(f"window.citegraph.select('{_pid(5)}', false)")
+            assert "New on the map" not in page.text_content("#card")
+            browser.close()
+    finally:
+        app.close()
+        httpd.shutdown()
+        httpd.server_close()
+        runner.stop()

@@ -16,10 +16,12 @@ from hypothesis import assume, given, settings, strategies as st
 from graph.analysis import analyse
 from graph.errors import OutputError
 from graph.expansion import ExpansionResult
-from graph.export import bib_unescape, bibtex, check_name, csv_safe
+from graph.export import bibtex, csv_safe
+from graph.outputs import check_name
 from graph.pipeline import EXPORT_FORMATS, MapRun, write_map
 from graph.seeds import SeedList
 
+from readback import bib_unescape
 from synthetic_maps import synthetic_map
 
 INJECTION_DOI = "10.1234/x}, title={PWNED}, note={"

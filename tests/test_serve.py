@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SYNTH_EDGES
+from graph.errors import CitegraphError
 from graph.serve import ServeApp, make_server
+from graph.serve_runner import Runner
 from graph.session import Explorer
 from graph.testing.browser import launch, need_chromium, wait_until_settled
 from graph.testing.s2_server import S2Dataset, S2TestServer
@@ -37,11 +39,19 @@ def s2(dataset):
         yield server
 
 
-class Running:
-    """A serve app on a free port, serving from a thread."""
+def start_runner(seeds: list[str], **session) -> Runner:
+    """A runner on a thread of its own, holding a session on ``seeds`` whose map is built."""
+    runner = Runner.start(lambda: Explorer(seeds, **session))
+    runner.call(lambda ex: ex.build())
+    return runner
 
-    def __init__(self, explorer: Explorer, tmp: Path, reading_list: Path | None = None) -> None:
-        self.app = ServeApp(explorer, seed_file=tmp / "saved.seeds.txt", reading_list=reading_list)
+
+class Running:
+    """A serve app on a free port, serving from a thread; ``explorer`` is the session it serves."""
+
+    def __init__(self, runner: Runner, tmp: Path, reading_list: Path | None = None) -> None:
+        self.runner, self.explorer = runner, runner.explorer
+        self.app = ServeApp(runner, seed_file=tmp / "saved.seeds.txt", reading_list=reading_list)
         self.server = make_server(self.app, 0)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self.thread.start()
@@ -66,19 +76,18 @@ class Running:
             return e.code, json.loads(e.read() or b"{}")
 
     def stop(self) -> None:
+        """Stop serving, then stop the runner (which closes the session: nothing can be sent after)."""
         self.app.close()
         self.server.shutdown()
         self.server.server_close()
+        self.runner.stop()
 
 
 @pytest.fixture
 def served(s2, tmp_path):
-    ex = Explorer(["2101.00000"], store=tmp_path / "store.sqlite", api_url=s2.url, rate=0)
-    ex.build()
-    run = Running(ex, tmp_path)
+    run = Running(start_runner(["2101.00000"], store=tmp_path / "store.sqlite", api_url=s2.url, rate=0), tmp_path)
     yield run
     run.stop()
-    ex.close()
 
 
 # -- the API and its guards (no browser) -------------------------------------------------------------
@@ -212,34 +221,56 @@ def test_save_appends_added_seeds_to_the_markdown_reading_list(s2, tmp_path, dat
 def test_cancel_stops_before_the_next_request_and_keeps_the_seeds(s2, tmp_path, dataset):
     from graph.session import Cancelled
 
-    # paced at 4 requests/s, so the cancel lands while adding the seed is under way (it plans 3 requests)
-    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=s2.url, rate=4) as ex:
+    armed = [True]
+
+    def cancel_after_the_first_request(p):
+        # called by the session as its progress changes: the cancel lands once a request is done
+        if armed[0] and p.action == "add seeds" and p.state == "working" and p.done >= 1:
+            ex.cancel()
+
+    # adding the seed plans 3 requests
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=s2.url, rate=4,
+                  on_progress=cancel_after_the_first_request) as ex:
         ex.build()
-
-        def cancel_after_the_first_request():
-            seq = ex.progress().seq
-            while True:
-                p = ex.wait_progress(seq, 10)
-                seq = p.seq
-                if p.action == "add seeds" and p.state == "working" and p.done >= 1:
-                    ex.cancel()
-                    return
-                if p.action == "add seeds" and p.state != "working":
-                    return
-
-        watcher = threading.Thread(target=cancel_after_the_first_request)
         before = len(s2.request_log)
-        watcher.start()
         with pytest.raises(Cancelled):
             ex.add_seeds(["2101.00010"])
-        watcher.join(5)
         assert 1 <= len(s2.request_log) - before <= 2  # the request under way may finish; no more are sent
         assert ex.progress().state == "cancelled"
         assert [s.input for s in ex.seeds] == ["2101.00000"]  # the seeds are as before the action
         assert dataset.pid_of(10) not in ex.run.graph
-        # run again: it goes on from what was stored
+        # run again: it goes on from what was stored (the cancel came with the action before)
+        armed[0] = False
         ex.add_seeds(["2101.00010"])
         assert dataset.pid_of(10) in ex.run.graph
+
+
+def test_calls_from_many_threads_share_one_session(s2, dataset, tmp_path):
+    # SQLite connections belong to their thread: the runner does every call on the session's own thread
+    runner = start_runner(["2101.00000"], store=tmp_path / "s.sqlite", api_url=s2.url, rate=0)
+    try:
+        errors, results = [], []
+
+        def work(i):
+            try:
+                if i % 3 == 0:
+                    runner.session.add_seeds([f"2101.0000{1 + i % 2}"])
+                results.append(len(runner.session.map()["papers"]))
+            except Exception as exc:  # noqa: BLE001 - any error fails the test below, with its text
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors and len(results) == 6
+        assert {s.input for s in runner.explorer.seeds} == {"2101.00000", "2101.00001", "2101.00002"}
+        assert dataset.pid_of(1) in runner.call(lambda ex: ex.run.graph)
+    finally:
+        runner.stop()
+    with pytest.raises(CitegraphError, match="stopping"):
+        runner.session.map()  # refused once the runner stopped
 
 
 # -- in the browser ----------------------------------------------------------------------------------
@@ -343,10 +374,8 @@ def test_paper_text_is_shown_as_text(browser, tmp_path):
     ds = S2Dataset.synthetic(15, EDGES)
     ds.papers[ds.pid_of(5)]["title"] = HOSTILE
     ds.papers[ds.pid_of(5)]["authors"] = [{"authorId": "5", "name": "<svg onload=alert(2)>"}]
-    with S2TestServer(ds) as s2, Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=s2.url,
-                                          rate=0) as ex:
-        ex.build()
-        run = Running(ex, tmp_path)
+    with S2TestServer(ds) as s2:
+        run = Running(start_runner(["2101.00000"], store=tmp_path / "s.sqlite", api_url=s2.url, rate=0), tmp_path)
         try:
             page = open_page(browser, run)
             dialogs = []
@@ -365,29 +394,28 @@ def test_paper_text_is_shown_as_text(browser, tmp_path):
 
 def test_cancel_from_the_page(browser, s2, tmp_path, dataset):
     # paced at 1 request/s (the API's own pace) so that the page sees the work under way and can cancel it
-    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=s2.url, rate=1) as ex:
-        ex.build()
-        run = Running(ex, tmp_path)
-        try:
-            page = open_page(browser, run)
-            before = len(s2.request_log)
-            page.fill("#live-add", "2101.00010")
-            page.click("#live-add-button")
-            page.locator("#live-cancel").wait_for(state="visible")
-            page.click("#live-cancel")
-            page.locator("#live-progress", has_text="add seeds: cancelled").wait_for()
-            page.locator("#live-cancel").wait_for(state="hidden")
-            sent = len(s2.request_log) - before
-            # adding paper 10 plans 3 requests; the cancel stops the one under way (even in its pacing
-            # wait, so possibly before it is sent) and every later one
-            assert sent < 3
-            time.sleep(1.0)
-            assert len(s2.request_log) - before == sent  # and nothing is sent afterwards
-            assert [s.input for s in ex.seeds] == ["2101.00000"]
-            assert dataset.pid_of(10) not in map_ids(page)
-            assert page.get_attribute("body", "data-version") == "1"
-        finally:
-            run.stop()
+    run = Running(start_runner(["2101.00000"], store=tmp_path / "s.sqlite", api_url=s2.url, rate=1), tmp_path)
+    ex = run.explorer
+    try:
+        page = open_page(browser, run)
+        before = len(s2.request_log)
+        page.fill("#live-add", "2101.00010")
+        page.click("#live-add-button")
+        page.locator("#live-cancel").wait_for(state="visible")
+        page.click("#live-cancel")
+        page.locator("#live-progress", has_text="add seeds: cancelled").wait_for()
+        page.locator("#live-cancel").wait_for(state="hidden")
+        sent = len(s2.request_log) - before
+        # adding paper 10 plans 3 requests; the cancel stops the one under way (even in its pacing
+        # wait, so possibly before it is sent) and every later one
+        assert sent < 3
+        assert dataset.pid_of(10) not in map_ids(page)
+        assert page.get_attribute("body", "data-version") == "1"
+    finally:
+        run.stop()
+    # stopped, the session is closed and its source with it: nothing was sent after the cancel
+    assert len(s2.request_log) - before == sent
+    assert [s.input for s in ex.seeds] == ["2101.00000"]
 
 
 def test_two_browsers_stay_consistent(browser, served, dataset):

@@ -24,9 +24,9 @@ def _source_options(f):
                      help="Store file (default: one per API host in your cache directory; "
                           "env CITEGRAPH_STORE).")(f)
     f = click.option("--api-url", envvar="S2_API_URL", metavar="URL",
-                     help="Semantic Scholar API base URL (env S2_API_URL; default: the public API).")(f)
+                     help="Base URL of the paper API (env S2_API_URL; default: the public API).")(f)
     f = click.option("--rate", type=float, envvar="S2_RATE", default=1.0, show_default=True,
-                     help="Requests per second to Semantic Scholar (env S2_RATE; 0 = no pacing).")(f)
+                     help="Requests per second to the paper API (env S2_RATE; 0 = no pacing).")(f)
     # no envvar here: S2Config reads S2_TIMEOUT / S2_MAX_WAIT itself and names the variable when
     # its value is bad; an option given on the command line wins over it
     f = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
@@ -91,7 +91,7 @@ def _expansion_options(f):
         click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True,
                      help="1: seeds with their references and citations; 2: also what those papers cite."),
         click.option("--max-citations", type=click.IntRange(0), default=1000, show_default=True,
-                     help="Citations listed per seed (Semantic Scholar lists at most 9,999; a corpus has no cap)."),
+                     help="Citations listed per seed (the API lists at most 9,999; a corpus has no cap)."),
         click.option("--max-papers", type=click.IntRange(1), default=5000, show_default=True,
                      help="Upper bound on papers in the graph; the best-connected are kept."),
         click.option("--co-cited/--no-co-cited", default=True, show_default=True,
@@ -133,7 +133,7 @@ def _analysis_options(f=None, *, clusters: bool = True):
 
 def _check_outputs(*, out_dir=None, name=None, csv_path=None) -> None:
     """Refuse output locations that cannot be written before any request is spent."""
-    from ..export import check_name, check_out_dir, check_output_file
+    from ..outputs import check_name, check_out_dir, check_output_file
 
     if name is not None:
         check_name(name)

@@ -63,7 +63,7 @@ def import_s2_command(paths, corpus_path, memory_limit):
     Each shard's dataset is recognised from its keys. Loading a shard twice adds
     nothing; bad lines are reported with file, line and reason, and the rest loads.
     """
-    from ..corpus import Corpus
+    from ..sources.corpus_import import Corpus
 
     bar, update = _import_progress("importing")
     try:
@@ -102,7 +102,7 @@ def import_csv_command(papers, edges, corpus_path, **columns):
       citegraph import csv --corpus arxiv.duckdb --papers ids.csv.gz --papers titles.csv.gz \\
           --edges edges.csv.gz --title-column titles --arxiv-column ids
     """
-    from ..corpus import Corpus
+    from ..sources.corpus_import import Corpus
 
     with Corpus(corpus_path) as corpus:
         report = corpus.import_csv(papers, edges, **columns)

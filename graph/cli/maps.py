@@ -35,7 +35,7 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
       citegraph map arXiv:2205.14135 "Attention is all you need" --name attention
       citegraph map seeds/ai-chips-llm-deployment.md --offline --json
     """
-    from ..pipeline import default_name
+    from ..outputs import default_name
 
     _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
     with _session(seeds, top=top, method=method, resolution=resolution, progress=not as_json,
@@ -79,7 +79,7 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method,
     if bad:
         raise click.BadParameter(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(EXPORT_FORMATS)}",
                                  param_hint="--format")
-    from ..pipeline import default_name
+    from ..outputs import default_name
 
     _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
     with _session(seeds, top=top, method=method, resolution=resolution, **expansion) as session:

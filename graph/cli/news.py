@@ -47,7 +47,7 @@ def news_command(seeds, since, core, limit, markdown_path, feed_path, ris_path, 
       citegraph news refs.bib --since 2026-01-01 --feed news.atom --markdown news.md
     """
     from ..errors import NothingUsableError
-    from ..export import check_output_file
+    from ..outputs import check_output_file
 
     outputs = {"--markdown": markdown_path, "--feed": feed_path, "--ris": ris_path, "--csl-json": csl_path}
     for option, path in outputs.items():
@@ -68,7 +68,7 @@ def news_command(seeds, since, core, limit, markdown_path, feed_path, ris_path, 
 def _write_outputs(news, markdown_path, feed_path, ris_path, csl_path) -> None:
     from pathlib import Path
 
-    from ..export import write_atomic
+    from ..outputs import write_atomic
     from ..news_outputs import atom_feed, new_papers_graph, news_markdown
 
     def text_file(path, text):

@@ -38,24 +38,22 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, *
       citegraph serve seeds/ai-chips-llm-deployment.md
       citegraph serve 1706.03762 --port 8800 --no-browser
     """
+    from ..outputs import default_seed_file
     from ..serve import ServeApp, make_server
+    from ..serve_runner import Runner
 
-    server = app = None
+    runner = server = app = None
+    serving = False
     # `kill` (SIGTERM) stops the server as Ctrl-C does: the store is closed, the session's work cancelled
     signal.signal(signal.SIGTERM, _interrupt)
-    # a step over an hour at the current rate needs --yes (or a yes on the terminal), as for `map`;
-    # actions from the page cannot ask, so without --yes such a step stops with its message
+    # the first build may ask on the terminal before a step over an hour (as `map` does; --yes runs it);
+    # from then on actions come from the page, which cannot answer there: such a step stops with its message
     with _session(seeds, top=top, method=method, resolution=resolution, progress=False, **expansion) as explorer:
         try:
             explorer.build()
-            # from here on actions come from the page, which cannot answer a prompt on the terminal:
-            # a step over an hour stops with its message (--yes lets it run)
-            explorer.options.confirm = None
-            reading_list = explorer._reading_list()
-            first_file = next((Path(s) for s in seeds if Path(s).is_file()), None)
-            target = Path(seed_file) if seed_file else (
-                first_file.with_name(first_file.stem + ".seeds.txt") if first_file else Path("citegraph-seeds.txt"))
-            app = ServeApp(explorer, seed_file=target, reading_list=reading_list)
+            runner = Runner(explorer)
+            target = Path(seed_file) if seed_file else default_seed_file(seeds)
+            app = ServeApp(runner, seed_file=target, reading_list=explorer.reading_list())
             server = make_server(app, port)
             info = explorer.session_summary()
             _err(f"map: {info.map_papers} papers of {info.run.papers} in the graph; "
@@ -66,16 +64,22 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, *
                 import webbrowser
 
                 threading.Thread(target=webbrowser.open, args=(app.url(),), daemon=True).start()
-            server.serve_forever(poll_interval=0.2)
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+            serving = True
+            # the session's work is done here, on the thread that opened it and where a Ctrl-C lands
+            runner.run()
         except KeyboardInterrupt:
             # the normal way to stop: every response was stored as it arrived
             _err("\nstopped: everything fetched is in the store")
         finally:
+            if runner is not None:
+                runner.stop()
             if app is not None:
                 app.close()
             if server is not None:
+                if serving:
+                    server.shutdown()
                 server.server_close()
-            explorer.cancel()
 
 
 def _interrupt(signum, frame) -> None:

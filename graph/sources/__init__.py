@@ -2,9 +2,38 @@
 
 Every source implements :class:`PaperSource` (see :mod:`.base`); ``S2Source`` is Semantic
 Scholar over HTTP, ``CorpusSource`` a local DuckDB corpus, ``GraphSource`` an in-memory graph.
+:func:`open_source` decides which one a session gets when none is given.
 """
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
 
 from .base import FetchedPaper, Page, PaperSource, SourceLimits
 from .s2 import S2Config, S2Source
 
-__all__ = ["FetchedPaper", "Page", "PaperSource", "S2Config", "S2Source", "SourceLimits"]
+__all__ = ["FetchedPaper", "Page", "PaperSource", "S2Config", "S2Source", "SourceLimits", "open_source"]
+
+
+@contextmanager
+def open_source(*, corpus: str | Path | None = None, api_url: str | None = None, rate: float | None = None,
+                timeout: float | None = None, max_wait: float | None = None,
+                log: Callable[[str], None] | None = None) -> Iterator[PaperSource]:
+    """The default source, open for the ``with`` block: the local ``corpus`` (read-only) when one is
+    given, else Semantic Scholar at ``api_url``, paced at ``rate`` requests/s, with ``timeout`` seconds
+    per attempt and ``max_wait`` per request (each ``None``: from the environment, else the default;
+    see :class:`S2Config`). ``log`` gets what must be seen (long waits)."""
+    if corpus:
+        from .corpus import CorpusSource
+        from .corpus_import import Corpus
+
+        with Corpus(corpus, read_only=True) as opened:
+            yield CorpusSource(opened)
+        return
+    # what was given wins over the environment (S2_API_URL, S2_RATE, S2_TIMEOUT, S2_MAX_WAIT)
+    config = S2Config.from_env(api_url=api_url and api_url.rstrip("/"), rate=rate, timeout=timeout,
+                               max_wait=max_wait)
+    with S2Source(config, log=log) as source:
+        yield source

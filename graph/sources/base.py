@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Protocol, Sequence, runtime_checkable
 
 from ..errors import Interrupted
 from ..ids import PaperId
-from ..model import PaperRecord
+from ..model import PaperLinks, PaperRecord
 
 
 class Page(list):
@@ -104,6 +104,10 @@ class LocalSource:
         """None: maps are built in a throwaway in-memory store, since everything is local already."""
         return None
 
+    def links(self, record: PaperRecord) -> PaperLinks:
+        """The record's DOI and arXiv pages: local data has no page of its own to link to."""
+        return PaperLinks.of(record)
+
     def interrupt(self) -> None:
         """Refuse calls from now on (until :meth:`resume`); callable from any thread."""
         self._interrupted.set()
@@ -168,6 +172,9 @@ class PaperSource(Protocol):
     def default_store(self) -> Path | None:
         """The store file this source's papers are kept in unless the user names one; ``None``: a
         throwaway in-memory store (a local source holds everything already)."""
+
+    def links(self, record: PaperRecord) -> PaperLinks:
+        """Where a reader can open ``record``'s paper (its page at this source, a PDF, DOI, arXiv)."""
 
     def interrupt(self) -> None:
         """Stop the call in flight and refuse new ones (each raises

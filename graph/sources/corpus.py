@@ -1,4 +1,4 @@
-"""A local corpus (graph.corpus.Corpus) as a paper source: the same interface as the API, no network.
+"""A local corpus (graph.sources.corpus_import.Corpus) as a paper source: the same interface as the API, no network.
 
 Papers are identified as ``CorpusId:N``. Seeds arrive as :class:`graph.ids.PaperId` and are
 looked up by their kind (corpus number, arXiv ID, DOI, 40-hex paper sha) with SQL. Lookups and
@@ -12,7 +12,7 @@ import re
 import time
 from typing import Iterable, Iterator, Sequence
 
-from ..corpus import Corpus
+from .corpus_import import Corpus
 from ..errors import Interrupted, SeedError
 from ..ids import PaperId, normalise_identifier, normalise_title
 from ..model import CitationEdge, PaperRecord

@@ -1,10 +1,10 @@
 """Semantic Scholar Graph API source (HTTP only; nothing here touches the store).
 
-Built on the ``semanticscholar`` client (URLs, title match, single papers), with its
-HTTP layer replaced by :class:`S2HttpRequester`, because the stock requester has traps a long run
-cannot live with: 502/503 come back as empty papers with no error, only 429
-is retried (fixed waits, ``Retry-After`` ignored, ``tenacity.RetryError`` at the
-end), and a new connection is opened per request. Ours paces requests to the
+Requests go through httpx directly (:class:`S2HttpRequester`), not through the
+``semanticscholar`` client: its requester has traps a long run cannot live with (502/503 come
+back as empty papers with no error, only 429 is retried, with fixed waits, ``Retry-After``
+ignored and ``tenacity.RetryError`` at the end, and a new connection is opened per request),
+and the few URLs citegraph calls (:class:`S2Api`) are simpler to build than to borrow. Ours paces requests to the
 rate limit, retries 429/5xx/dropped connections/non-JSON answers with exponential
 backoff that honours ``Retry-After``, bounds every attempt by a total deadline and
 every request by a time budget (a ``Retry-After`` beyond it stops at once with the
@@ -34,12 +34,10 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import quote, urlsplit
 
 import httpx
-from semanticscholar.ApiRequester import ApiRequester
-from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
 
-from ..errors import Interrupted, S2ConfigError, S2NotFoundError, S2RequestError, S2UnavailableError, SeedError
+from ..errors import Interrupted, SeedError, SourceError
 from ..ids import PaperId
-from ..model import InvalidRecord, PaperRecord
+from ..model import InvalidRecord, PaperLinks, PaperRecord
 from ..store import store_in_cache
 from .base import STOPPED, FetchedPaper, Page, SourceLimits
 from .s2_records import check_s2_paper, edge_from_s2, fetched_from_s2
@@ -59,6 +57,27 @@ S2_LIMITS = SourceLimits(batch_size=BATCH_LIMIT, page_size=PAGE_LIMIT, list_cap=
                          cheap_citations=False)
 RATE_HINT = "set S2_API_KEY for a higher rate"
 _S2_PREFIX = {"corpus": "CorpusId:", "arxiv": "ARXIV:", "doi": "DOI:", "s2": ""}
+
+
+# -- Semantic Scholar's errors ------------------------------------------------------------------------
+class S2RequestError(SourceError):
+    """Semantic Scholar answered with an error that retrying will not fix."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class S2ConfigError(SourceError):
+    """The Semantic Scholar settings (API URL, rate, timeouts) cannot be used."""
+
+
+class S2NotFoundError(S2RequestError):
+    """Semantic Scholar does not know the requested paper."""
+
+
+class S2UnavailableError(SourceError):
+    """Semantic Scholar kept failing (429, 5xx, network) after every retry."""
 
 
 def s2_request_id(pid: PaperId) -> str:
@@ -248,12 +267,11 @@ def _reason(exc: BaseException) -> str:
     return text
 
 
-class S2HttpRequester(ApiRequester):
-    """The ``semanticscholar`` client's requester, made strict, paced and retrying."""
+class S2HttpRequester:
+    """The Graph API's requests over one httpx connection pool: strict, paced and retrying."""
 
     def __init__(self, config: S2Config, stats: RequestStats,
                  log: Callable[[str], None] | None = None) -> None:
-        super().__init__(config.timeout, retry=False)
         self.config = config
         self.stats = stats
         self.log = log
@@ -453,6 +471,24 @@ class _LoopThread:
         self.loop.close()
 
 
+class S2Api:
+    """The Graph API's base URL, its key header, and the title match (the one call whose URL is
+    not built where it is made)."""
+
+    def __init__(self, config: S2Config, requester: S2HttpRequester) -> None:
+        self.api_url = config.api_url
+        self.auth_header = {"x-api-key": config.api_key} if config.api_key else {}
+        self._requester = requester
+
+    async def match_title(self, title: str, fields: list[str]) -> Any:
+        """The paper whose title best matches (``GET /paper/search/match``), as S2 sent it."""
+        url = f"{self.api_url}/graph/v1/paper/search/match"
+        # the query as the semanticscholar client sent it, so recorded answers still match
+        answer = await self._requester.get_data_async(
+            url, f"query={quote(title, safe='')}&fields={','.join(fields)}&offset=0&limit=100", self.auth_header)
+        return answer["data"][0]
+
+
 class S2Source:
     """Semantic Scholar as a paper source, with request accounting.
 
@@ -476,10 +512,7 @@ class S2Source:
         # ids whose answer was not a valid paper (``None`` in fetch_papers, but not a known miss)
         self.invalid_ids: set[PaperId | str] = set()
         self._requester = S2HttpRequester(self.config, self.stats, log)
-        self._client = AsyncSemanticScholar(api_url=self.config.api_url, api_key=self.config.api_key,
-                                            timeout=int(self.config.timeout), retry=False)
-        # the client builds URLs and pages; our requester does the HTTP
-        self._client._requester = self._requester
+        self._client = S2Api(self.config, self._requester)
         self._loop: _LoopThread | None = None
         self._interrupted = threading.Event()
 
@@ -510,6 +543,10 @@ class S2Source:
     def default_store(self) -> Path:
         """One store per API host in the user's cache directory (see :func:`default_store_path`)."""
         return default_store_path(self.config.api_url)
+
+    def links(self, record: PaperRecord) -> PaperLinks:
+        """The paper's Semantic Scholar page (S2 ids have one), its DOI and arXiv pages."""
+        return PaperLinks.of(record, page=paper_url(record.paper_id) if is_s2_paper_id(record.paper_id) else None)
 
     @property
     def requests(self) -> int:
@@ -609,15 +646,13 @@ class S2Source:
     def match_title(self, title: str) -> PaperRecord | None:
         """Best title match (``GET /paper/search/match``), or ``None`` when S2 finds none."""
         try:
-            paper = self._run(self._client.search_paper(quote(title, safe=""), match_title=True,
-                                                        fields=PAPER_FIELDS))
+            raw = self._run(self._client.match_title(title, PAPER_FIELDS))
         except S2NotFoundError:
             return None
         except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
-            # the client indexes into the answer: a wrong shape from the server surfaces here
+            # indexing into the answer: a wrong shape from the server surfaces here
             raise S2RequestError(f"Semantic Scholar's title match answer has the wrong shape "
                                  f"({type(exc).__name__}: {str(exc)[:80]}); run again later") from None
-        raw = paper.raw_data if paper is not None else None
         if not isinstance(raw, dict) or not raw.get("paperId"):
             return None
         return self._paper(raw)

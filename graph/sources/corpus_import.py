@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .errors import CitegraphError, StoreCorruptError, StoreSchemaError
+from ..errors import CitegraphError, StoreCorruptError, StoreSchemaError
 
 CORPUS_SCHEMA_VERSION = 1
 CHUNK_BYTES = 64 << 20  # JSON lines are parsed in DuckDB a block of about this many bytes at a time
