@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import CitegraphError, StoreCorruptError, StoreSchemaError
+from .identifiers import DOI_PATTERN
 
 CORPUS_SCHEMA_VERSION = 1
 CHUNK_BYTES = 64 << 20  # JSON lines are parsed in DuckDB a block of about this many bytes at a time
@@ -58,7 +59,8 @@ DATASETS = {
         key="s.corpusid",
         select=("s.corpusid, regexp_extract(s.url, '([0-9a-f]{40})$', 1), s.title, " + _NORM.format(t="s.title")
                 + ", s.year, nullif(s.venue, ''), list_transform(s.authors, lambda a: a.name), s.externalids.ArXiv, "
-                "lower(s.externalids.DOI), s.citationcount, s.referencecount, s.influentialcitationcount, "
+                "CASE WHEN regexp_matches(lower(trim(s.externalids.DOI)), '" + DOI_PATTERN + "') "
+                "THEN lower(trim(s.externalids.DOI)) END, s.citationcount, s.referencecount, s.influentialcitationcount, "
                 "s.publicationdate"),
         unique="corpusid"),
     "citations": dict(
@@ -138,6 +140,8 @@ class ImportReport:
     unmatched: int = 0  # citation rows with a null id on one side: normal in S2 data, not bad lines
     # for CSV imports: which column each field was read from (given, or recognised by name)
     columns: dict[str, str] = field(default_factory=dict)
+    # data errors found and handled, each one line (placeholder DOIs dropped, identifiers that clash)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -550,26 +554,56 @@ class Corpus:
                 "CASE WHEN regexp_matches(arxiv, '^\\d{4}\\.') AND substr(arxiv, 3, 2)::INT BETWEEN 1 AND 12 "
                 "THEN 2000 + substr(arxiv, 1, 2)::INT END")
         # a paper's key: its arXiv id, else its DOI, else its normalised title. The same rows imported again
-        # from a renamed or recompressed file match the papers already there, so nothing is doubled
+        # from a renamed or recompressed file match the papers already there, so nothing is doubled; the
+        # n-th row of a key matches the n-th paper of that key (a file may list one title twice). A DOI or
+        # arXiv id matches only a paper of the same title: one identifier on two titles is a data error
         key = ("CASE WHEN {a} IS NOT NULL THEN 'a:' || {a} WHEN {d} IS NOT NULL THEN 'd:' || {d} "
                "ELSE 't:' || coalesce({t}, '') END")
+        doi_ok = lambda c: f"regexp_matches({c}, '{DOI_PATTERN}')"
+        doi_raw = ('lower(trim(' + q(doi_column) + '))') if doi_column else 'NULL'
         offset = self._one("SELECT coalesce(max(corpusid) + 1, 0) FROM papers")[0]
         with self._transaction():
             self._run(f"""
                 CREATE TEMP TABLE csv_rows AS
                 SELECT row_number() OVER () - 1 AS r, * FROM (
                     SELECT {q(id_column) if id_column else 'NULL'} AS ext_id, {q(title_column)} AS title,
-                           {arxiv} AS arxiv, {('lower(' + q(doi_column) + ')') if doi_column else 'NULL'} AS doi,
+                           {arxiv} AS arxiv, {doi_raw} AS doi_raw,
+                           CASE WHEN {doi_ok(doi_raw)} THEN {doi_raw} END AS doi,
                            {year_column and q(year_column) or 'NULL'} AS year_raw
                     FROM {sources})""")
+            old_doi = f"CASE WHEN {doi_ok('doi')} THEN doi END"
+            self._run(f"""
+                CREATE TEMP TABLE csv_keyed AS
+                SELECT *, row_number() OVER (PARTITION BY k ORDER BY r) AS occ
+                FROM (SELECT *, {key.format(a='arxiv', d='doi', t=_NORM.format(t='title'))} AS k,
+                             {_NORM.format(t='title')} AS t FROM csv_rows)""")
+            self._run(f"""
+                CREATE TEMP TABLE csv_old AS
+                SELECT k, corpusid, norm_title AS t, row_number() OVER (PARTITION BY k ORDER BY corpusid) AS occ
+                FROM (SELECT {key.format(a='arxiv', d=old_doi, t='norm_title')} AS k, corpusid, norm_title
+                      FROM papers)""")
+            same_title = "(n.k LIKE 't:%' OR coalesce(old.t, '') = '' OR coalesce(n.t, '') = '' OR old.t = n.t)"
             self._run(f"""
                 CREATE TEMP TABLE csv_papers AS
                 SELECT n.*, old.corpusid AS existing,
                        coalesce(old.corpusid, {offset} + (row_number() OVER (PARTITION BY old.corpusid IS NULL
                                                                               ORDER BY n.r)) - 1) AS corpusid
-                FROM (SELECT *, {key.format(a='arxiv', d='doi', t=_NORM.format(t='title'))} AS k FROM csv_rows) n
-                LEFT JOIN (SELECT {key.format(a='arxiv', d='doi', t='norm_title')} AS k, min(corpusid) AS corpusid
-                           FROM papers GROUP BY 1) old ON old.k = n.k""")
+                FROM csv_keyed n LEFT JOIN csv_old old ON old.k = n.k AND old.occ = n.occ AND {same_title}""")
+            placeholders = self._one("SELECT count(*) FROM csv_rows WHERE doi_raw IS NOT NULL AND doi IS NULL")[0]
+            if placeholders:
+                shown = [v for (v,) in self._run("SELECT DISTINCT doi_raw FROM csv_rows WHERE doi_raw IS NOT NULL "
+                                                 "AND doi IS NULL ORDER BY 1 LIMIT 3")]
+                report.notes.append(f"{placeholders:,} values of the DOI column {doi_column!r} are not DOIs (e.g. "
+                                    f"{', '.join(map(repr, shown))}): dropped, those papers are keyed by title")
+            clashes = self._run("""
+                SELECT count(*), min(n.k) FROM csv_papers n
+                WHERE n.existing IS NULL AND n.k NOT LIKE 't:%' AND EXISTS (
+                    SELECT 1 FROM csv_old old WHERE old.k = n.k AND coalesce(old.t, '') <> ''
+                    AND coalesce(n.t, '') <> '' AND old.t <> n.t)""")[0]
+            if clashes[0]:
+                report.notes.append(f"{clashes[0]:,} papers carry the arXiv id or DOI of a paper with another title "
+                                    f"in the corpus (e.g. {clashes[1][2:]!r}): a data error; added as papers of their "
+                                    "own, check the identifier columns")
             self._run(f"""
                 INSERT INTO papers
                 SELECT corpusid, NULL, title, {_NORM.format(t='title')}, {year},
@@ -608,8 +642,8 @@ class Corpus:
             if n_rows - n_new or matched - loaded_edges:
                 report.already = (f"{n_rows - n_new:,} papers and {matched - loaded_edges:,} edges were already "
                                   "in the corpus (same arXiv id, DOI or title)")
-            self._run("DROP TABLE csv_papers")
-            self._run("DROP TABLE csv_rows")
+            for table in ("csv_papers", "csv_old", "csv_keyed", "csv_rows"):
+                self._run(f"DROP TABLE {table}")
             self._run("INSERT INTO imports VALUES (?, ?, 'csv', ?, ?, ?, now())",
                       [report.file, digest, report.rows, report.bad, time.perf_counter() - t0])
         report.seconds = time.perf_counter() - t0

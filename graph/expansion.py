@@ -539,6 +539,8 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
         references.setdefault(e.citing, []).append(e.cited)
     # one node per work: the store keeps every record, the graph merges their versions
     graph, references, alias = merge_versions(graph, references)
+    for problem in graph.graph.get("version_problems", ()):
+        log(f"warning: {problem}")
     for r in resolved:
         if r.paper_id in alias:
             r.paper_id = alias[r.paper_id]

@@ -125,3 +125,37 @@ def test_null_ids_are_unmatched_citations_but_missing_ids_are_bad_lines_and_neve
         nulls = corpus._one("SELECT count(*) FROM citations WHERE citing IS NULL OR cited IS NULL")[0]
     assert (r.rows, r.unmatched, r.bad) == (1, 2, 2) and nulls == 0
     assert [b.line for b in r.bad_lines] == [3, 4]
+
+
+def test_placeholder_dois_add_every_new_paper_and_say_what_was_dropped(tmp_path):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    db = tmp_path / "c.duckdb"
+    rows = lambda first, n: "".join(f"SYNTH paper number {i},N/A\n" for i in range(first, first + n))
+    for name, first, n in (("a", 0, 20), ("b", 20, 500)):
+        (tmp_path / f"{name}.csv").write_text("title,doi\n" + rows(first, n))
+        (tmp_path / f"{name}-edges.csv").write_text(
+            "source,target\n" + "".join(f"{i},{(i + 1) % n}\n" for i in range(n)))
+        res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(db), "--papers", str(tmp_path / f"{name}.csv"),
+                                       "--edges", str(tmp_path / f"{name}-edges.csv")])
+        assert res.exit_code == 0, res.output
+    assert f"500 values of the DOI column 'doi' are not DOIs (e.g. 'n/a')" in res.output
+    assert "already in the corpus" not in res.output
+    with Corpus(db, read_only=True) as corpus:
+        assert corpus.counts()["papers"] == 520 and corpus.counts()["citations"] == 520
+        assert corpus._one("SELECT count(*) FROM papers WHERE doi IS NOT NULL")[0] == 0
+
+
+def test_a_doi_carried_by_a_paper_of_another_title_is_a_data_error_not_a_match(tmp_path):
+    db = tmp_path / "c.duckdb"
+    (tmp_path / "a.csv").write_text("title,doi\nSYNTH first paper,10.5555/x\nSYNTH second paper,10.5555/y\n")
+    (tmp_path / "b.csv").write_text("title,doi\nSYNTH third paper,10.5555/x\nSYNTH second paper,10.5555/y\n")
+    (tmp_path / "e.csv").write_text("source,target\n0,1\n")
+    with Corpus(db) as corpus:
+        corpus.import_csv([tmp_path / "a.csv"], tmp_path / "e.csv")
+        report = corpus.import_csv([tmp_path / "b.csv"], tmp_path / "e.csv")
+        titles = sorted(t for (t,) in corpus._run("SELECT title FROM papers"))
+    assert titles == ["SYNTH first paper", "SYNTH second paper", "SYNTH third paper"]
+    assert any("1 papers carry the arXiv id or DOI of a paper with another title" in n for n in report.notes)

@@ -194,3 +194,45 @@ def test_a_long_wait_for_the_pace_is_announced(synth_server, make_source):
     src.fetch_papers(IDS[1:], with_references=False)
     assert said == ["waiting 0 s to keep to 2 requests/s (--rate, S2_RATE; S2_API_KEY allows more)"]
     assert synth_server.request_times[1] - synth_server.request_times[0] >= 0.3
+
+
+# -- shared identifiers (issue 20: 1-3) ------------------------------------------------------------------
+def _citers_of_one_paper(n: int, **change) -> S2TestServer:
+    """A server of ``n`` SYNTH papers that all cite paper 0, each changed as ``change`` says."""
+    from graph.testing.s2_server import S2Dataset
+
+    ds = S2Dataset.synthetic(n, [(i, 0) for i in range(1, n)])
+    for p in ds.papers.values():
+        if "doi" in change:
+            p["externalIds"]["DOI"] = change["doi"]
+        if "authors" in change:
+            p["authors"] = change["authors"]
+    return S2TestServer(ds)
+
+
+def test_papers_with_a_placeholder_doi_are_not_merged_into_one(tmp_path):
+    said = []
+    with _citers_of_one_paper(60, doi="N/A", authors=[{"authorId": "1", "name": "SYNTH Author"}]) as server, \
+            Store(tmp_path / "s.sqlite") as store, S2Source(S2Config(api_url=server.url, rate=0), log=said.append) as src:
+        res = expand(read_seeds(["arXiv:2101.00000"]).seeds, store, src, ExpansionOptions(progress=False))
+        stored = {d for (d,) in store._db.execute("SELECT DISTINCT doi FROM papers")}
+    assert res.graph.number_of_nodes() == 60
+    assert not any(d.get("merged_ids") for _, d in res.graph.nodes(data=True))
+    assert stored == {None}  # the placeholder never reached the store
+    assert any("externalIds.DOI 'N/A' is not a DOI; dropped" in m for m in said)
+
+
+def test_a_server_whose_papers_share_one_doi_and_authors_maps_and_maps_again_offline(tmp_path):
+    # this sent `citegraph map` to 100% CPU for good, and the rerun with --offline as well
+    said = []
+    seeds = read_seeds(["arXiv:2101.00000"]).seeds
+    with _citers_of_one_paper(400, doi="10.5555/one.for.all",
+                              authors=[{"authorId": "1", "name": "SYNTH Author"}]) as server:
+        with Store(tmp_path / "s.sqlite") as store, S2Source(S2Config(api_url=server.url, rate=0)) as src:
+            online = expand(seeds, store, src, ExpansionOptions(progress=False), log=said.append)
+    with Store(tmp_path / "s.sqlite") as store:
+        offline = expand(seeds, store, None, ExpansionOptions(progress=False, offline=True))
+    for res in (online, offline):
+        assert res.graph.number_of_nodes() == 400
+        assert not any(d.get("merged_ids") for _, d in res.graph.nodes(data=True))
+    assert any("'10.5555/one.for.all' is shared by 400 records" in m for m in said), said

@@ -44,6 +44,8 @@ def _print_reports(reports, counts):
                       if r.unmatched else ""))
         if r.already:
             click.echo(f"  {r.already}: not added again")
+        for note in r.notes:
+            click.echo(f"  {note}")
         for b in r.bad_lines[:10]:
             click.echo(f"  bad line {b}")
         if r.bad > 10:
