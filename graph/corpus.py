@@ -269,18 +269,30 @@ def _check_duckdb_file(path: Path) -> None:
                             "`citegraph import` with --corpus")
 
 
-_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+_MEMORY_LIMIT = re.compile(r"^\s*(\d+(\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
+# DuckDB needs room for a block of parsed JSON lines (CHUNK_BYTES) and its own buffers; below this it
+# fails with "Out of Memory" on the first real shard
+MIN_MEMORY_BYTES = 256 * 10**6
+MAX_MEMORY_BYTES = 1 << 50  # 1 PiB: beyond it DuckDB refuses the number itself
 
 
 def check_memory_limit(value: str) -> str:
-    """``value`` if it is a DuckDB memory size such as ``2GB`` or ``512MiB``, else :class:`CitegraphError`.
-    It is set in SQL, which takes no parameter there, so nothing else may get through.
+    """``value`` if it is a DuckDB memory size such as ``2GB`` or ``512MiB`` from 256 MB to 1 PiB,
+    else :class:`CitegraphError`. It is set in SQL, which takes no parameter there, so nothing else
+    may get through.
 
     >>> check_memory_limit("2GB")
     '2GB'
     """
-    if not isinstance(value, str) or not _MEMORY_LIMIT.match(value):
+    m = _MEMORY_LIMIT.match(value) if isinstance(value, str) else None
+    if not m:
         raise CitegraphError(f"--memory-limit {value!r} is not a size such as 2GB, 512MB or 1.5GiB")
+    size = float(m.group(1)) * _UNIT_BYTES[m.group(3).upper()]
+    if not MIN_MEMORY_BYTES <= size <= MAX_MEMORY_BYTES:
+        raise CitegraphError(f"--memory-limit {value.strip()} is out of range: give 256MB to 1PiB (DuckDB spills to "
+                             "disk beyond it, so 1GB to 4GB suits most machines)")
     return value.strip()
 
 
@@ -322,6 +334,9 @@ class Corpus:
                                      "check the permissions or pass another --corpus path") from None
             raise StoreCorruptError(f"{self.path} is not a readable DuckDB corpus ({text.splitlines()[0]}); "
                                     "pass another --corpus path") from None
+        self.memory_limit = memory_limit
+        self._duckdb = duckdb
+        self._refuse_foreign(read_only)
         self._run(f"SET memory_limit='{memory_limit}'")
         self._run("SET preserve_insertion_order=false")
         if threads:
@@ -330,6 +345,27 @@ class Corpus:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._run(statement)
         self._check_version(read_only)
+
+    def _refuse_foreign(self, read_only: bool) -> None:
+        """A DuckDB database that holds tables but no citegraph ``meta`` row is another program's:
+        refused before anything is created in it (and before a query names a table it lacks)."""
+        tables = {t for (t,) in self._run("SELECT table_name FROM information_schema.tables "
+                                          "WHERE table_schema = 'main'")}
+        if not tables:
+            if read_only:
+                self.db.close()
+                raise CitegraphError(f"{self.path} is an empty DuckDB database, not a corpus; import into it with "
+                                     "`citegraph import s2` or `import csv` first")
+            return
+        ours = "meta" in tables and {c for (c,) in self._run(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'meta'")} >= {"key", "value"} \
+            and self._one("SELECT count(*) FROM meta WHERE key = 'schema_version'")[0] > 0
+        if not ours:
+            self.db.close()
+            raise StoreCorruptError(
+                f"{self.path} is a DuckDB database of another program (tables {', '.join(sorted(tables)[:5])}), not "
+                "a citegraph corpus; citegraph never writes into it: pass --corpus with the file made by "
+                "`citegraph import`, or a new path to import into")
 
     def _check_version(self, read_only: bool) -> None:
         row = self._one("SELECT value FROM meta WHERE key = 'schema_version'")
@@ -452,7 +488,10 @@ class Corpus:
                 f"(NOT json_valid(line) OR json_type(line) <> 'OBJECT' OR "
                 f"(n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL) AND NOT ({null_ok}))) ORDER BY n")
         finally:
-            self.db.unregister("block")
+            try:
+                self.db.unregister("block")
+            except self._duckdb.Error:
+                pass  # the transaction failed (out of memory): the rollback drops the view with it
         self._null_rows = null_rows
         return added, bad
 
@@ -463,7 +502,10 @@ class Corpus:
         try:
             yield
         except BaseException:
-            self._run("ROLLBACK")
+            try:
+                self._run("ROLLBACK")
+            except (self._duckdb.Error, CitegraphError):
+                pass  # DuckDB aborted it already (out of memory does): the error that got here says why
             raise
         self._run("COMMIT")
 
@@ -473,7 +515,12 @@ class Corpus:
 
     def _run(self, sql: str, params: list | None = None) -> list:
         """Execute and consume the result (DuckDB refuses new work while one is pending)."""
-        return self.db.execute(sql, params or []).fetchall()
+        try:
+            return self.db.execute(sql, params or []).fetchall()
+        except self._duckdb.OutOfMemoryException as exc:
+            raise CitegraphError(f"DuckDB ran out of memory within --memory-limit {self.memory_limit} on the corpus "
+                                 f"{self.path} ({str(exc).splitlines()[0][:120]}); run again with a larger "
+                                 "--memory-limit (2GB suits most shards); what was imported before is kept") from None
 
     def _count(self, table: str) -> int:
         return self._one(f"SELECT count(*) FROM {table}")[0]

@@ -159,3 +159,59 @@ def test_a_doi_carried_by_a_paper_of_another_title_is_a_data_error_not_a_match(t
         titles = sorted(t for (t,) in corpus._run("SELECT title FROM papers"))
     assert titles == ["SYNTH first paper", "SYNTH second paper", "SYNTH third paper"]
     assert any("1 papers carry the arXiv id or DOI of a paper with another title" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("value", ["0B", "0.0000001KB", "99999999999999999999TB", "10MB"])
+def test_memory_limits_duckdb_cannot_work_with_are_refused_in_one_line(tmp_path, value):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    shard = tmp_path / "papers.jsonl.gz"
+    write_jsonl_gz(shard, [synth_paper(i) for i in range(50)])
+    res = CliRunner().invoke(cli, ["import", "s2", str(shard), "--corpus", str(tmp_path / "c.duckdb"),
+                                   "--memory-limit", value])
+    assert res.exit_code == 1 and res.exception is None or isinstance(res.exception, SystemExit), res.output
+    assert "--memory-limit" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "c.duckdb").exists()  # refused before the corpus was made
+
+
+def test_running_out_of_memory_is_a_message_not_a_traceback(tmp_path):
+    shard = tmp_path / "papers.jsonl.gz"
+    write_jsonl_gz(shard, [synth_paper(i) for i in range(2000)])
+    with Corpus(tmp_path / "c.duckdb", memory_limit="256MB") as corpus:
+        corpus.memory_limit = "1MB"  # below what check_memory_limit lets through: DuckDB's own refusal
+        corpus._run("SET memory_limit='1MB'")
+        with pytest.raises(CitegraphError, match="ran out of memory within --memory-limit 1MB"):
+            corpus.import_s2([shard])
+        corpus._run("SET memory_limit='256MB'")
+        assert corpus.counts()["papers"] == 0  # all of the import or none of it
+
+
+def _other_programs_duckdb(path):
+    import duckdb
+
+    db = duckdb.connect(str(path))
+    db.execute("CREATE TABLE measurements (sensor VARCHAR, value DOUBLE)")
+    db.execute("INSERT INTO measurements VALUES ('SYNTH', 1.5)")
+    db.close()
+    return sorted(p.name for p in path.parent.iterdir()), path.read_bytes()
+
+
+def test_another_programs_duckdb_file_is_refused_by_import_and_map_and_left_as_it_was(tmp_path):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    other = tmp_path / "other.duckdb"
+    files, data = _other_programs_duckdb(other)
+    shard = tmp_path / "papers.jsonl.gz"
+    write_jsonl_gz(shard, [synth_paper(i) for i in range(5)])
+    files.append(shard.name)
+    imported = CliRunner().invoke(cli, ["import", "s2", str(shard), "--corpus", str(other)])
+    mapped = CliRunner().invoke(cli, ["map", "CorpusId:1", "--corpus", str(other), "--out", str(tmp_path / "out")])
+    for res in (imported, mapped):
+        assert res.exit_code == 1 and "DuckDB database of another program (tables measurements)" in res.output, \
+            res.output
+        assert not isinstance(res.exception, Exception) or isinstance(res.exception, SystemExit)
+    assert other.read_bytes() == data and sorted(p.name for p in tmp_path.iterdir() if p.name != "out") == files
