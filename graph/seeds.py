@@ -165,7 +165,7 @@ def parse_markdown_reading_list(text: str, source: str = "<markdown>") -> SeedLi
         elif tok.type == "list_item_open" and list_stack and list_stack[-1] == "ordered_list_open":
             first_inline = tokens[i + 2] if tokens[i + 2].type == "inline" else None
             if first_inline is not None:
-                m = re.match(r"^\*\*(?P<title>.+?)\*\*(?P<rest>.*)$", first_inline.content.strip())
+                m = re.match(r"^\*\*(?P<title>(?:\\.|[^\\])+?)\*\*(?P<rest>.*)$", first_inline.content.strip())
                 if m:
                     start, end = tok.map
                     entry_lines = src_lines[start:end]
@@ -179,8 +179,24 @@ def parse_markdown_reading_list(text: str, source: str = "<markdown>") -> SeedLi
     return SeedList(seeds, problems)
 
 
+# ASCII punctuation a title may carry that markdown would read as markup; ":" too, so that a URL in a
+# title ("https\://…") is not taken for the entry's link
+_MARKDOWN_PUNCT = re.compile(r"([\\`*_{}\[\]()<>#+!|~:])")
+_MARKDOWN_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def markdown_title(title: str) -> str:
+    r"""``title`` on one line, with markdown's punctuation backslash-escaped, to write as a reading
+    list entry's bold title: read back, it is the same title, and a link in it is not the entry's.
+
+    >>> print(markdown_title("See [this](http://x.org) *now*"))
+    See \[this\]\(http\://x.org\) \*now\*
+    """
+    return _MARKDOWN_PUNCT.sub(r"\\\1", " ".join(str(title).split()))
+
+
 def _markdown_entry(m, entry_lines, entry_text, source, line, headings, problems) -> Seed | None:
-    title = " ".join(m.group("title").split())
+    title = _MARKDOWN_ESCAPED.sub(r"\1", " ".join(m.group("title").split()))
     note = _PAPER_NOTE.search(m.group("rest"))
     try:
         link, pid = _choose_link(entry_lines)

@@ -40,7 +40,7 @@ from .errors import AnalysisError, CitegraphError, Interrupted, SeedError
 from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .ids import normalise_identifier
 from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, report_seed_list, run_summary, write_map
-from .seeds import Seed, SeedList, read_seeds
+from .seeds import Seed, SeedList, markdown_title, read_seeds
 from .sources.s2 import paper_url
 
 
@@ -139,6 +139,8 @@ class Explorer:
         seed_list = read_seeds(self.inputs) if self.inputs else SeedList()
         self.seed_list = seed_list
         self._removed: list[dict] = []
+        # per reading list, what an append of this session wrote (paper ids, ("removed", id)): never twice
+        self._appended: dict[Path, set] = {}
         self._expanded: list[str] = []  # papers whose neighbourhood was fetched into the graph
         self._run: MapRun | None = None
         self._analysis: MapAnalysis | None = None
@@ -661,17 +663,25 @@ class Explorer:
         return None
 
     def _append_markdown(self, target: Path, rows: list[dict]) -> SaveResult:
-        added = [r for r in rows if r["added"] and r["paper_id"]]
+        # only what no earlier append of this session wrote: pressed twice, the second appends nothing
+        done = self._appended.setdefault(target.resolve(), set())
+        added = [r for r in rows if r["added"] and r["paper_id"] and r["paper_id"] not in done]
+        removed = [r for r in self._removed if ("removed", r["paper_id"]) not in done]
+        if not added and not removed:
+            return SaveResult(target, "markdown", len(rows), 0)
         parts = [f"\n\n## Added in citegraph serve ({_now()})\n"]
         for n, r in enumerate(added, start=1):
-            title = " ".join((r["title"] or r["input"]).split()).replace("**", "")
-            parts.append(f"{n}. **{title}**\n   - {_paper_link(r)}\n")
-        if self._removed:
+            # escaped: a link or markup in a title must not become the entry's link when read back
+            parts.append(f"{n}. **{markdown_title(r['title'] or r['input'])}**\n   - {_paper_link(r)}\n")
+        if removed:
             parts.append("\n<!-- removed from the seeds in citegraph serve:\n")
-            parts.extend(f"  {r['paper_id']}  {' '.join((r['title'] or '').split())}\n" for r in self._removed)
+            parts.extend(f"  {r['paper_id']}  {' '.join((r['title'] or '').split()).replace('--', '- -')}\n"
+                         for r in removed)
             parts.append("-->\n")
         old = target.read_text(encoding="utf-8") if target.exists() else ""
         _write_text(target, old.rstrip("\n") + "".join(parts))
+        done.update(r["paper_id"] for r in added)
+        done.update(("removed", r["paper_id"]) for r in removed)
         return SaveResult(target, "markdown", len(rows), len(added))
 
 
