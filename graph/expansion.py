@@ -156,6 +156,9 @@ class Expander:
         seconds = self.source.seconds_for(n_requests)
         if seconds >= 1:
             msg += f", about {_duration(seconds)}"
+        note = getattr(self.source, "deadline_note", None)
+        if note and not self.plan:
+            msg += f"; {note}"  # said once, in the plan's first line
         self._say(msg)
         limit = self.opt.max_plan_seconds
         if limit is not None and seconds > limit:

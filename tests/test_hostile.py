@@ -236,3 +236,61 @@ def test_a_server_whose_papers_share_one_doi_and_authors_maps_and_maps_again_off
         assert res.graph.number_of_nodes() == 400
         assert not any(d.get("merged_ids") for _, d in res.graph.nodes(data=True))
     assert any("'10.5555/one.for.all' is shared by 400 records" in m for m in said), said
+
+
+# -- requests the plan did not count, silent waits, credentials (issue 20: 9, 10, 15) ------------------------
+def test_citation_pages_of_null_rows_that_never_end_stop_at_the_first_page_that_makes_no_progress(tmp_path):
+    from graph.testing.s2_server import S2Dataset, _Api
+
+    ds = S2Dataset.synthetic(10, [(1, 0)])
+    real = _Api(ds)
+
+    def endless_nulls(method, path, query, body):
+        if path.endswith("/citations"):  # one null row a page, always "more to come"
+            offset = int(query.get("offset", 0))
+            return 200, {"offset": offset, "data": [None], "next": offset + 1}
+        return real(method, path, query, body)
+
+    said = []
+    with S2TestServer(app=endless_nulls) as server, Store(tmp_path / "s.sqlite") as store, \
+            S2Source(S2Config(api_url=server.url, rate=0), log=said.append) as src:
+        res = expand(read_seeds(["arXiv:2101.00000"]).seeds, store, src,
+                     ExpansionOptions(progress=False, max_citations=1000))
+        pages = server.counts()["citations"]
+    assert pages == 1 and res.graph.number_of_nodes() >= 1
+    assert any("has 1 of 1000 rows but says more follow; the listing ends there" in m for m in said), said
+
+
+def test_a_server_that_never_answers_is_given_up_after_two_silent_attempts_saying_what_it_waits_for(
+        synth_server, make_source):
+    synth_server.faults = Faults(hostile="never_answer")
+    said = []
+    src = make_source(synth_server.url, timeout=0.3, max_wait=300, max_retries=6)
+    src._requester.log = said.append
+    with pytest.raises(S2UnavailableError, match="unreachable.*2 tries"):
+        src.fetch_papers(IDS, with_references=False)
+    assert len(synth_server.request_log) == 2
+    assert [m for m in said if m.startswith("waiting for Semantic Scholar's answer to the batch request: none came "
+                                            "within 0.3 s; trying again, giving up after 2 unanswered attempts")]
+    assert len(said) == 1  # said once
+
+
+def test_the_plan_states_how_long_a_request_may_take(synth_server, tmp_path):
+    with Store(tmp_path / "s.sqlite") as store, S2Source(S2Config(api_url=synth_server.url, rate=0)) as src:
+        res = expand(read_seeds(["arXiv:2101.00000"]).seeds, store, src, ExpansionOptions(progress=False))
+    assert "each request gives up after 2 attempts unanswered within 30 s, or 300 s with its retries" in res.plan[0]
+
+
+@pytest.mark.parametrize("url", ["http://someone:s3cr3t-pass@127.0.0.1:{port}/",
+                                 "http://someone:s3cr3t-pass@127.0.0.1:notaport/"])
+def test_credentials_in_the_api_url_are_never_echoed(tmp_path, url):
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "S2_API_URL": url.format(port=_free_port()),
+           "CITEGRAPH_STORE": "", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    res = subprocess.run([sys.executable, "-m", "graph", "map", "arXiv:2101.00001", "--out", str(tmp_path / "out")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "s3cr3t" not in res.stdout + res.stderr and "***@127.0.0.1" in res.stdout + res.stderr
+    assert not [p for p in (tmp_path / "cache").rglob("*") if "s3cr3t" in p.name]
