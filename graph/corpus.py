@@ -213,6 +213,20 @@ def _check_text_file(path: Path) -> None:
         raise CitegraphError(f"{path} is empty; a CSV file needs a header row")
 
 
+def _check_rows_read(corpus: "Corpus", path: Path) -> None:
+    """Refuse a CSV file of which DuckDB reads under half the lines as rows: a quote opened and not
+    closed until far below swallows the lines between into one field, silently."""
+    lines = 0
+    with _open_text(path) as fh:
+        while block := _read(fh, 1 << 20, path):
+            lines += block.count(b"\n")
+    quoted = str(path).replace("'", "''")
+    rows = corpus._one(f"SELECT count(*) FROM read_csv('{quoted}', header=true, all_varchar=true)")[0]
+    if lines >= 10 and rows * 2 < lines - 1:
+        raise CitegraphError(f"{path}: only {rows:,} rows could be read from its {lines:,} lines (a quote opened "
+                             "and not closed until far below?); fix the file and import again; nothing was imported")
+
+
 def _s2_files(paths: Sequence[str | Path]) -> list[Path]:
     out = []
     for p in map(Path, paths):
@@ -589,6 +603,8 @@ class Corpus:
                           ("--doi-column", doi_column), ("--arxiv-column", arxiv_column)]:
             if col and col not in cols:
                 raise CitegraphError(f"{name} {col!r} is not a column of the paper files; they have {sorted(cols)}")
+        for f in files:
+            _check_rows_read(self, Path(f))
         e = str(edges).replace("'", "''")
         edge_cols = {c for (c, *_) in self._run(f"DESCRIBE SELECT * FROM read_csv('{e}', header=true, all_varchar=true)")}
         for name, col in [("--citing-column", citing_column), ("--cited-column", cited_column)]:
@@ -682,6 +698,14 @@ class Corpus:
                     SELECT citing, count(*) AS n FROM citations
                     WHERE citing IN (SELECT corpusid FROM csv_papers) GROUP BY citing) c
                 WHERE papers.corpusid = c.citing""")
+            if total and matched * 2 < total:
+                # most edges name no paper: the files do not fit together, and a corpus of a few papers and
+                # no edges is worse than none (the transaction leaves the corpus as it was)
+                raise CitegraphError(
+                    f"{total - matched:,} of {total:,} edges of {edges} name papers that are not among the "
+                    f"{n_rows:,} rows read from the paper files: they do not fit together (an unterminated quote? "
+                    "the wrong --id-column, --citing-column or --cited-column?); fix them and import again; "
+                    "nothing was imported")
             report.rows = n_new + loaded_edges
             report.bad = total - matched
             if report.bad:

@@ -215,3 +215,40 @@ def test_another_programs_duckdb_file_is_refused_by_import_and_map_and_left_as_i
             res.output
         assert not isinstance(res.exception, Exception) or isinstance(res.exception, SystemExit)
     assert other.read_bytes() == data and sorted(p.name for p in tmp_path.iterdir() if p.name != "out") == files
+
+
+def test_a_csv_mostly_swallowed_by_an_open_quote_is_an_error_not_a_two_paper_corpus(tmp_path):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    (tmp_path / "p.csv").write_text("title,year\nSYNTH a,2020\nSYNTH b,2021\n\"SYNTH c,2021\n"
+                                    + "".join(f"SYNTH paper {i},2020\n" for i in range(3, 500)) + "SYNTH end\",2020\n")
+    (tmp_path / "e.csv").write_text("source,target\n" + "".join(f"{i},{i + 1}\n" for i in range(499)))
+    res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(tmp_path / "c.duckdb"), "--papers",
+                                   str(tmp_path / "p.csv"), "--edges", str(tmp_path / "e.csv")])
+    assert res.exit_code == 1 and "only 3 rows could be read from its 502 lines" in res.output, res.output
+    with Corpus(tmp_path / "c.duckdb", read_only=True) as corpus:
+        assert corpus.counts()["papers"] == 0
+
+
+def test_edges_that_mostly_name_no_paper_are_an_error_and_import_nothing(tmp_path):
+    (tmp_path / "p.csv").write_text("id,title\n" + "".join(f"s{i},SYNTH paper {i}\n" for i in range(10)))
+    (tmp_path / "e.csv").write_text("source,target\n" + "".join(f"{i},{i + 1}\n" for i in range(9)))  # rows, not ids
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        with pytest.raises(CitegraphError, match="9 of 9 edges of .* name papers that are not among the 10 rows"):
+            corpus.import_csv([tmp_path / "p.csv"], tmp_path / "e.csv", id_column="id")
+        assert corpus.counts()["papers"] == 0
+
+
+def test_the_same_csv_with_a_repeated_title_imported_again_under_a_new_name_adds_nothing(tmp_path):
+    rows = "title\nSYNTH twin\nSYNTH twin\nSYNTH other\nSYNTH third\n"
+    (tmp_path / "a.csv").write_text(rows)
+    with gzip.open(tmp_path / "b.csv.gz", "wt") as fh:  # the same rows, another file: not skipped by digest
+        fh.write(rows)
+    (tmp_path / "e.csv").write_text("source,target\n0,2\n1,3\n2,3\n")
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        corpus.import_csv([tmp_path / "a.csv"], tmp_path / "e.csv")
+        first = corpus.counts()
+        again = corpus.import_csv([tmp_path / "b.csv.gz"], tmp_path / "e.csv")
+        assert corpus.counts() == first and again.rows == 0
