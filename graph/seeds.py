@@ -11,7 +11,9 @@ lines become :class:`SeedProblem` entries; the good lines still go through.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -457,6 +459,21 @@ def _is_file(item: str) -> bool:
         return False
 
 
+def _refuse_other_path(item: str) -> None:
+    """A seed naming a folder, a device or a FIFO is a path, not a title, and is never opened (a FIFO
+    would block, ``/dev/zero`` never ends): :class:`SeedFileError` saying what it is."""
+    try:
+        mode = os.stat(item).st_mode
+    except (OSError, ValueError):
+        return  # nothing there: a title or identifier (or a missing file, said by the caller)
+    if stat.S_ISDIR(mode):
+        raise SeedFileError(f"seed {item} is a folder; give the seed files in it (e.g. {Path(item) / 'list.md'}), "
+                            "not the folder")
+    what = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise SeedFileError(f"seed {item} is {what}, not a seed file; save the seeds to a file and give that")
+
+
 def looks_like_path(item: str) -> bool:
     """Whether a command-line seed that is no existing file was meant as one: it is not an
     identifier, and it has a folder separator (without spaces, unlike ``TCP/IP networks``),
@@ -489,8 +506,14 @@ def read_seeds(items: Sequence[str]) -> SeedList:
     out = SeedList()
     for n, item in enumerate(items, start=1):
         if _is_file(item):
-            out.extend(read_seed_file(item))
+            read = read_seed_file(item)
+            if not read.seeds and not read.problems:
+                # said here, so that "see the skipped lines above" has a line above
+                read.problems.append(SeedProblem(item, 0, item, "the file holds no seeds (it is empty, or only "
+                                                              "comments); write one arXiv ID, DOI or title a line"))
+            out.extend(read)
             continue
+        _refuse_other_path(item)
         if looks_like_path(item):
             # never searched as a title: that would spend a request and send a local path to the API
             raise SeedFileError(f"seed file {item} does not exist; check the path")
