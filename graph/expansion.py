@@ -581,13 +581,14 @@ def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
             has_details=pid in papers and papers[pid].title is not None,
         )
         g.add_node(pid, **attrs)
-    for e in out_edges:
+    # in a fixed order: the store answers in an order that follows Python's per-process string hashing, and
+    # the adjacency order is the summation order of every score (two runs must give the same bytes)
+    for e in sorted(out_edges, key=lambda e: (e.citing, e.cited)):
         if e.cited in members and e.citing != e.cited:
             g.add_edge(e.citing, e.cited, is_influential=e.is_influential,
                        intents=list(e.intents) if e.intents else None,
                        contexts=list(e.contexts) if e.contexts else None)
     g.graph["seeds"] = [r.paper_id for r in resolved if r.paper_id]
-    g.graph["created_at"] = time.time()
     return g
 
 

@@ -63,7 +63,8 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
         topic = personalized_pagerank(G, present, alpha=alpha, undirected=TOPIC_WALK_UNDIRECTED)
     topic = topic if present else {}
     if G.number_of_edges():
-        hubs, auth = nx.hits(G, max_iter=1000, tol=1e-10, normalized=True)
+        # a fixed start vector: ARPACK's default one is random, so two runs differed in the last digits
+        hubs, auth = nx.hits(G, max_iter=1000, tol=1e-10, nstart={n: 1.0 for n in G}, normalized=True)
         # the eigenvector's sign is arbitrary and tiny values come out as -0.0
         hubs = {n: abs(v) for n, v in hubs.items()}
         auth = {n: abs(v) for n, v in auth.items()}
