@@ -319,3 +319,30 @@ def test_two_runs_of_the_same_map_write_the_same_bytes(tmp_path):
     assert len(first) >= 6 and first == sorted(p.name for p in (tmp_path / "second").iterdir())
     differ = [n for n in first if (tmp_path / "first" / n).read_bytes() != (tmp_path / "second" / n).read_bytes()]
     assert differ == []
+
+
+# -- files left by a killed run (issue 20: 12) -----------------------------------------------------------------
+def test_temporary_files_of_an_export_killed_midway_are_removed_by_the_next_run(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from graph.export import atomic_paths, write_atomic
+
+    target = tmp_path / "m.papers.csv"
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys\nfrom pathlib import Path\nfrom graph.export import atomic_paths\n"
+        f"with atomic_paths([Path({str(target)!r})]) as (tmp,):\n"
+        "    tmp.write_bytes(b'x' * 1_000_000)\n    print('writing', flush=True)\n    sys.stdin.read()\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "writing"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    left = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(left) == 1 and left[0].name.startswith(".m.papers.csv.")  # what kill -9 leaves behind
+    with atomic_paths([tmp_path / "other.csv"]) as (mine,):  # a live writer's file beside it is left alone
+        write_atomic(target, lambda tmp: tmp.write_text("paper_id\n"))
+        assert mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.papers.csv", "other.csv"]
