@@ -435,6 +435,7 @@ class Corpus:
         lines_done = resume_after
         # one transaction per block, recorded with the shard's progress: memory stays bounded on
         # billion-row shards, and an interrupted import resumes after the last committed block
+        placeholders = 0
         for first, lines in _line_blocks(path, self.block_bytes):
             if first + len(lines) - 1 <= resume_after:
                 continue
@@ -446,11 +447,15 @@ class Corpus:
             report.rows += added
             report.bad += len(bad)
             report.unmatched += self._null_rows
+            placeholders += self._placeholder_dois
             room = MAX_BAD_REPORTED - len(report.bad_lines)
             report.bad_lines.extend(BadLine(str(path), n, why) for n, why in bad[:max(0, room)])
             report.seconds = time.perf_counter() - t0
             if progress:
                 progress(report, report.rows)
+        if placeholders:
+            report.notes.append(f"{placeholders:,} DOI values are not DOIs (N/A, 0, a prefix alone…): dropped, "
+                                "so they merge no papers")
         with self._transaction():
             self._run("INSERT OR REPLACE INTO shard_progress VALUES (?, ?, ?, ?, true)",
                       [digest, kind, str(path), lines_done])
@@ -501,6 +506,10 @@ class Corpus:
                 f"ELSE '{missing}' END FROM block WHERE line <> '' AND "
                 f"(NOT json_valid(line) OR json_type(line) <> 'OBJECT' OR "
                 f"(n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL) AND NOT ({null_ok}))) ORDER BY n")
+            # placeholder DOIs (N/A, 0, a prefix alone) the select dropped: counted for the report
+            self._placeholder_dois = self._one(
+                f"SELECT count(*) FROM ({parsed}) WHERE nullif(trim(s.externalids.DOI), '') IS NOT NULL AND NOT "
+                f"regexp_matches(lower(trim(s.externalids.DOI)), '{DOI_PATTERN}')")[0] if table == "papers" else 0
         finally:
             try:
                 self.db.unregister("block")

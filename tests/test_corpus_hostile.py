@@ -252,3 +252,14 @@ def test_the_same_csv_with_a_repeated_title_imported_again_under_a_new_name_adds
         first = corpus.counts()
         again = corpus.import_csv([tmp_path / "b.csv.gz"], tmp_path / "e.csv")
         assert corpus.counts() == first and again.rows == 0
+
+
+def test_placeholder_dois_in_an_s2_shard_are_dropped_and_counted(tmp_path):
+    shard = tmp_path / "papers.jsonl.gz"
+    write_jsonl_gz(shard, [synth_paper(i, externalids={"ArXiv": None, "DOI": doi})
+                           for i, doi in enumerate(["N/A", "10.1234/", "0", "10.5555/synth.3", "", None])])
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        (report,) = corpus.import_s2([shard])
+        dois = sorted(d for (d,) in corpus._run("SELECT doi FROM papers WHERE doi IS NOT NULL"))
+    assert dois == ["10.5555/synth.3"]
+    assert report.notes == ["3 DOI values are not DOIs (N/A, 0, a prefix alone…): dropped, so they merge no papers"]
