@@ -152,8 +152,8 @@ def _recognise(p: Path) -> None:
     if not head:
         return  # an empty file: nothing to harm, a new store is made in it
     if not head.startswith(_SQLITE_MAGIC):
-        raise StoreCorruptError(f"{p} is not an SQLite file, so not a citegraph store; citegraph leaves it "
-                                "untouched: pass --store with another path")
+        raise StoreCorruptError(f"{p} is not a readable citegraph store: it is not an SQLite file; citegraph "
+                                "leaves it untouched: pass --store with another path")
     con = _connect_read_only(p)
     try:
         app = con.execute("PRAGMA application_id").fetchone()[0]
@@ -171,8 +171,8 @@ def _recognise(p: Path) -> None:
         return  # a store written before citegraph marked its files
     what = (f"application id {app:#x}" if app else
             f"tables {', '.join(sorted(tables)[:5])}" if tables else f"user_version {version}")
-    raise StoreCorruptError(f"{p} is an SQLite database of another program ({what}), not a citegraph store; "
-                            "citegraph never writes into it: pass --store with another path")
+    raise StoreCorruptError(f"{p} is not a readable citegraph store: it is an SQLite database of another program "
+                            f"({what}); citegraph never writes into it: pass --store with another path")
 
 
 class Store:
