@@ -156,7 +156,7 @@ class Expander:
         seconds = self.source.seconds_for(n_requests)
         if seconds >= 1:
             msg += f", about {_duration(seconds)}"
-        note = getattr(self.source, "deadline_note", None)
+        note = self.source.deadline_note
         if note and not self.plan:
             msg += f"; {note}"  # said once, in the plan's first line
         self._say(msg)

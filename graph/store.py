@@ -171,8 +171,8 @@ def _recognise(p: Path) -> None:
         return  # a store written before citegraph marked its files
     what = (f"application id {app:#x}" if app else
             f"tables {', '.join(sorted(tables)[:5])}" if tables else f"user_version {version}")
-    raise StoreCorruptError(f"{p} is not a readable citegraph store: it is an SQLite database of another program "
-                            f"({what}); citegraph never writes into it: pass --store with another path")
+    raise StoreCorruptError(f"{p} is an SQLite database of another program ({what}), not a citegraph store; "
+                            "citegraph never writes into it: pass --store with another path")
 
 
 class Store:
