@@ -157,6 +157,9 @@ class Expander:
         seconds = self.source.seconds_for(n_requests)
         if seconds >= 1:
             msg += f", about {_duration(seconds)}"
+        note = self.source.deadline_note
+        if note and not self.plan:
+            msg += f"; {note}"  # said once, in the plan's first line
         self._say(msg)
         limit = self.opt.max_plan_seconds
         if limit is not None and seconds > limit:
@@ -540,6 +543,8 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
         references.setdefault(e.citing, []).append(e.cited)
     # one node per work: the store keeps every record, the graph merges their versions
     graph, references, alias = merge_versions(graph, references)
+    for problem in graph.graph.get("version_problems", ()):
+        log(f"warning: {problem}")
     for r in resolved:
         if r.paper_id in alias:
             r.paper_id = alias[r.paper_id]
@@ -580,13 +585,14 @@ def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
             has_details=pid in papers and papers[pid].title is not None,
         )
         g.add_node(pid, **attrs)
-    for e in out_edges:
+    # in a fixed order: the store answers in an order that follows Python's per-process string hashing, and
+    # the adjacency order is the summation order of every score (two runs must give the same bytes)
+    for e in sorted(out_edges, key=lambda e: (e.citing, e.cited)):
         if e.cited in members and e.citing != e.cited:
             g.add_edge(e.citing, e.cited, is_influential=e.is_influential,
                        intents=list(e.intents) if e.intents else None,
                        contexts=list(e.contexts) if e.contexts else None)
     g.graph["seeds"] = [r.paper_id for r in resolved if r.paper_id]
-    g.graph["created_at"] = time.time()
     return g
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -122,8 +123,46 @@ def check_output_file(path: str | Path, option: str = "--csv") -> Path:
 
 
 # -- writing files atomically ------------------------------------------------------------------------------
+_STALE_SECONDS = 3600  # a temporary file without a writer's pid (an older citegraph's) is stale after this
+
+
+def _sweep_stale_temps(path: Path) -> None:
+    """Remove the temporary files of ``path`` that a killed writer (``kill -9``, a power cut) left behind:
+    their name carries the writer's pid, and that process is gone. Names without a pid (written by an
+    older citegraph) go once they are an hour old."""
+    prefix = f".{path.name[:100]}."
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+    except OSError:
+        return
+    for tmp in candidates:
+        pid_text = tmp.name[len(prefix):].split("-", 1)[0]
+        try:
+            if pid_text.isdigit() and "-" in tmp.name[len(prefix):]:
+                if _alive(int(pid_text)):
+                    continue
+            elif time.time() - tmp.stat().st_mtime < _STALE_SECONDS:
+                continue
+            tmp.unlink()
+        except OSError:
+            pass  # another run removed it, or it cannot be: left for the next sweep
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
 def _temp_path(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:100]}.", suffix=".tmp")
+    # the writer's pid in the name tells a later run whether the file is still being written
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:100]}.{os.getpid()}-", suffix=".tmp")
     try:
         # mkstemp makes the file private (0600); the export gets the mode a plain open() would give it
         os.fchmod(fd, 0o666 & ~_umask())
@@ -160,6 +199,7 @@ def atomic_paths(paths: list[Path]) -> Iterator[list[Path]]:
     temps: list[Path] = []
     try:
         for p in paths:
+            _sweep_stale_temps(p)
             temps.append(_temp_path(p))
         yield temps
         for tmp, final in zip(temps, paths):

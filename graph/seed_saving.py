@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from .model import PaperLinks
 from .outputs import is_reading_list, write_text
+from .seeds import markdown_title
 
 if TYPE_CHECKING:
     from .pipeline import MapRun
@@ -42,13 +43,16 @@ def seed_rows(run: MapRun, seeds: Sequence[Seed]) -> list[dict]:
     return rows
 
 
-def save_seed_rows(target: Path, rows: list[dict], *, removed: list[dict] = ()) -> SaveResult:
+def save_seed_rows(target: Path, rows: list[dict], *, removed: list[dict] = (),
+                   appended: set | None = None) -> SaveResult:
     """Save seed ``rows`` (as :meth:`graph.session.Explorer.seed_rows` gives them) to ``target``: a
     markdown reading list gets the seeds added appended under a dated heading, and the ``removed``
     ones (``{"paper_id", "title"}``) in a comment block, since its numbered items are the author's own
-    and stay untouched; any other file becomes the exact current list, one ID a line."""
+    and stay untouched; any other file becomes the exact current list, one ID a line. ``appended``
+    (the session's, kept between calls) remembers what earlier appends wrote, so an append writes only
+    what is new since the last one, and nothing at all when nothing is."""
     if is_reading_list(target):
-        return _append_markdown(target, rows, removed)
+        return _append_markdown(target, rows, removed, set() if appended is None else appended)
     # the title goes on a comment line of its own above the ID: the seed reader takes whole-line
     # comments only (an ID followed by "# title" on one line would be skipped)
     lines = [f"# citegraph seeds, saved {_now()}: one ID a line, each under its title"]
@@ -62,18 +66,25 @@ def save_seed_rows(target: Path, rows: list[dict], *, removed: list[dict] = ()) 
     return SaveResult(target, "text", len(rows), sum(r["added"] for r in rows))
 
 
-def _append_markdown(target: Path, rows: list[dict], removed: list[dict]) -> SaveResult:
-    added = [r for r in rows if r["added"] and r["paper_id"]]
+def _append_markdown(target: Path, rows: list[dict], removed: list[dict], done: set) -> SaveResult:
+    # only what no earlier append of this session wrote: pressed twice, the second appends nothing
+    added = [r for r in rows if r["added"] and r["paper_id"] and r["paper_id"] not in done]
+    removed = [r for r in removed if ("removed", r["paper_id"]) not in done]
+    if not added and not removed:
+        return SaveResult(target, "markdown", len(rows), 0)
     parts = [f"\n\n## Added in citegraph serve ({_now()})\n"]
     for n, r in enumerate(added, start=1):
-        title = " ".join((r["title"] or r["input"]).split()).replace("**", "")
-        parts.append(f"{n}. **{title}**\n   - {_paper_link(r)}\n")
+        # escaped: a link or markup in a title must not become the entry's link when read back
+        parts.append(f"{n}. **{markdown_title(r['title'] or r['input'])}**\n   - {_paper_link(r)}\n")
     if removed:
         parts.append("\n<!-- removed from the seeds in citegraph serve:\n")
-        parts.extend(f"  {r['paper_id']}  {' '.join((r['title'] or '').split())}\n" for r in removed)
+        parts.extend(f"  {r['paper_id']}  {' '.join((r['title'] or '').split()).replace('--', '- -')}\n"
+                     for r in removed)
         parts.append("-->\n")
     old = target.read_text(encoding="utf-8") if target.exists() else ""
     write_text(target, old.rstrip("\n") + "".join(parts))
+    done.update(r["paper_id"] for r in added)
+    done.update(("removed", r["paper_id"]) for r in removed)
     return SaveResult(target, "markdown", len(rows), len(added))
 
 

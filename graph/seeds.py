@@ -11,7 +11,9 @@ lines become :class:`SeedProblem` entries; the good lines still go through.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -165,7 +167,7 @@ def parse_markdown_reading_list(text: str, source: str = "<markdown>") -> SeedLi
         elif tok.type == "list_item_open" and list_stack and list_stack[-1] == "ordered_list_open":
             first_inline = tokens[i + 2] if tokens[i + 2].type == "inline" else None
             if first_inline is not None:
-                m = re.match(r"^\*\*(?P<title>.+?)\*\*(?P<rest>.*)$", first_inline.content.strip())
+                m = re.match(r"^\*\*(?P<title>(?:\\.|[^\\])+?)\*\*(?P<rest>.*)$", first_inline.content.strip())
                 if m:
                     start, end = tok.map
                     entry_lines = src_lines[start:end]
@@ -179,8 +181,24 @@ def parse_markdown_reading_list(text: str, source: str = "<markdown>") -> SeedLi
     return SeedList(seeds, problems)
 
 
+# ASCII punctuation a title may carry that markdown would read as markup; ":" too, so that a URL in a
+# title ("https\://…") is not taken for the entry's link
+_MARKDOWN_PUNCT = re.compile(r"([\\`*_{}\[\]()<>#+!|~:])")
+_MARKDOWN_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def markdown_title(title: str) -> str:
+    r"""``title`` on one line, with markdown's punctuation backslash-escaped, to write as a reading
+    list entry's bold title: read back, it is the same title, and a link in it is not the entry's.
+
+    >>> print(markdown_title("See [this](http://x.org) *now*"))
+    See \[this\]\(http\://x.org\) \*now\*
+    """
+    return _MARKDOWN_PUNCT.sub(r"\\\1", " ".join(str(title).split()))
+
+
 def _markdown_entry(m, entry_lines, entry_text, source, line, headings, problems) -> Seed | None:
-    title = " ".join(m.group("title").split())
+    title = _MARKDOWN_ESCAPED.sub(r"\1", " ".join(m.group("title").split()))
     note = _PAPER_NOTE.search(m.group("rest"))
     try:
         link, pid = _choose_link(entry_lines)
@@ -446,6 +464,21 @@ def _is_file(item: str) -> bool:
         return False
 
 
+def _refuse_other_path(item: str) -> None:
+    """A seed naming a folder, a device or a FIFO is a path, not a title, and is never opened (a FIFO
+    would block, ``/dev/zero`` never ends): :class:`SeedFileError` saying what it is."""
+    try:
+        mode = os.stat(item).st_mode
+    except (OSError, ValueError):
+        return  # nothing there: a title or identifier (or a missing file, said by the caller)
+    if stat.S_ISDIR(mode):
+        raise SeedFileError(f"seed {item} is a folder; give the seed files in it (e.g. {Path(item) / 'list.md'}), "
+                            "not the folder")
+    what = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise SeedFileError(f"seed {item} is {what}, not a seed file; save the seeds to a file and give that")
+
+
 def looks_like_path(item: str) -> bool:
     """Whether a command-line seed that is no existing file was meant as one: it is not an
     identifier, and it has a folder separator (without spaces, unlike ``TCP/IP networks``),
@@ -483,8 +516,14 @@ def read_seeds(items: Sequence[str]) -> SeedList:
             out.extend(read_zotero_library(item))
             continue
         if _is_file(item):
-            out.extend(read_seed_file(item))
+            read = read_seed_file(item)
+            if not read.seeds and not read.problems:
+                # said here, so that "see the skipped lines above" has a line above
+                read.problems.append(SeedProblem(item, 0, item, "the file holds no seeds (it is empty, or only "
+                                                              "comments); write one arXiv ID, DOI or title a line"))
+            out.extend(read)
             continue
+        _refuse_other_path(item)
         if looks_like_path(item):
             # never searched as a title: that would spend a request and send a local path to the API
             raise SeedFileError(f"seed file {item} does not exist; check the path")

@@ -47,6 +47,12 @@ CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline
 EXPORTS = [(f.name, f.label) for f in sorted(FORMATS.values(), key=lambda f: f.name == "html")
            if f.name != "parquet"]
 _MAX_BODY = 1 << 20
+_MAX_JSON_DEPTH = 32  # the actions take flat objects; deeper nesting is refused before it costs anything
+# connections served at once (the page, its event stream, a few downloads; 50 open streams included):
+# beyond it a connection is answered 503 at once instead of holding a thread
+MAX_CONNECTIONS = 128
+HEADER_SECONDS = 10.0  # a request's line and headers must arrive within this, however slowly they trickle
+SOCKET_SECONDS = 60.0  # any one read or write on a connection (an event stream nobody reads ends)
 
 
 class RequestError(CitegraphError):
@@ -115,9 +121,51 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.1"
     app: ServeApp  # set on the subclass made per server
+    timeout = SOCKET_SECONDS
+    header_seconds = HEADER_SECONDS
 
     def log_message(self, *args) -> None:  # the terminal shows the URL and progress, not access logs
         pass
+
+    def handle_one_request(self) -> None:
+        # a client trickling its headers never trips the socket timeout: a watchdog cuts it at the deadline
+        watchdog = threading.Timer(self.header_seconds, self._headers_too_slow)
+        watchdog.daemon = True
+        self._watchdog = watchdog
+        watchdog.start()
+        try:
+            super().handle_one_request()
+        finally:
+            watchdog.cancel()
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        self._watchdog.cancel()  # the headers are in: the token is checked next, before any body is read
+        return ok
+
+    def _headers_too_slow(self) -> None:
+        import socket
+
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _body_length(self) -> int | None:
+        """The declared body length, strictly: digits only, at most ``_MAX_BODY``; else answers and ``None``."""
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            self._error(HTTPStatus.LENGTH_REQUIRED, "a POST needs a Content-Length header")
+            return None
+        raw = raw.strip()
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+            self._error(HTTPStatus.BAD_REQUEST, f"Content-Length {raw[:20]!r} is not a number of bytes")
+            return None
+        if int(raw) > _MAX_BODY:
+            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
+            return None
+        return int(raw)
 
     # -- answers -------------------------------------------------------------------------
     def _headers(self, status: int, content_type: str, length: int | None, extra: dict | None = None) -> None:
@@ -202,24 +250,28 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
             self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send a JSON body (Content-Type: application/json)")
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY:
-            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
+        length = self._body_length()
+        if length is None:
+            self.close_connection = True  # the body, if any, is not read: the connection cannot be reused
             return
+        data = self.rfile.read(length)
+        if len(data) < length:
+            self.close_connection = True
+            return  # the client went away mid-body
         try:
-            body = json.loads(self.rfile.read(length) or b"{}")
+            if _json_depth(data) > _MAX_JSON_DEPTH:
+                raise ValueError(f"nested more than {_MAX_JSON_DEPTH} levels deep")
+            body = json.loads(data or b"{}")
             if not isinstance(body, dict):
                 raise ValueError("a JSON object is expected")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             self._error(HTTPStatus.BAD_REQUEST, f"bad JSON: {exc}")
             return
         self._answer(lambda: self._json(HTTPStatus.OK, action(self.app, body)))
 
     def _bug(self, exc: Exception) -> None:
         if not self.app.stopping.is_set():  # shutting down, the store may close under a request: not a bug
-            import traceback
-
-            traceback.print_exc()
+            _say_failed(f"{self.command} {urlsplit(self.path).path}", exc)
         try:
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {exc}")
         except OSError:
@@ -331,6 +383,9 @@ def _save_action(app: ServeApp, body: dict) -> dict:
         saved = app.explorer.save_seeds(app.reading_list)
     else:
         raise RequestError('"to" is "text" or "reading-list"')
+    if saved.kind == "markdown" and not saved.added:
+        return {"message": f"nothing new to append to {saved.path} since the last append", "path": str(saved.path),
+                "seeds": saved.seeds, "added": 0}
     what = (f"appended {plural(saved.added, 'added seed')} to" if saved.kind == "markdown"
             else f"saved {plural(saved.seeds, 'seed')} to")
     return {"message": f"{what} {saved.path}", "path": str(saved.path), "seeds": saved.seeds, "added": saved.added}
@@ -350,18 +405,73 @@ ROUTES: dict[tuple[str, str], Callable[..., Any]] = {
 }
 
 
+def _json_depth(data: bytes) -> int:
+    """How deep the brackets of a JSON text nest (outside strings), without parsing it: the parser
+    recurses, so 100,000 opening brackets must be refused before it sees them."""
+    import re
+
+    flat = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", data)
+    depth = deepest = 0
+    for byte in flat:
+        if byte in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > _MAX_JSON_DEPTH:
+                    break
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
+
+
+def _say_failed(what: str, exc: BaseException) -> None:
+    """One line on the server's terminal for a request that failed unexpectedly (never a traceback)."""
+    import sys
+
+    print(f"citegraph serve: {what} failed ({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # an open event stream must not keep the process alive on Ctrl-C
     allow_reuse_address = True
+    max_connections = MAX_CONNECTIONS
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            # every slot is held (slow or idle clients): answer at once rather than queue a thread
+            try:
+                request.settimeout(1.0)
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                                b"Content-Length: 29\r\nConnection: close\r\n\r\ntoo many connections; retry\n\n")
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request, client_address) -> None:
-        # a connection dropped by the browser, or cut by Ctrl-C, is not worth a traceback on the terminal
+        # a connection dropped by the browser, or cut by Ctrl-C, is not worth a line on the terminal; anything
+        # else is one line, never a traceback
         import sys
 
         exc = sys.exc_info()[1]
         if isinstance(exc, (OSError, CitegraphError)):
             return
-        super().handle_error(request, client_address)
+        _say_failed("a request", exc)
 
 
 def make_server(app: ServeApp, port: int = 0) -> ThreadingHTTPServer:

@@ -118,6 +118,8 @@ class Explorer:
         self.top, self.method, self.resolution = top, method, resolution
         self.seed_list = read_seeds(self.inputs) if self.inputs else SeedList()
         self._removed: list[dict] = []
+        # per reading list, what an append of this session wrote (paper ids, ("removed", id)): never twice
+        self._appended: dict[Path, set] = {}
         self._expanded: list[str] = []  # papers whose neighbourhood was fetched into the graph
         self._run: MapRun | None = None
         self._analysis: MapAnalysis | None = None
@@ -473,7 +475,9 @@ class Explorer:
         target = Path(path) if path is not None else reading_list(self.inputs)
         if target is None:
             raise CitegraphError("no reading list to append to: give a file name to save the seeds in")
-        return save_seed_rows(target, self.seed_rows(), removed=self._removed)
+        # a markdown target remembers what this session appended to it (see save_seed_rows)
+        return save_seed_rows(target, self.seed_rows(), removed=self._removed,
+                              appended=self._appended.setdefault(target.resolve(), set()))
 
     def reading_list(self) -> Path | None:
         """The markdown reading list the seeds came from (the first among the inputs), if any."""

@@ -5,6 +5,13 @@ one transaction as soon as it arrives, in WAL mode, so Ctrl-C, ``kill -9`` or a
 dropped network lose nothing already stored, and a re-run fetches only what
 is missing.
 
+A citegraph store says so in its header (``PRAGMA application_id`` = :data:`APPLICATION_ID`);
+a store from before that is recognised by its tables. Any other file (another tool's SQLite
+database, a file that is not SQLite) is refused before anything is written to it: its journal
+mode is not even switched. A store that cannot be written (a read-only file, folder or disk) is
+opened read-only, so an ``--offline`` run can still read it; a full disk is reported as a full
+disk, never as a damaged store.
+
 >>> with Store(":memory:") as store:
 ...     store.put_papers([PaperRecord("p1", title="A")])
 ...     store.get_papers(["p1"])["p1"].title
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -27,6 +35,13 @@ from .errors import StoreCorruptError, StoreError, StoreSchemaError
 from .model import CitationEdge, ListState, PaperRecord
 
 SCHEMA_VERSION = 2
+# "CitG": written into the SQLite header of every citegraph store, so that citegraph recognises its
+# own files and never writes into another program's database
+APPLICATION_ID = 0x43697447
+_OWN_TABLES = {"papers", "edges", "lists", "aliases"}
+_SQLITE_MAGIC = b"SQLite format 3\0"
+# a disk with less free room than this is taken as full when SQLite reports an I/O error
+_NEARLY_FULL = 1 << 20
 # version 1 -> 2: edges.listed marks the edges a citation *listing* gave (a paper's citers as
 # listed up to --max-citations), as opposed to edges known from reference lists. Expansion takes a
 # paper's citers from its listing only, so what later runs fetch cannot change the neighbourhood.
@@ -92,6 +107,74 @@ def _is_damage(exc: BaseException) -> bool:
     return "malformed" in text or "not a database" in text or "file is encrypted" in text
 
 
+def _free_bytes(path: str) -> int | None:
+    try:
+        return shutil.disk_usage(Path(path).resolve().parent).free
+    except OSError:
+        return None
+
+
+def _disk_problem(path: str, exc: BaseException) -> str | None:
+    """What a full or failing disk under ``path`` means for the user, or ``None`` if ``exc`` is not one."""
+    text = str(exc).lower()
+    if "full" not in text and "disk i/o" not in text:
+        return None
+    free = _free_bytes(path)
+    if "full" in text or (free is not None and free < _NEARLY_FULL):
+        room = "" if free is None else f" ({free:,} bytes free)"
+        return (f"the disk holding the store {path} is full{room}: free some space, then run the same command "
+                "again; the store is not damaged and what was stored before is kept")
+    return (f"a disk I/O error on the store {path} ({exc}): check the disk (failing, unmounted, out of space?), "
+            "then run again; this is not a sign of a damaged store, so do not delete it")
+
+
+def _writable(p: Path) -> bool:
+    """Whether a store at ``p`` can be written: the file (if any), its folder (SQLite creates the WAL
+    beside it) and the file system."""
+    folder = p.parent if str(p.parent) else Path(".")
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return False
+    except OSError:
+        pass
+    return (not p.exists() or os.access(p, os.W_OK)) and os.access(folder, os.W_OK)
+
+
+def _recognise(p: Path) -> None:
+    """Refuse, without writing anything, a file that is not a citegraph store: not SQLite, or an
+    SQLite database of another program (another application id, or tables that are not a store's)."""
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise StoreError(f"cannot read the store {p} ({exc.strerror or exc}); check the permissions or pass "
+                         "--store with another path") from None
+    if not head:
+        return  # an empty file: nothing to harm, a new store is made in it
+    if not head.startswith(_SQLITE_MAGIC):
+        raise StoreCorruptError(f"{p} is not a readable citegraph store: it is not an SQLite file; citegraph "
+                                "leaves it untouched: pass --store with another path")
+    con = _connect_read_only(p)
+    try:
+        app = con.execute("PRAGMA application_id").fetchone()[0]
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        columns = {r[1] for r in con.execute("PRAGMA table_info(papers)")}
+    finally:
+        con.close()
+    if app == APPLICATION_ID:
+        return
+    if app == 0 and not tables and version == 0:
+        return  # an empty SQLite database
+    if app == 0 and version in (*_MIGRATIONS, SCHEMA_VERSION) and _OWN_TABLES <= tables \
+            and set(_PAPER_COLS) <= columns:
+        return  # a store written before citegraph marked its files
+    what = (f"application id {app:#x}" if app else
+            f"tables {', '.join(sorted(tables)[:5])}" if tables else f"user_version {version}")
+    raise StoreCorruptError(f"{p} is an SQLite database of another program ({what}), not a citegraph store; "
+                            "citegraph never writes into it: pass --store with another path")
+
+
 class Store:
     """A SQLite-backed store of papers, edges, list completeness and ID aliases.
 
@@ -105,25 +188,45 @@ class Store:
         self.repaired: list[str] = []
         self.warnings: list[str] = []
         self._ino: int | None = None
+        self._in_tx = False
+        # a store that cannot be written is opened read-only: an --offline run reads it, a write says why not
+        self.read_only: str | None = None
         if self.path != ":memory:":
             p = Path(self.path)
             if p.is_dir():
                 raise StoreError(f"{p} is a folder; --store takes a file path (e.g. {p / 'citegraph.sqlite'})")
-            try:
-                p.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create the folder of the store {p} ({exc.strerror or exc}); "
-                                 "pass --store with a path in a writable folder") from None
+            exists = p.exists()
+            if not exists:
+                try:
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create the folder of the store {p} ({exc.strerror or exc}); "
+                                     "pass --store with a path in a writable folder") from None
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._check_and_create()
-            self._repair()
+            if self.path != ":memory:":
+                if exists:
+                    _recognise(p)
+                if not _writable(p):
+                    if not exists or p.stat().st_size == 0:
+                        raise StoreError(f"cannot create the store {p}: the folder or disk is read-only; pass "
+                                         "--store with a path in a writable folder")
+                    self.read_only = "the file, its folder or its disk is read-only"
+            if self.read_only:
+                self._db = _connect_read_only(p)
+                self._check_read_only()
+            else:
+                self._db = sqlite3.connect(self.path, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._check_and_create()
+                self._repair()
         except sqlite3.DatabaseError as exc:
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 raise StoreError(f"the store {self.path} is locked by another citegraph run ({exc}); wait for it "
                                  "to finish or pass another --store") from None
+            disk = _disk_problem(self.path, exc)
+            if disk:
+                raise StoreError(disk) from None
             if _is_permission(exc) and not _is_damage(exc):
                 raise StoreError(
                     f"cannot write the store {self.path} ({exc}): the file or its folder is read-only; "
@@ -131,10 +234,16 @@ class Store:
             raise StoreCorruptError(
                 f"{self.path} is not a readable citegraph store ({exc}); "
                 "move it aside or pass --store with a new path, then run again"
-            ) from exc
+            ) from None
         if self.path != ":memory:":
             self._ino = os.stat(self.path).st_ino
-        self._in_tx = False
+
+    def _check_read_only(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise StoreSchemaError(
+                f"{self.path} has store schema version {version}, this citegraph uses {SCHEMA_VERSION}, and it "
+                f"is read-only ({self.read_only}), so it cannot be brought up to date; make it writable once")
 
     def _check_and_create(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -152,7 +261,8 @@ class Store:
                 f"{self.path} has store schema version {version}, this citegraph uses "
                 f"{SCHEMA_VERSION}; delete the file (it is only a cache) or pass --store with a new path"
             )
-        self._db.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+        self._db.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION}; "
+                               f"PRAGMA application_id={APPLICATION_ID}; COMMIT;")
 
     def _migrate(self) -> None:
         """Bring an older store to :data:`SCHEMA_VERSION` in one write transaction; another
@@ -167,7 +277,7 @@ class Store:
             self._db.execute(f"PRAGMA user_version={version}")
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
 
     def _repair(self) -> None:
@@ -207,17 +317,60 @@ class Store:
         if self._in_tx:
             yield
             return
-        self._db.execute("BEGIN IMMEDIATE")
+        self._refuse_if_read_only()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise self._write_error(exc) from None
         self._in_tx = True
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                self._rollback()
+                raise self._write_error(exc) from None
         finally:
             self._in_tx = False
+
+    def _rollback(self) -> None:
+        # SQLite has already rolled back after some errors (a full disk): a second ROLLBACK would fail
+        # with "no transaction is active" and hide the real error
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass  # the error that brought us here says what went wrong
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise StoreError(f"cannot write the store {self.path}: {self.read_only}; it can be read (run with "
+                             "--offline), or fix the permissions or pass --store with a writable path")
+
+    def _write_error(self, exc: sqlite3.DatabaseError) -> StoreError:
+        """The one-line error for a failed write, by cause."""
+        text = str(exc).lower()
+        if isinstance(exc, sqlite3.IntegrityError):
+            # a constraint failure is a bug or an invalid record, not a full disk
+            return StoreError(f"a record was refused by the store {self.path} ({exc}); nothing of this "
+                              "answer was written; please report this with the command you ran")
+        disk = _disk_problem(self.path, exc)
+        if disk:
+            return StoreError(disk)
+        if _is_permission(exc):
+            hint = "the file or its folder is read-only: fix the permissions or pass --store elsewhere"
+        elif _is_damage(exc):
+            return StoreCorruptError(f"the store {self.path} is damaged ({exc}); move it aside or pass "
+                                     "--store with a new path, then run again")
+        elif "locked" in text or "busy" in text:
+            hint = "another citegraph run holds it too long: wait for it or pass another --store"
+        else:
+            hint = "check disk space and permissions"
+        return StoreError(f"writing to {self.path} failed ({exc}); {hint}")
 
     def _check_still_there(self) -> None:
         """A store deleted (or replaced) during a run would swallow every later write unseen."""
@@ -233,27 +386,11 @@ class Store:
 
     def _exec_many(self, sql: str, rows: Iterable[tuple]) -> None:
         self._check_still_there()
-        try:
-            with self.transaction():
+        with self.transaction():
+            try:
                 self._db.executemany(sql, rows)
-        except sqlite3.IntegrityError as exc:
-            # a constraint failure is a bug or an invalid record, not a full disk
-            raise StoreError(f"a record was refused by the store {self.path} ({exc}); nothing of this "
-                             "answer was written; please report this with the command you ran") from None
-        except sqlite3.DatabaseError as exc:
-            text = str(exc).lower()
-            if "full" in text or "disk i/o" in text:
-                hint = "the disk is full or failing: free some space, then run the same command again"
-            elif _is_permission(exc):
-                hint = "the file or its folder is read-only: fix the permissions or pass --store elsewhere"
-            elif _is_damage(exc):
-                raise StoreCorruptError(f"the store {self.path} is damaged ({exc}); move it aside or pass "
-                                        "--store with a new path, then run again") from None
-            elif "locked" in text or "busy" in text:
-                hint = "another citegraph run holds it too long: wait for it or pass another --store"
-            else:
-                hint = "check disk space and permissions"
-            raise StoreError(f"writing to {self.path} failed ({exc}); {hint}") from None
+            except sqlite3.DatabaseError as exc:
+                raise self._write_error(exc) from None
 
     def _read(self, sql: str, params: Iterable = ()) -> list[tuple]:
         try:
@@ -365,6 +502,18 @@ class Store:
         """``(paper_id, None)``, ``(None, reason)`` for a known miss, or ``None`` if never looked up."""
         rows = self._read("SELECT paper_id, reason FROM aliases WHERE alias = ?", (alias,))
         return None if not rows else (rows[0][0], rows[0][1])
+
+
+def _connect_read_only(p: Path) -> sqlite3.Connection:
+    """A read-only connection that writes nothing, not even the WAL index: a store in WAL mode on a
+    read-only disk cannot get one, so it is read as immutable when the plain read-only open fails."""
+    uri = p.resolve().as_uri()
+    try:
+        db = sqlite3.connect(uri + "?mode=ro", uri=True, isolation_level=None)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        return sqlite3.connect(uri + "?immutable=1", uri=True, isolation_level=None)
 
 
 def _json_tuple(text: str | None) -> tuple | None:

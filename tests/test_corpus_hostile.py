@@ -125,3 +125,141 @@ def test_null_ids_are_unmatched_citations_but_missing_ids_are_bad_lines_and_neve
         nulls = corpus._one("SELECT count(*) FROM citations WHERE citing IS NULL OR cited IS NULL")[0]
     assert (r.rows, r.unmatched, r.bad) == (1, 2, 2) and nulls == 0
     assert [b.line for b in r.bad_lines] == [3, 4]
+
+
+def test_placeholder_dois_add_every_new_paper_and_say_what_was_dropped(tmp_path):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    db = tmp_path / "c.duckdb"
+    rows = lambda first, n: "".join(f"SYNTH paper number {i},N/A\n" for i in range(first, first + n))
+    for name, first, n in (("a", 0, 20), ("b", 20, 500)):
+        (tmp_path / f"{name}.csv").write_text("title,doi\n" + rows(first, n))
+        (tmp_path / f"{name}-edges.csv").write_text(
+            "source,target\n" + "".join(f"{i},{(i + 1) % n}\n" for i in range(n)))
+        res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(db), "--papers", str(tmp_path / f"{name}.csv"),
+                                       "--edges", str(tmp_path / f"{name}-edges.csv")])
+        assert res.exit_code == 0, res.output
+    assert f"500 values of the DOI column 'doi' are not DOIs (e.g. 'n/a')" in res.output
+    assert "already in the corpus" not in res.output
+    with Corpus(db, read_only=True) as corpus:
+        assert corpus.counts()["papers"] == 520 and corpus.counts()["citations"] == 520
+        assert corpus._one("SELECT count(*) FROM papers WHERE doi IS NOT NULL")[0] == 0
+
+
+def test_a_doi_carried_by_a_paper_of_another_title_is_a_data_error_not_a_match(tmp_path):
+    db = tmp_path / "c.duckdb"
+    (tmp_path / "a.csv").write_text("title,doi\nSYNTH first paper,10.5555/x\nSYNTH second paper,10.5555/y\n")
+    (tmp_path / "b.csv").write_text("title,doi\nSYNTH third paper,10.5555/x\nSYNTH second paper,10.5555/y\n")
+    (tmp_path / "e.csv").write_text("source,target\n0,1\n")
+    with Corpus(db) as corpus:
+        corpus.import_csv([tmp_path / "a.csv"], tmp_path / "e.csv")
+        report = corpus.import_csv([tmp_path / "b.csv"], tmp_path / "e.csv")
+        titles = sorted(t for (t,) in corpus._run("SELECT title FROM papers"))
+    assert titles == ["SYNTH first paper", "SYNTH second paper", "SYNTH third paper"]
+    assert any("1 papers carry the arXiv id or DOI of a paper with another title" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("value", ["0B", "0.0000001KB", "99999999999999999999TB", "10MB"])
+def test_memory_limits_duckdb_cannot_work_with_are_refused_in_one_line(tmp_path, value):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    shard = tmp_path / "papers.jsonl.gz"
+    write_jsonl_gz(shard, [synth_paper(i) for i in range(50)])
+    res = CliRunner().invoke(cli, ["import", "s2", str(shard), "--corpus", str(tmp_path / "c.duckdb"),
+                                   "--memory-limit", value])
+    assert res.exit_code == 1 and res.exception is None or isinstance(res.exception, SystemExit), res.output
+    assert "--memory-limit" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "c.duckdb").exists()  # refused before the corpus was made
+
+
+def test_running_out_of_memory_is_a_message_not_a_traceback(tmp_path):
+    shard = tmp_path / "papers.jsonl.gz"
+    write_jsonl_gz(shard, [synth_paper(i) for i in range(2000)])
+    with Corpus(tmp_path / "c.duckdb", memory_limit="256MB") as corpus:
+        corpus.memory_limit = "1MB"  # below what check_memory_limit lets through: DuckDB's own refusal
+        corpus._run("SET memory_limit='1MB'")
+        with pytest.raises(CitegraphError, match="ran out of memory within --memory-limit 1MB"):
+            corpus.import_s2([shard])
+        corpus._run("SET memory_limit='256MB'")
+        assert corpus.counts()["papers"] == 0  # all of the import or none of it
+
+
+def _other_programs_duckdb(path):
+    import duckdb
+
+    db = duckdb.connect(str(path))
+    db.execute("CREATE TABLE measurements (sensor VARCHAR, value DOUBLE)")
+    db.execute("INSERT INTO measurements VALUES ('SYNTH', 1.5)")
+    db.close()
+    return sorted(p.name for p in path.parent.iterdir()), path.read_bytes()
+
+
+def test_another_programs_duckdb_file_is_refused_by_import_and_map_and_left_as_it_was(tmp_path):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    other = tmp_path / "other.duckdb"
+    files, data = _other_programs_duckdb(other)
+    shard = tmp_path / "papers.jsonl.gz"
+    write_jsonl_gz(shard, [synth_paper(i) for i in range(5)])
+    files.append(shard.name)
+    imported = CliRunner().invoke(cli, ["import", "s2", str(shard), "--corpus", str(other)])
+    mapped = CliRunner().invoke(cli, ["map", "CorpusId:1", "--corpus", str(other), "--out", str(tmp_path / "out")])
+    for res in (imported, mapped):
+        assert res.exit_code == 1 and "DuckDB database of another program (tables measurements)" in res.output, \
+            res.output
+        assert not isinstance(res.exception, Exception) or isinstance(res.exception, SystemExit)
+    assert other.read_bytes() == data and sorted(p.name for p in tmp_path.iterdir() if p.name != "out") == files
+
+
+def test_a_csv_mostly_swallowed_by_an_open_quote_is_an_error_not_a_two_paper_corpus(tmp_path):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    (tmp_path / "p.csv").write_text("title,year\nSYNTH a,2020\nSYNTH b,2021\n\"SYNTH c,2021\n"
+                                    + "".join(f"SYNTH paper {i},2020\n" for i in range(3, 500)) + "SYNTH end\",2020\n")
+    (tmp_path / "e.csv").write_text("source,target\n" + "".join(f"{i},{i + 1}\n" for i in range(499)))
+    res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(tmp_path / "c.duckdb"), "--papers",
+                                   str(tmp_path / "p.csv"), "--edges", str(tmp_path / "e.csv")])
+    assert res.exit_code == 1 and "only 3 rows could be read from its 502 lines" in res.output, res.output
+    with Corpus(tmp_path / "c.duckdb", read_only=True) as corpus:
+        assert corpus.counts()["papers"] == 0
+
+
+def test_edges_that_mostly_name_no_paper_are_an_error_and_import_nothing(tmp_path):
+    (tmp_path / "p.csv").write_text("id,title\n" + "".join(f"s{i},SYNTH paper {i}\n" for i in range(10)))
+    (tmp_path / "e.csv").write_text("source,target\n" + "".join(f"{i},{i + 1}\n" for i in range(9)))  # rows, not ids
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        with pytest.raises(CitegraphError, match="9 of 9 edges of .* name papers that are not among the 10 rows"):
+            corpus.import_csv([tmp_path / "p.csv"], tmp_path / "e.csv", id_column="id")
+        assert corpus.counts()["papers"] == 0
+
+
+def test_the_same_csv_with_a_repeated_title_imported_again_under_a_new_name_adds_nothing(tmp_path):
+    rows = "title\nSYNTH twin\nSYNTH twin\nSYNTH other\nSYNTH third\n"
+    (tmp_path / "a.csv").write_text(rows)
+    with gzip.open(tmp_path / "b.csv.gz", "wt") as fh:  # the same rows, another file: not skipped by digest
+        fh.write(rows)
+    (tmp_path / "e.csv").write_text("source,target\n0,2\n1,3\n2,3\n")
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        corpus.import_csv([tmp_path / "a.csv"], tmp_path / "e.csv")
+        first = corpus.counts()
+        again = corpus.import_csv([tmp_path / "b.csv.gz"], tmp_path / "e.csv")
+        assert corpus.counts() == first and again.rows == 0
+
+
+def test_placeholder_dois_in_an_s2_shard_are_dropped_and_counted(tmp_path):
+    shard = tmp_path / "papers.jsonl.gz"
+    write_jsonl_gz(shard, [synth_paper(i, externalids={"ArXiv": None, "DOI": doi})
+                           for i, doi in enumerate(["N/A", "10.1234/", "0", "10.5555/synth.3", "", None])])
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        (report,) = corpus.import_s2([shard])
+        dois = sorted(d for (d,) in corpus._run("SELECT doi FROM papers WHERE doi IS NOT NULL"))
+    assert dois == ["10.5555/synth.3"]
+    assert report.notes == ["3 DOI values are not DOIs (N/A, 0, a prefix alone…): dropped, so they merge no papers"]

@@ -194,3 +194,157 @@ def test_a_long_wait_for_the_pace_is_announced(synth_server, make_source):
     src.fetch_papers(IDS[1:], with_references=False)
     assert said == ["waiting 0 s to keep to 2 requests/s (--rate, S2_RATE; S2_API_KEY allows more)"]
     assert synth_server.request_times[1] - synth_server.request_times[0] >= 0.3
+
+
+# -- shared identifiers (issue 20: 1-3) ------------------------------------------------------------------
+def _citers_of_one_paper(n: int, **change) -> S2TestServer:
+    """A server of ``n`` SYNTH papers that all cite paper 0, each changed as ``change`` says."""
+    from graph.testing.s2_server import S2Dataset
+
+    ds = S2Dataset.synthetic(n, [(i, 0) for i in range(1, n)])
+    for i, p in enumerate(ds.papers.values()):
+        if i:  # only the seed keeps its arXiv ID: two arXiv IDs would tell the citers apart by themselves
+            del p["externalIds"]["ArXiv"]
+        if "doi" in change:
+            p["externalIds"]["DOI"] = change["doi"]
+        if "authors" in change:
+            p["authors"] = change["authors"]
+    return S2TestServer(ds)
+
+
+def test_papers_with_a_placeholder_doi_are_not_merged_into_one(tmp_path):
+    said = []
+    with _citers_of_one_paper(60, doi="N/A", authors=[{"authorId": "1", "name": "SYNTH Author"}]) as server, \
+            Store(tmp_path / "s.sqlite") as store, S2Source(S2Config(api_url=server.url, rate=0), log=said.append) as src:
+        res = expand(read_seeds(["arXiv:2101.00000"]).seeds, store, src, ExpansionOptions(progress=False))
+        stored = {d for (d,) in store._db.execute("SELECT DISTINCT doi FROM papers")}
+    assert res.graph.number_of_nodes() == 60
+    assert not any(d.get("merged_ids") for _, d in res.graph.nodes(data=True))
+    assert stored == {None}  # the placeholder never reached the store
+    assert any("externalIds.DOI 'N/A' is not a DOI; dropped" in m for m in said)
+
+
+def test_a_server_whose_papers_share_one_doi_and_authors_maps_and_maps_again_offline(tmp_path):
+    # this sent `citegraph map` to 100% CPU for good, and the rerun with --offline as well
+    said = []
+    seeds = read_seeds(["arXiv:2101.00000"]).seeds
+    with _citers_of_one_paper(400, doi="10.5555/one.for.all",
+                              authors=[{"authorId": "1", "name": "SYNTH Author"}]) as server:
+        with Store(tmp_path / "s.sqlite") as store, S2Source(S2Config(api_url=server.url, rate=0)) as src:
+            online = expand(seeds, store, src, ExpansionOptions(progress=False), log=said.append)
+    with Store(tmp_path / "s.sqlite") as store:
+        offline = expand(seeds, store, None, ExpansionOptions(progress=False, offline=True))
+    for res in (online, offline):
+        assert res.graph.number_of_nodes() == 400
+        assert not any(d.get("merged_ids") for _, d in res.graph.nodes(data=True))
+    assert any("'10.5555/one.for.all' is shared by 400 records" in m for m in said), said
+
+
+# -- requests the plan did not count, silent waits, credentials (issue 20: 9, 10, 15) ------------------------
+def test_citation_pages_of_null_rows_that_never_end_stop_at_the_first_page_that_makes_no_progress(tmp_path):
+    from graph.testing.s2_server import S2Dataset, _Api
+
+    ds = S2Dataset.synthetic(10, [(1, 0)])
+    real = _Api(ds)
+
+    def endless_nulls(method, path, query, body):
+        if path.endswith("/citations"):  # one null row a page, always "more to come"
+            offset = int(query.get("offset", 0))
+            return 200, {"offset": offset, "data": [None], "next": offset + 1}
+        return real(method, path, query, body)
+
+    said = []
+    with S2TestServer(app=endless_nulls) as server, Store(tmp_path / "s.sqlite") as store, \
+            S2Source(S2Config(api_url=server.url, rate=0), log=said.append) as src:
+        res = expand(read_seeds(["arXiv:2101.00000"]).seeds, store, src,
+                     ExpansionOptions(progress=False, max_citations=1000))
+        pages = server.counts()["citations"]
+    assert pages == 1 and res.graph.number_of_nodes() >= 1
+    assert any("has 1 of 1000 rows but says more follow; the listing ends there" in m for m in said), said
+
+
+def test_a_server_that_never_answers_is_given_up_after_two_silent_attempts_saying_what_it_waits_for(
+        synth_server, make_source):
+    synth_server.faults = Faults(hostile="never_answer")
+    said = []
+    src = make_source(synth_server.url, timeout=0.3, max_wait=300, max_retries=6)
+    src._requester.log = said.append
+    with pytest.raises(S2UnavailableError, match="unreachable.*2 tries"):
+        src.fetch_papers(IDS, with_references=False)
+    assert len(synth_server.request_log) == 2
+    assert [m for m in said if m.startswith("waiting for Semantic Scholar's answer to the batch request: none came "
+                                            "within 0.3 s; trying again, giving up after 2 unanswered attempts")]
+    assert len(said) == 1  # said once
+
+
+def test_the_plan_states_how_long_a_request_may_take(synth_server, tmp_path):
+    with Store(tmp_path / "s.sqlite") as store, S2Source(S2Config(api_url=synth_server.url, rate=0)) as src:
+        res = expand(read_seeds(["arXiv:2101.00000"]).seeds, store, src, ExpansionOptions(progress=False))
+    assert "each request gives up after 2 attempts unanswered within 30 s, or 300 s with its retries" in res.plan[0]
+
+
+@pytest.mark.parametrize("url", ["http://someone:s3cr3t-pass@127.0.0.1:{port}/",
+                                 "http://someone:s3cr3t-pass@127.0.0.1:notaport/"])
+def test_credentials_in_the_api_url_are_never_echoed(tmp_path, url):
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "S2_API_URL": url.format(port=_free_port()),
+           "CITEGRAPH_STORE": "", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    res = subprocess.run([sys.executable, "-m", "graph", "map", "arXiv:2101.00001", "--out", str(tmp_path / "out")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "s3cr3t" not in res.stdout + res.stderr and "***@127.0.0.1" in res.stdout + res.stderr
+    assert not [p for p in (tmp_path / "cache").rglob("*") if "s3cr3t" in p.name]
+
+
+# -- reproducible outputs (issue 20: 17) ----------------------------------------------------------------------
+def test_two_runs_of_the_same_map_write_the_same_bytes(tmp_path):
+    import os
+    import random
+    import subprocess
+    import sys
+
+    from graph.testing.s2_server import S2Dataset
+
+    rng = random.Random(3)  # a SYNTH graph with enough edges for every score to have digits to lose
+    edges = sorted({(a, b) for a, b in ((rng.randrange(80), rng.randrange(80)) for _ in range(400)) if a != b})
+    with S2TestServer(S2Dataset.synthetic(80, edges)) as server:
+        env = {**os.environ, "S2_API_URL": server.url, "S2_RATE": "0"}
+        args = [sys.executable, "-m", "graph", "map", "2101.00000", "2101.00001", "--store", str(tmp_path / "s.sqlite"),
+                "--name", "m"]
+        subprocess.run(args + ["--out", str(tmp_path / "first")], env=env, check=True, capture_output=True, timeout=600)
+        # another process, another string hash seed (set and dict orders change with it), offline
+        subprocess.run(args + ["--out", str(tmp_path / "second"), "--offline"], env={**env, "PYTHONHASHSEED": "7"},
+                       check=True, capture_output=True, timeout=600)
+    first = sorted(p.name for p in (tmp_path / "first").iterdir())
+    assert len(first) >= 6 and first == sorted(p.name for p in (tmp_path / "second").iterdir())
+    differ = [n for n in first if (tmp_path / "first" / n).read_bytes() != (tmp_path / "second" / n).read_bytes()]
+    assert differ == []
+
+
+# -- files left by a killed run (issue 20: 12) -----------------------------------------------------------------
+def test_temporary_files_of_an_export_killed_midway_are_removed_by_the_next_run(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from graph.export import atomic_paths, write_atomic
+
+    target = tmp_path / "m.papers.csv"
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import sys\nfrom pathlib import Path\nfrom graph.export import atomic_paths\n"
+        f"with atomic_paths([Path({str(target)!r})]) as (tmp,):\n"
+        "    tmp.write_bytes(b'x' * 1_000_000)\n    print('writing', flush=True)\n    sys.stdin.read()\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "writing"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    left = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert len(left) == 1 and left[0].name.startswith(".m.papers.csv.")  # what kill -9 leaves behind
+    with atomic_paths([tmp_path / "other.csv"]) as (mine,):  # a live writer's file beside it is left alone
+        write_atomic(target, lambda tmp: tmp.write_text("paper_id\n"))
+        assert mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.papers.csv", "other.csv"]

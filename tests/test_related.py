@@ -157,7 +157,8 @@ def test_leiden_is_deterministic_whatever_the_global_random_state():
 # --- merged versions --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("a, b, same", [
-    ({"doi": "10.1/X", "title": "One"}, {"doi": "10.1/x", "title": "Other"}, True),
+    ({"doi": "10.1234/X", "title": "One"}, {"doi": "10.1234/x"}, True),
+    ({"doi": "10.1234/X", "title": "One"}, {"doi": "10.1234/x", "title": "Other"}, False),  # a data error
     ({"arxiv_id": "2205.14135v2"}, {"arxiv_id": "2205.14135"}, True),
     ({"title": "Attention Is All You Need", "year": 2017}, {"title": "attention is all you need"}, True),
     ({"title": "Attention Is All You Need", "year": 2017}, {"title": "Attention is all you need", "year": 2018},

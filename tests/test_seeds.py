@@ -198,3 +198,40 @@ def test_a_comment_after_an_entry_is_not_part_of_it():
                                          PaperId("title", "SYNTH title of a paper on kernels"),
                                          PaperId("arxiv", "1706.03762")]
     assert [s.line for s in got.seeds] == [1, 2, 3, 4]
+
+
+# -- issue 20, 14: seeds that are folders, devices, FIFOs, empty files ------------------------------------------
+def _map(args, tmp_path):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    return CliRunner().invoke(cli, ["map", *args, "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out")],
+                              env={"S2_API_URL": "http://127.0.0.1:9"})
+
+
+def test_a_folder_given_as_a_seed_is_named_as_a_folder_not_searched_as_a_title(tmp_path, monkeypatch):
+    (tmp_path / "readings").mkdir()
+    monkeypatch.chdir(tmp_path)
+    res = _map(["readings"], tmp_path)
+    assert res.exit_code == 1 and "seed readings is a folder; give the seed files in it" in res.output, res.output
+    assert "Semantic Scholar" not in res.output  # nothing was asked
+
+
+def test_a_device_and_a_fifo_are_named_for_what_they_are_and_never_opened(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # opening it to read would block for good
+    for item, what in (("/dev/zero", "a device"), (str(fifo), "a FIFO (named pipe)")):
+        res = _map([item], tmp_path)
+        assert res.exit_code == 1 and f"seed {item} is {what}, not a seed file" in res.output, res.output
+
+
+def test_an_empty_seed_file_says_so_on_the_line_above_the_refusal(tmp_path):
+    empty = tmp_path / "seeds.txt"
+    empty.write_text("")
+    res = _map([str(empty)], tmp_path)
+    lines = res.output.splitlines()
+    assert res.exit_code == 1 and "see the skipped lines above" in lines[-1], res.output
+    assert any("the file holds no seeds (it is empty, or only comments)" in line for line in lines[:-1]), res.output

@@ -24,7 +24,8 @@ from graph.store import Store
 from conftest import fast_config
 
 PACKAGE = Path(graph.__file__).parent
-MEMBERS = {"name", "label", "limits", "invalid_ids", "requests", "rate_hint", "seconds_for", "fetch_papers",
+MEMBERS = {"name", "label", "limits", "invalid_ids", "requests", "rate_hint", "deadline_note", "seconds_for",
+           "fetch_papers",
            "not_found", "match_title", "prefetch_citations", "iter_citations", "truncation_note", "interrupt",
            "resume", "default_store", "links"}
 

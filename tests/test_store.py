@@ -114,3 +114,106 @@ def test_store_in_cache_is_named_by_the_source_and_overridable(monkeypatch, tmp_
     assert store_in_cache("mine.sqlite").parent == default_store_path().parent  # one cache folder
     monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "x.sqlite"))
     assert store_in_cache("mine.sqlite") == tmp_path / "x.sqlite"
+
+
+# -- issue 20: full disks, other programs' files, read-only stores -------------------------------------------
+import hashlib  # noqa: E402
+
+from small_disk import fill, remount_read_only, small_disk  # noqa: E402
+
+from graph.errors import StoreError  # noqa: E402
+
+BIG = "SYNTH abstract " * 400
+
+
+def test_a_disk_filling_up_while_writing_is_reported_as_a_full_disk(tmp_path):
+    with small_disk(tmp_path / "disk") as disk:
+        with Store(disk / "s.sqlite") as store:
+            store.put_papers([PaperRecord("kept", title="SYNTH kept")])
+            filler = fill(disk)
+            with pytest.raises(StoreError, match="is full") as caught:
+                with store.transaction():  # as expansion stores an answer: the write inside an outer transaction
+                    store.put_papers([PaperRecord(f"p{i}", title="SYNTH", abstract=BIG) for i in range(400)])
+            assert not isinstance(caught.value, StoreCorruptError)
+            filler.unlink()
+            store.put_papers([PaperRecord("after", title="SYNTH after")])  # the store goes on working
+            assert set(store.get_papers(["kept", "after", "p1"])) == {"kept", "after"}
+
+
+def test_a_full_disk_at_open_is_not_called_a_damaged_store(tmp_path):
+    with small_disk(tmp_path / "disk") as disk:
+        with Store(disk / "s.sqlite") as store:
+            store.put_papers([PaperRecord(f"p{i}", title="SYNTH", abstract=BIG) for i in range(50)])
+        filler = fill(disk)
+        try:
+            with Store(disk / "s.sqlite") as store:
+                store.put_papers([PaperRecord(f"q{i}", title="SYNTH", abstract=BIG) for i in range(50)])
+        except StoreError as exc:
+            assert not isinstance(exc, StoreCorruptError) and "is full" in str(exc) and "move it aside" not in str(exc)
+        else:
+            pytest.fail("writing 50 records onto a full disk raised nothing")
+        filler.unlink()
+        with Store(disk / "s.sqlite") as store:
+            assert len(store.get_papers([f"p{i}" for i in range(50)])) == 50
+
+
+def _foreign(path, *, application_id=0, user_version=2, tables=("CREATE TABLE notes (body TEXT)",)):
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=DELETE")
+    for t in tables:
+        db.execute(t)
+    db.execute(f"PRAGMA application_id={application_id}")
+    db.execute(f"PRAGMA user_version={user_version}")
+    db.commit()
+    db.close()
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("kind", ["user_version 2", "another application id", "not sqlite"])
+def test_another_programs_file_is_refused_and_left_byte_for_byte_as_it_was(tmp_path, kind):
+    path = tmp_path / "other.sqlite"
+    if kind == "not sqlite":
+        path.write_bytes(b"SYNTH notes of another tool\n" * 10)
+        before = hashlib.sha256(path.read_bytes()).hexdigest()
+    elif kind == "another application id":  # even with a store's tables in it
+        before = _foreign(path, application_id=0x1234, tables=[
+            "CREATE TABLE papers (paper_id TEXT)", "CREATE TABLE edges (citing TEXT)",
+            "CREATE TABLE lists (paper_id TEXT)", "CREATE TABLE aliases (alias TEXT)"])
+    else:
+        before = _foreign(path)
+    with pytest.raises(StoreCorruptError, match="citegraph (never writes into it|leaves it untouched)"):
+        Store(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "other.sqlite-wal").exists()
+    if kind != "not sqlite":
+        assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_a_store_from_before_the_application_id_is_still_opened_and_marked(tmp_path):
+    from graph.store import APPLICATION_ID
+
+    path = tmp_path / "old.sqlite"
+    with Store(path) as store:
+        store.put_papers([PaperRecord("p1", title="SYNTH one")])
+        store._db.execute("PRAGMA application_id=0")
+    with Store(path) as store:
+        assert store.get_papers(["p1"])["p1"].title == "SYNTH one"
+        assert store._db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+def test_a_read_only_store_serves_an_offline_run(tmp_path, synth_server):
+    from graph.expansion import ExpansionOptions, expand
+    from graph.seeds import read_seeds
+    from graph.sources.s2 import S2Config, S2Source
+
+    seeds = read_seeds(["arXiv:2101.00000", "arXiv:2101.00001"]).seeds
+    with small_disk(tmp_path / "disk") as disk:
+        with Store(disk / "s.sqlite") as store, S2Source(S2Config(api_url=synth_server.url, rate=0)) as src:
+            online = expand(seeds, store, src, ExpansionOptions(progress=False))
+        remount_read_only(disk)
+        with Store(disk / "s.sqlite") as store:
+            assert store.read_only
+            offline = expand(seeds, store, None, ExpansionOptions(progress=False, offline=True))
+            with pytest.raises(StoreError, match="read-only.*--offline"):
+                store.put_papers([PaperRecord("new", title="SYNTH")])
+    assert sorted(offline.graph) == sorted(online.graph) and len(offline.graph) > 2

@@ -63,7 +63,12 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
         topic = personalized_pagerank(G, present, alpha=alpha, undirected=TOPIC_WALK_UNDIRECTED)
     topic = topic if present else {}
     if G.number_of_edges():
-        hubs, auth = nx.hits(G, max_iter=1000, tol=1e-10, normalized=True)
+        # a fixed start vector: ARPACK's default one is random, so two runs differed in the last digits. A
+        # generic one (seeded), not all ones, which can be orthogonal to the answer on symmetric graphs
+        import numpy as np
+
+        start = np.random.default_rng(0).uniform(0.5, 1.5, G.number_of_nodes())
+        hubs, auth = nx.hits(G, max_iter=1000, tol=1e-10, nstart=dict(zip(G, start)), normalized=True)
         # the eigenvector's sign is arbitrary and tiny values come out as -0.0
         hubs = {n: abs(v) for n, v in hubs.items()}
         auth = {n: abs(v) for n, v in auth.items()}

@@ -44,6 +44,8 @@ def _print_reports(reports, counts):
                       if r.unmatched else ""))
         if r.already:
             click.echo(f"  {r.already}: not added again")
+        for note in r.notes:
+            click.echo(f"  {note}")
         for b in r.bad_lines[:10]:
             click.echo(f"  bad line {b}")
         if r.bad > 10:
@@ -55,7 +57,7 @@ def _print_reports(reports, counts):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", required=True, type=click.Path(dir_okay=False),
               help="The corpus database file (created if missing; env CITEGRAPH_CORPUS).")
-@click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit; it spills beyond.")
+@click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit, 256MB to 1PiB; it spills to disk beyond.")
 def import_s2_command(paths, corpus_path, memory_limit):
     """Stream S2 bulk dataset shards (papers, citations, abstracts, tldrs,
     paper-ids; .jsonl or .jsonl.gz, files or folders) into a corpus.

@@ -87,6 +87,7 @@ class LocalSource:
 
     requests = 0  # queries are not rate-limited requests
     rate_hint = ""
+    deadline_note = ""  # a query answers or fails at once: no deadline to state
     label: str
 
     def __init__(self) -> None:
@@ -143,6 +144,11 @@ class PaperSource(Protocol):
     @property
     def rate_hint(self) -> str:
         """How to make requests faster, for a plan that is too long (``""`` when nothing helps)."""
+
+    @property
+    def deadline_note(self) -> str:
+        """How long one request may take at most, as the plan's first line states it (``""`` for a
+        source without requests)."""
 
     def seconds_for(self, n_requests: int) -> float:
         """How long ``n_requests`` take at the source's pace (0 for a local source)."""

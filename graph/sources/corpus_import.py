@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from ..errors import CitegraphError, StoreCorruptError, StoreSchemaError
+from ..identifiers import DOI_PATTERN
 
 CORPUS_SCHEMA_VERSION = 1
 CHUNK_BYTES = 64 << 20  # JSON lines are parsed in DuckDB a block of about this many bytes at a time
@@ -58,7 +59,8 @@ DATASETS = {
         key="s.corpusid",
         select=("s.corpusid, regexp_extract(s.url, '([0-9a-f]{40})$', 1), s.title, " + _NORM.format(t="s.title")
                 + ", s.year, nullif(s.venue, ''), list_transform(s.authors, lambda a: a.name), s.externalids.ArXiv, "
-                "lower(s.externalids.DOI), s.citationcount, s.referencecount, s.influentialcitationcount, "
+                "CASE WHEN regexp_matches(lower(trim(s.externalids.DOI)), '" + DOI_PATTERN + "') "
+                "THEN lower(trim(s.externalids.DOI)) END, s.citationcount, s.referencecount, s.influentialcitationcount, "
                 "s.publicationdate"),
         unique="corpusid"),
     "citations": dict(
@@ -138,6 +140,8 @@ class ImportReport:
     unmatched: int = 0  # citation rows with a null id on one side: normal in S2 data, not bad lines
     # for CSV imports: which column each field was read from (given, or recognised by name)
     columns: dict[str, str] = field(default_factory=dict)
+    # data errors found and handled, each one line (placeholder DOIs dropped, identifiers that clash)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -209,6 +213,20 @@ def _check_text_file(path: Path) -> None:
         raise CitegraphError(f"{path} is empty; a CSV file needs a header row")
 
 
+def _check_rows_read(corpus: "Corpus", path: Path) -> None:
+    """Refuse a CSV file of which DuckDB reads under half the lines as rows: a quote opened and not
+    closed until far below swallows the lines between into one field, silently."""
+    lines = 0
+    with _open_text(path) as fh:
+        while block := _read(fh, 1 << 20, path):
+            lines += block.count(b"\n")
+    quoted = str(path).replace("'", "''")
+    rows = corpus._one(f"SELECT count(*) FROM read_csv('{quoted}', header=true, all_varchar=true)")[0]
+    if lines >= 10 and rows * 2 < lines - 1:
+        raise CitegraphError(f"{path}: only {rows:,} rows could be read from its {lines:,} lines (a quote opened "
+                             "and not closed until far below?); fix the file and import again; nothing was imported")
+
+
 def _s2_files(paths: Sequence[str | Path]) -> list[Path]:
     out = []
     for p in map(Path, paths):
@@ -265,18 +283,30 @@ def _check_duckdb_file(path: Path) -> None:
                             "`citegraph import` with --corpus")
 
 
-_MEMORY_LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+_MEMORY_LIMIT = re.compile(r"^\s*(\d+(\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
+# DuckDB needs room for a block of parsed JSON lines (CHUNK_BYTES) and its own buffers; below this it
+# fails with "Out of Memory" on the first real shard
+MIN_MEMORY_BYTES = 256 * 10**6
+MAX_MEMORY_BYTES = 1 << 50  # 1 PiB: beyond it DuckDB refuses the number itself
 
 
 def check_memory_limit(value: str) -> str:
-    """``value`` if it is a DuckDB memory size such as ``2GB`` or ``512MiB``, else :class:`CitegraphError`.
-    It is set in SQL, which takes no parameter there, so nothing else may get through.
+    """``value`` if it is a DuckDB memory size such as ``2GB`` or ``512MiB`` from 256 MB to 1 PiB,
+    else :class:`CitegraphError`. It is set in SQL, which takes no parameter there, so nothing else
+    may get through.
 
     >>> check_memory_limit("2GB")
     '2GB'
     """
-    if not isinstance(value, str) or not _MEMORY_LIMIT.match(value):
+    m = _MEMORY_LIMIT.match(value) if isinstance(value, str) else None
+    if not m:
         raise CitegraphError(f"--memory-limit {value!r} is not a size such as 2GB, 512MB or 1.5GiB")
+    size = float(m.group(1)) * _UNIT_BYTES[m.group(3).upper()]
+    if not MIN_MEMORY_BYTES <= size <= MAX_MEMORY_BYTES:
+        raise CitegraphError(f"--memory-limit {value.strip()} is out of range: give 256MB to 1PiB (DuckDB spills to "
+                             "disk beyond it, so 1GB to 4GB suits most machines)")
     return value.strip()
 
 
@@ -318,6 +348,9 @@ class Corpus:
                                      "check the permissions or pass another --corpus path") from None
             raise StoreCorruptError(f"{self.path} is not a readable DuckDB corpus ({text.splitlines()[0]}); "
                                     "pass another --corpus path") from None
+        self.memory_limit = memory_limit
+        self._duckdb = duckdb
+        self._refuse_foreign(read_only)
         self._run(f"SET memory_limit='{memory_limit}'")
         self._run("SET preserve_insertion_order=false")
         if threads:
@@ -326,6 +359,27 @@ class Corpus:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._run(statement)
         self._check_version(read_only)
+
+    def _refuse_foreign(self, read_only: bool) -> None:
+        """A DuckDB database that holds tables but no citegraph ``meta`` row is another program's:
+        refused before anything is created in it (and before a query names a table it lacks)."""
+        tables = {t for (t,) in self._run("SELECT table_name FROM information_schema.tables "
+                                          "WHERE table_schema = 'main'")}
+        if not tables:
+            if read_only:
+                self.db.close()
+                raise CitegraphError(f"{self.path} is an empty DuckDB database, not a corpus; import into it with "
+                                     "`citegraph import s2` or `import csv` first")
+            return
+        ours = "meta" in tables and {c for (c,) in self._run(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'meta'")} >= {"key", "value"} \
+            and self._one("SELECT count(*) FROM meta WHERE key = 'schema_version'")[0] > 0
+        if not ours:
+            self.db.close()
+            raise StoreCorruptError(
+                f"{self.path} is a DuckDB database of another program (tables {', '.join(sorted(tables)[:5])}), not "
+                "a citegraph corpus; citegraph never writes into it: pass --corpus with the file made by "
+                "`citegraph import`, or a new path to import into")
 
     def _check_version(self, read_only: bool) -> None:
         row = self._one("SELECT value FROM meta WHERE key = 'schema_version'")
@@ -381,6 +435,7 @@ class Corpus:
         lines_done = resume_after
         # one transaction per block, recorded with the shard's progress: memory stays bounded on
         # billion-row shards, and an interrupted import resumes after the last committed block
+        placeholders = 0
         for first, lines in _line_blocks(path, self.block_bytes):
             if first + len(lines) - 1 <= resume_after:
                 continue
@@ -392,11 +447,15 @@ class Corpus:
             report.rows += added
             report.bad += len(bad)
             report.unmatched += self._null_rows
+            placeholders += self._placeholder_dois
             room = MAX_BAD_REPORTED - len(report.bad_lines)
             report.bad_lines.extend(BadLine(str(path), n, why) for n, why in bad[:max(0, room)])
             report.seconds = time.perf_counter() - t0
             if progress:
                 progress(report, report.rows)
+        if placeholders:
+            report.notes.append(f"{placeholders:,} DOI values are not DOIs (N/A, 0, a prefix alone…): dropped, "
+                                "so they merge no papers")
         with self._transaction():
             self._run("INSERT OR REPLACE INTO shard_progress VALUES (?, ?, ?, ?, true)",
                       [digest, kind, str(path), lines_done])
@@ -447,8 +506,15 @@ class Corpus:
                 f"ELSE '{missing}' END FROM block WHERE line <> '' AND "
                 f"(NOT json_valid(line) OR json_type(line) <> 'OBJECT' OR "
                 f"(n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL) AND NOT ({null_ok}))) ORDER BY n")
+            # placeholder DOIs (N/A, 0, a prefix alone) the select dropped: counted for the report
+            self._placeholder_dois = self._one(
+                f"SELECT count(*) FROM ({parsed}) WHERE nullif(trim(s.externalids.DOI), '') IS NOT NULL AND NOT "
+                f"regexp_matches(lower(trim(s.externalids.DOI)), '{DOI_PATTERN}')")[0] if table == "papers" else 0
         finally:
-            self.db.unregister("block")
+            try:
+                self.db.unregister("block")
+            except self._duckdb.Error:
+                pass  # the transaction failed (out of memory): the rollback drops the view with it
         self._null_rows = null_rows
         return added, bad
 
@@ -459,7 +525,10 @@ class Corpus:
         try:
             yield
         except BaseException:
-            self._run("ROLLBACK")
+            try:
+                self._run("ROLLBACK")
+            except (self._duckdb.Error, CitegraphError):
+                pass  # DuckDB aborted it already (out of memory does): the error that got here says why
             raise
         self._run("COMMIT")
 
@@ -469,7 +538,12 @@ class Corpus:
 
     def _run(self, sql: str, params: list | None = None) -> list:
         """Execute and consume the result (DuckDB refuses new work while one is pending)."""
-        return self.db.execute(sql, params or []).fetchall()
+        try:
+            return self.db.execute(sql, params or []).fetchall()
+        except self._duckdb.OutOfMemoryException as exc:
+            raise CitegraphError(f"DuckDB ran out of memory within --memory-limit {self.memory_limit} on the corpus "
+                                 f"{self.path} ({str(exc).splitlines()[0][:120]}); run again with a larger "
+                                 "--memory-limit (2GB suits most shards); what was imported before is kept") from None
 
     def _count(self, table: str) -> int:
         return self._one(f"SELECT count(*) FROM {table}")[0]
@@ -538,6 +612,8 @@ class Corpus:
                           ("--doi-column", doi_column), ("--arxiv-column", arxiv_column)]:
             if col and col not in cols:
                 raise CitegraphError(f"{name} {col!r} is not a column of the paper files; they have {sorted(cols)}")
+        for f in files:
+            _check_rows_read(self, Path(f))
         e = str(edges).replace("'", "''")
         edge_cols = {c for (c, *_) in self._run(f"DESCRIBE SELECT * FROM read_csv('{e}', header=true, all_varchar=true)")}
         for name, col in [("--citing-column", citing_column), ("--cited-column", cited_column)]:
@@ -550,26 +626,56 @@ class Corpus:
                 "CASE WHEN regexp_matches(arxiv, '^\\d{4}\\.') AND substr(arxiv, 3, 2)::INT BETWEEN 1 AND 12 "
                 "THEN 2000 + substr(arxiv, 1, 2)::INT END")
         # a paper's key: its arXiv id, else its DOI, else its normalised title. The same rows imported again
-        # from a renamed or recompressed file match the papers already there, so nothing is doubled
+        # from a renamed or recompressed file match the papers already there, so nothing is doubled; the
+        # n-th row of a key matches the n-th paper of that key (a file may list one title twice). A DOI or
+        # arXiv id matches only a paper of the same title: one identifier on two titles is a data error
         key = ("CASE WHEN {a} IS NOT NULL THEN 'a:' || {a} WHEN {d} IS NOT NULL THEN 'd:' || {d} "
                "ELSE 't:' || coalesce({t}, '') END")
+        doi_ok = lambda c: f"regexp_matches({c}, '{DOI_PATTERN}')"
+        doi_raw = ('lower(trim(' + q(doi_column) + '))') if doi_column else 'NULL'
         offset = self._one("SELECT coalesce(max(corpusid) + 1, 0) FROM papers")[0]
         with self._transaction():
             self._run(f"""
                 CREATE TEMP TABLE csv_rows AS
                 SELECT row_number() OVER () - 1 AS r, * FROM (
                     SELECT {q(id_column) if id_column else 'NULL'} AS ext_id, {q(title_column)} AS title,
-                           {arxiv} AS arxiv, {('lower(' + q(doi_column) + ')') if doi_column else 'NULL'} AS doi,
+                           {arxiv} AS arxiv, {doi_raw} AS doi_raw,
+                           CASE WHEN {doi_ok(doi_raw)} THEN {doi_raw} END AS doi,
                            {year_column and q(year_column) or 'NULL'} AS year_raw
                     FROM {sources})""")
+            old_doi = f"CASE WHEN {doi_ok('doi')} THEN doi END"
+            self._run(f"""
+                CREATE TEMP TABLE csv_keyed AS
+                SELECT *, row_number() OVER (PARTITION BY k ORDER BY r) AS occ
+                FROM (SELECT *, {key.format(a='arxiv', d='doi', t=_NORM.format(t='title'))} AS k,
+                             {_NORM.format(t='title')} AS t FROM csv_rows)""")
+            self._run(f"""
+                CREATE TEMP TABLE csv_old AS
+                SELECT k, corpusid, norm_title AS t, row_number() OVER (PARTITION BY k ORDER BY corpusid) AS occ
+                FROM (SELECT {key.format(a='arxiv', d=old_doi, t='norm_title')} AS k, corpusid, norm_title
+                      FROM papers)""")
+            same_title = "(n.k LIKE 't:%' OR coalesce(old.t, '') = '' OR coalesce(n.t, '') = '' OR old.t = n.t)"
             self._run(f"""
                 CREATE TEMP TABLE csv_papers AS
                 SELECT n.*, old.corpusid AS existing,
                        coalesce(old.corpusid, {offset} + (row_number() OVER (PARTITION BY old.corpusid IS NULL
                                                                               ORDER BY n.r)) - 1) AS corpusid
-                FROM (SELECT *, {key.format(a='arxiv', d='doi', t=_NORM.format(t='title'))} AS k FROM csv_rows) n
-                LEFT JOIN (SELECT {key.format(a='arxiv', d='doi', t='norm_title')} AS k, min(corpusid) AS corpusid
-                           FROM papers GROUP BY 1) old ON old.k = n.k""")
+                FROM csv_keyed n LEFT JOIN csv_old old ON old.k = n.k AND old.occ = n.occ AND {same_title}""")
+            placeholders = self._one("SELECT count(*) FROM csv_rows WHERE doi_raw IS NOT NULL AND doi IS NULL")[0]
+            if placeholders:
+                shown = [v for (v,) in self._run("SELECT DISTINCT doi_raw FROM csv_rows WHERE doi_raw IS NOT NULL "
+                                                 "AND doi IS NULL ORDER BY 1 LIMIT 3")]
+                report.notes.append(f"{placeholders:,} values of the DOI column {doi_column!r} are not DOIs (e.g. "
+                                    f"{', '.join(map(repr, shown))}): dropped, those papers are keyed by title")
+            clashes = self._run("""
+                SELECT count(*), min(n.k) FROM csv_papers n
+                WHERE n.existing IS NULL AND n.k NOT LIKE 't:%' AND EXISTS (
+                    SELECT 1 FROM csv_old old WHERE old.k = n.k AND coalesce(old.t, '') <> ''
+                    AND coalesce(n.t, '') <> '' AND old.t <> n.t)""")[0]
+            if clashes[0]:
+                report.notes.append(f"{clashes[0]:,} papers carry the arXiv id or DOI of a paper with another title "
+                                    f"in the corpus (e.g. {clashes[1][2:]!r}): a data error; added as papers of their "
+                                    "own, check the identifier columns")
             self._run(f"""
                 INSERT INTO papers
                 SELECT corpusid, NULL, title, {_NORM.format(t='title')}, {year},
@@ -601,6 +707,14 @@ class Corpus:
                     SELECT citing, count(*) AS n FROM citations
                     WHERE citing IN (SELECT corpusid FROM csv_papers) GROUP BY citing) c
                 WHERE papers.corpusid = c.citing""")
+            if total and matched * 2 < total:
+                # most edges name no paper: the files do not fit together, and a corpus of a few papers and
+                # no edges is worse than none (the transaction leaves the corpus as it was)
+                raise CitegraphError(
+                    f"{total - matched:,} of {total:,} edges of {edges} name papers that are not among the "
+                    f"{n_rows:,} rows read from the paper files: they do not fit together (an unterminated quote? "
+                    "the wrong --id-column, --citing-column or --cited-column?); fix them and import again; "
+                    "nothing was imported")
             report.rows = n_new + loaded_edges
             report.bad = total - matched
             if report.bad:
@@ -608,8 +722,8 @@ class Corpus:
             if n_rows - n_new or matched - loaded_edges:
                 report.already = (f"{n_rows - n_new:,} papers and {matched - loaded_edges:,} edges were already "
                                   "in the corpus (same arXiv id, DOI or title)")
-            self._run("DROP TABLE csv_papers")
-            self._run("DROP TABLE csv_rows")
+            for table in ("csv_papers", "csv_old", "csv_keyed", "csv_rows"):
+                self._run(f"DROP TABLE {table}")
             self._run("INSERT INTO imports VALUES (?, ?, 'csv', ?, ?, ?, now())",
                       [report.file, digest, report.rows, report.bad, time.perf_counter() - t0])
         report.seconds = time.perf_counter() - t0

@@ -24,6 +24,7 @@ import concurrent.futures
 import json
 import os
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -118,7 +119,9 @@ def default_store_path(api_url: str | None = None) -> Path:
     """Where the store of an S2 API lives unless ``--store`` or ``CITEGRAPH_STORE`` say otherwise:
     one file per API host (``s2-api.semanticscholar.org.sqlite``) in the user's cache directory,
     so a test server's papers never mix with real Semantic Scholar data."""
-    host = urlsplit(api_url or DEFAULT_API_URL).netloc or "local"
+    parts = urlsplit(api_url or DEFAULT_API_URL)
+    # the host and port only: credentials in the URL never become part of a file name
+    host = (parts.hostname or "local") + (f":{parts.port}" if parts.port else "")
     safe = "".join(c if c.isalnum() or c in ".-" else "_" for c in host)
     return store_in_cache(f"s2-{safe}.sqlite")
 
@@ -149,6 +152,9 @@ class S2Config:
     max_wait: float = 300.0
     # waits at least this long are announced (what is waited for, and how long)
     announce_wait: float = 2.0
+    # attempts in a row that got no complete answer within ``timeout`` (a server that never replies, or
+    # trickles): after this many the server is taken as unreachable, whatever is left of max_wait
+    max_timeouts: int = 2
     page_size: int = PAGE_LIMIT
 
     def __post_init__(self) -> None:
@@ -179,6 +185,23 @@ class S2Config:
         return cls(**env)
 
 
+def shown_url(url: Any) -> str:
+    """``url`` as it may be printed: a user name and password in it are replaced by ``***``.
+
+    >>> shown_url("http://user:secret@127.0.0.1:8765/x")
+    'http://***@127.0.0.1:8765/x'
+    """
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is not None and "@" in parts.netloc:
+        return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+    # not parseable as a URL: hide anything between "//" and an "@" all the same
+    return re.sub(r"//[^/@\s]*@", "//***@", text)
+
+
 def check_api_url(url: Any) -> str:
     """``url`` if it is an http(s) URL with a host, else :class:`S2ConfigError` saying what is wrong.
 
@@ -192,7 +215,7 @@ def check_api_url(url: Any) -> str:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(
             c.isspace() for c in url):
-        raise S2ConfigError(f"the API URL {url!r} is not an http(s) URL with a host "
+        raise S2ConfigError(f"the API URL {shown_url(url)!r} is not an http(s) URL with a host "
                             "(check --api-url or S2_API_URL, e.g. https://api.semanticscholar.org)")
     return url
 
@@ -208,10 +231,12 @@ class RequestStats:
 
 
 class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None, *, network: bool = False) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, *, network: bool = False,
+                 timed_out: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.network = network  # the server gave no usable answer at all (dropped, timed out)
+        self.timed_out = timed_out  # no complete answer within the attempt's deadline
 
 
 def endpoint_name(url: str) -> str:
@@ -316,6 +341,7 @@ class S2HttpRequester:
         started = time.monotonic()
         tries = self.config.max_retries + 1
         last: _Retryable | None = None
+        timeouts = 0  # attempts in a row without a complete answer
         for attempt in range(1, tries + 1):
             if attempt > 1:
                 self.stats.retries += 1
@@ -325,8 +351,14 @@ class S2HttpRequester:
                                                 deadline=max(0.05, min(self.config.timeout, left)))
             except _Retryable as exc:
                 last = exc
-            if attempt == tries:
+                timeouts = timeouts + 1 if exc.timed_out else 0
+            if attempt == tries or timeouts >= self.config.max_timeouts:
                 break
+            if timeouts == 1:
+                # said once per request: the silence so far is explained, and how long it may last
+                self._say(f"waiting for Semantic Scholar's answer to the {endpoint} request: none came within "
+                          f"{self.config.timeout:g} s; trying again, giving up after {self.config.max_timeouts} "
+                          f"unanswered attempts or {self.config.max_wait:g} s in all (--timeout, --max-wait)")
             wait = self._backoff(attempt, last.retry_after)
             left = self.config.max_wait - (time.monotonic() - started)
             if last.retry_after is not None and last.retry_after > left:
@@ -348,7 +380,7 @@ class S2HttpRequester:
         spent = time.monotonic() - started
         if last is not None and last.network:
             self._unreachable = (
-                f"Semantic Scholar at {self.config.api_url} is unreachable ({last}, {attempt} tries in "
+                f"Semantic Scholar at {shown_url(self.config.api_url)} is unreachable ({last}, {attempt} tries in "
                 f"{spent:.0f} s); check the network or S2_API_URL, then run the same command again: "
                 f"what was fetched so far is stored")
             raise S2UnavailableError(self._unreachable)
@@ -370,12 +402,13 @@ class S2HttpRequester:
                 timeout=deadline)
         except (asyncio.TimeoutError, httpx.TimeoutException):
             self.stats.by_status["timeout"] += 1
-            raise _Retryable(f"network error: no complete answer within {deadline:g} s", network=True) from None
+            raise _Retryable(f"network error: no complete answer within {deadline:g} s", network=True,
+                             timed_out=True) from None
         except httpx.ConnectError as exc:
             # DNS failure or connection refused: no server there, and retrying will not make one
             self.stats.by_status["network"] += 1
             self._unreachable = (
-                f"cannot connect to Semantic Scholar at {self.config.api_url} ({_reason(exc)}); check the "
+                f"cannot connect to Semantic Scholar at {shown_url(self.config.api_url)} ({shown_url(_reason(exc))}); check the "
                 f"network, --api-url or S2_API_URL, then run the same command again: what was fetched so far "
                 f"is stored")
             raise S2UnavailableError(self._unreachable) from None
@@ -383,7 +416,7 @@ class S2HttpRequester:
             self.stats.by_status["network"] += 1
             raise _Retryable(f"network error: {type(exc).__name__}", network=True) from exc
         except httpx.InvalidURL as exc:
-            raise S2ConfigError(f"cannot request {url!r}: {exc}") from None
+            raise S2ConfigError(f"cannot request {shown_url(url)!r}: {shown_url(exc)}") from None
         self.stats.by_status[r.status_code] += 1
         if r.status_code == 200:
             try:
@@ -553,6 +586,13 @@ class S2Source:
         """HTTP requests sent so far, retries included."""
         return self.stats.requests
 
+    @property
+    def deadline_note(self) -> str:
+        """How long one request may take at most, as the plan states it."""
+        c = self.config
+        return (f"each request gives up after {c.max_timeouts} attempts unanswered within {c.timeout:g} s, "
+                f"or {c.max_wait:g} s with its retries (--timeout, --max-wait)")
+
     def seconds_for(self, n_requests: int) -> float:
         """How long ``n_requests`` take at the configured pace (0 when unpaced)."""
         return n_requests / self.config.rate if self.config.rate > 0 else 0.0
@@ -687,9 +727,15 @@ class S2Source:
             offset += len(rows)
             found: list[str] = []
             edges = [e for e in (edge_from_s2(paper_id, raw, found) for raw in rows) if e is not None]
+            # an answer that makes no progress ends the listing: a page shorter than asked is the last
+            # one, whatever it says ("next" on pages of one null row cost a request per row, up to the cap)
+            stalled = rows and len(rows) < size and "next" in data
+            if stalled:
+                found.append(f"the {kind} page of {paper_id} at offset {offset - len(rows)} has {len(rows)} of "
+                             f"{size} rows but says more follow; the listing ends there")
             self._warn(found)
             yield Page(edges, offset)
-            if not rows or "next" not in data:
+            if not rows or "next" not in data or stalled:
                 return
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..identifiers import record_arxiv, record_doi
 from ..ids import arxiv_year
 from ..model import (CONTROL_CHARS, MAX_ABSTRACT, MAX_CORPUS_ID, MAX_IDENT, MAX_TITLE, MAX_TLDR, MAX_VENUE,
                      CitationEdge, FieldValidator, InvalidRecord, PaperRecord, show_value)
@@ -49,8 +50,8 @@ def check_s2_paper(data: Any, *, source: str, fetched_at: float,
     if not venue:
         pv = data.get("publicationVenue")
         venue = pv.get("name") if isinstance(pv, dict) else None
-    arxiv = v.ident("externalIds.ArXiv", ext.get("ArXiv"))
-    doi = v.ident("externalIds.DOI", ext.get("DOI"))
+    arxiv = _identifier(v, "externalIds.ArXiv", ext.get("ArXiv"), record_arxiv, "an arXiv ID")
+    doi = _identifier(v, "externalIds.DOI", ext.get("DOI"), record_doi, "a DOI")
     year = v.year("year", data.get("year"))
     corpus = data.get("corpusId")
     return PaperRecord(
@@ -72,6 +73,18 @@ def check_s2_paper(data: Any, *, source: str, fetched_at: float,
         source=source,
         fetched_at=fetched_at,
     )
+
+
+def _identifier(v: FieldValidator, name: str, value: Any, parse, what: str) -> str | None:
+    """An identifier that is one; a placeholder (``N/A``, ``0``, a DOI prefix alone) is dropped with a
+    warning, for taken as an identifier it would merge every paper that carries it."""
+    value = v.ident(name, value)
+    if value is None:
+        return None
+    parsed = parse(value)
+    if parsed is None:
+        v.note(f"{name} {show_value(value)} is not {what}; dropped")
+    return parsed
 
 
 def _int(value: Any) -> int | None:
