@@ -389,8 +389,12 @@ class Explorer:
     def _build(self) -> MapRun:
         if self._run is None:  # what reading the seeds noted, said once
             report_seed_list(self.seed_list, self.log)
-        result = expand_seeds(self.seed_list.seeds, store=self.store, source=self.source, options=self.options,
-                              log=self.log)
+        from .cache import cached_expansion
+
+        seeds = list(self.seed_list.seeds)
+        result = cached_expansion(seeds, store=self.store, source=self.source, options=self.options, log=self.log,
+                                  expand=lambda: expand_seeds(seeds, store=self.store, source=self.source,
+                                                              options=self.options, log=self.log))
         for pid in self._expanded:
             result = _compose(result, self._expand_one(pid))
         run = MapRun(self.seed_list, result)
@@ -414,7 +418,12 @@ class Explorer:
             if self._closing.is_set():  # Ctrl-C or close() came while the map was built
                 raise Cancelled("analysis not started: the session is stopping")
             # computed outside the lock (only this worker computes), so progress and cancel answer meanwhile
-            analysis = analyse_map(run, top=self.top, method=self.method, resolution=self.resolution)
+            from .cache import analysis_key, results_cache
+
+            # kept in the store: another command asking of the same graph reads it back
+            key = analysis_key(run.graph, run.references, self.top, self.method, self.resolution)
+            analysis = results_cache(self.store).memo("analysis", key, lambda: analyse_map(
+                run, top=self.top, method=self.method, resolution=self.resolution))
             with self._lock:
                 self._analysis, self._analysis_of = analysis, run
             return analysis
@@ -486,8 +495,18 @@ class Explorer:
         from .analysis import influence_table
 
         def work():
-            g = self.run.graph
-            return influence_table(g, seeds=g.graph["seeds"], by="global" if global_rank else "topic")
+            from .cache import analysis_key, results_cache
+
+            run = self.run
+            g, by = run.graph, "global" if global_rank else "topic"
+            cache = results_cache(self.store)
+            if by == "topic":  # the map's analysis ranked the same walk already
+                kept = cache.get("analysis", analysis_key(g, run.references, self.top, self.method,
+                                                          self.resolution))
+                if kept is not None:
+                    return kept.influence
+            return results_cache(self.store).memo("rank", analysis_key(g, run.references, by), lambda: influence_table(
+                g, seeds=g.graph["seeds"], by=by))
         return self._call(work)
 
     def clusters(self, *, whole_graph: bool = False) -> TopicClusters:
