@@ -187,7 +187,7 @@ def bibtex_selection(analysis: MapAnalysis, *, cluster: int | None = None, top: 
 
 def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis | None = None,
               formats: Sequence[str] = EXPORT_FORMATS, bib_nodes: list | None = None,
-              stop: Callable[[], bool] | None = None) -> dict[str, Path]:
+              stop: Callable[[], bool] | None = None, whole_graph: bool = False) -> dict[str, Path]:
     """Write the map and its exports under ``out_dir`` as ``NAME.*``.
 
     Formats: ``html`` (the interactive map), ``csv``/``parquet`` (papers with every
@@ -196,6 +196,10 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis
     when it is missing and other formats were asked for too, Parquet is skipped and
     listed in ``run.skipped_exports`` (and the summary) with how to get it. ``stop()`` is asked
     before each file: once it says yes, :class:`Interrupted` is raised and nothing is written.
+
+    The tables and graph files hold the map's papers (their citations among them; citation counts
+    within the whole graph); ``whole_graph`` exports every paper of the graph instead (thousands
+    of papers: the reading list's whole graph makes ~46 MB of files).
     """
     unknown = set(formats) - set(EXPORT_FORMATS)
     if unknown:
@@ -206,8 +210,9 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create --out {out} ({exc.strerror or exc})") from None
-    g = run.graph
     analysis = analysis if analysis is not None else analyse_map(run)
+    whole = run.graph
+    g = whole if whole_graph else whole.subgraph(analysis.nodes)
     formats = list(formats)
     if "parquet" in formats:
         try:
@@ -221,12 +226,15 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis
     papers = None
     if "csv" in formats or "parquet" in formats:
         papers = papers_table(g, scores_table(analysis))
+        if not whole_graph:  # counted in the whole graph, as the map shows them
+            papers["in_graph_citations"] = papers["paper_id"].map(whole.in_degree)
+            papers["in_graph_references"] = papers["paper_id"].map(whole.out_degree)
     # every file goes to a temporary file first and all are renamed into place together, so a full
     # disk or a crash leaves the previous export whole and never a mix of old and new files
     jobs: dict[str, tuple[Path, Callable[[Path], object]]] = {}
     if "html" in formats:
         jobs["html"] = (out / f"{name}.html",
-                        lambda tmp: write_map_html(g, analysis, tmp, title=f"citegraph: {name}"))
+                        lambda tmp: write_map_html(whole, analysis, tmp, title=f"citegraph: {name}"))
     if "csv" in formats:
         jobs["papers_csv"] = (out / f"{name}.papers.csv", lambda tmp: csv_safe(papers).to_csv(tmp, index=False))
     if "parquet" in formats:
@@ -235,7 +243,7 @@ def write_map(run: MapRun, out_dir: str | Path, name: str, analysis: MapAnalysis
         jobs["edges_csv"] = (out / f"{name}.edges.csv",
                              lambda tmp: csv_safe(edges_table(g, analysis)).to_csv(tmp, index=False))
     if "bibtex" in formats:
-        text = bibtex(g, bib_nodes if bib_nodes is not None else analysis.nodes)
+        text = bibtex(whole, bib_nodes if bib_nodes is not None else analysis.nodes)
         jobs["bibtex"] = (out / f"{name}.bib", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     if "graphml" in formats or "gexf" in formats:
         plain = plain_graph(g)

@@ -547,7 +547,8 @@ class Explorer:
             one_hop_longer=one_hop_longer, log=self.log))
 
     def export(self, out_dir: str | Path, name: str | None = None, formats: Sequence[str] | None = None, *,
-               bib_cluster: int | None = None, bib_top: int | None = None) -> dict[str, Path]:
+               bib_cluster: int | None = None, bib_top: int | None = None,
+               whole_graph: bool = False) -> dict[str, Path]:
         """Write the map and its exports (as ``citegraph map``) under ``out_dir`` as ``NAME.*``; the
         BibTeX holds the map, one ``bib_cluster`` or the seeds and the ``bib_top`` most related."""
         from .formats import EXPORT_FORMATS
@@ -562,7 +563,7 @@ class Explorer:
             bib = (bibtex_selection(analysis, cluster=bib_cluster, top=bib_top)
                    if "bibtex" in chosen and (bib_cluster is not None or bib_top is not None) else None)
             return write_map(self.run, out_dir, name or default_name(self.inputs), analysis, formats=chosen,
-                             bib_nodes=bib, stop=self._closing.is_set)
+                             bib_nodes=bib, stop=self._closing.is_set, whole_graph=whole_graph)
         return self._call(work)
 
     # -- changing the seeds --------------------------------------------------------------
