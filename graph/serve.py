@@ -47,11 +47,14 @@ _SUFFIX = {"csv": ".papers.csv", "edges": ".edges.csv", "bibtex": ".bib", "graph
 _MAX_BODY = 1 << 20
 
 
-def live_page(explorer: Explorer, token: str, *, seed_file: Path, reading_list: Path | None) -> str:
-    """The map page with the live controls, for the current map."""
+def live_page(explorer: Explorer, token: str, *, seed_file: Path, reading_list: Path | None,
+              positions: dict | None = None) -> str:
+    """The map page with the live controls, for the current map, and where earlier pages drew its
+    papers (``positions``), so a reload or a second window shows the same layout."""
     from .render import map_options, safe_json, template_env
 
     data = explorer.map()
+    data["positions"] = positions or {}
     page = template_env().get_template("citegraph_map.html").render(
         nodes=[], edges=[], options=json.dumps(map_options(len(data["papers"]))), live=True)
     config = {"token": token, "seed_file": str(seed_file), "reading_list": str(reading_list) if reading_list else None,
@@ -73,6 +76,9 @@ class ServeApp:
         self.port = 0
         self.stopping = threading.Event()
         self.export_dir = Path(tempfile.mkdtemp(prefix="citegraph-serve-"))
+        # where each paper was drawn, {paper id: [x, y]}, kept with the session for every page of this server
+        self.positions: dict[str, list[float]] = {}
+        self.positions_lock = threading.Lock()
 
     @property
     def hosts(self) -> set[str]:
@@ -149,12 +155,17 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = allowed
         try:
             if path == "/":
+                with self.app.positions_lock:
+                    saved = dict(self.app.positions)
                 page = live_page(self.app.explorer, self.app.token, seed_file=self.app.seed_file,
-                                 reading_list=self.app.reading_list).encode()
+                                 reading_list=self.app.reading_list, positions=saved).encode()
                 self._headers(HTTPStatus.OK, "text/html; charset=utf-8", len(page))
                 self.wfile.write(page)
             elif path == "/api/map":
                 self._json(HTTPStatus.OK, self.app.explorer.map())
+            elif path == "/api/positions":
+                with self.app.positions_lock:
+                    self._json(HTTPStatus.OK, {"positions": dict(self.app.positions)})
             elif path == "/api/status":
                 self._json(HTTPStatus.OK, self.app.explorer.progress().to_dict())
             elif path == "/api/seeds":
@@ -322,8 +333,30 @@ def _save_action(app: ServeApp, body: dict) -> dict:
     return {"message": f"{what} {saved.path}", "path": str(saved.path), "seeds": saved.seeds, "added": saved.added}
 
 
+MAX_POSITIONS = 20_000  # papers whose place is kept; a map shows at most a few hundred
+
+
+def _positions_action(app: ServeApp, body: dict) -> dict:
+    """Keep where the page drew papers: ``{"positions": {paper id: [x, y]}}``, merged with what is kept."""
+    given = body.get("positions")
+    if not isinstance(given, dict) or len(given) > MAX_POSITIONS:
+        raise ValueError(f'expected {{"positions": {{paper id: [x, y]}}}} with at most {MAX_POSITIONS:,} papers')
+    clean = {}
+    for pid, xy in given.items():
+        if not (isinstance(pid, str) and 0 < len(pid) <= 200 and isinstance(xy, list) and len(xy) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e7 for v in xy)):
+            raise ValueError(f"not a paper id and two finite numbers: {str(pid)[:80]!r}")
+        clean[pid] = [float(xy[0]), float(xy[1])]
+    with app.positions_lock:
+        app.positions.update(clean)
+        if len(app.positions) > MAX_POSITIONS:  # the oldest go first (dicts keep insertion order)
+            for pid in list(app.positions)[:len(app.positions) - MAX_POSITIONS]:
+                del app.positions[pid]
+        return {"kept": len(app.positions)}
+
+
 _POST_ONLY = {"/api/seeds": _seeds_action, "/api/expand": _expand_action, "/api/cancel": _cancel_action,
-              "/api/save": _save_action}
+              "/api/save": _save_action, "/api/positions": _positions_action}
 
 
 class _Server(ThreadingHTTPServer):

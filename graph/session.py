@@ -335,6 +335,7 @@ class Explorer:
                 self._set(stage=stage, planned=sum(t for _, _, t in stages),
                           done=sum(d for _, d, _ in stages), requests=self._requests() - before)
 
+            self._unchanged = False
             self._set(state="working", action=name, stage="", planned=0, done=0, requests=0, message="")
             old = self.options.on_progress
             self.options.on_progress = hook
@@ -352,7 +353,7 @@ class Explorer:
             finally:
                 self.options.on_progress = old
             with self._lock:
-                version = self._progress.version + 1
+                version = self._progress.version + (0 if self._unchanged else 1)  # a new map, a new version
             self._set(state="done", requests=self._requests() - before, version=version, message="")
             return result
 
@@ -430,6 +431,7 @@ class Explorer:
         return self._call(work)
 
     _analysis_of: MapRun | None = None
+    _unchanged = False  # set by an action that left the map as it was
 
     # -- reading the map --------------------------------------------------------------
     def map(self) -> dict:
@@ -586,12 +588,18 @@ class Explorer:
                     known.add(pid)
                     new.append(Seed(pid=pid, input=item, source="<added>", line=n,
                                     title=item if pid.kind == "title" else None))
+            kept = (self._run, self._analysis, self._analysis_of)
             self.seed_list.seeds.extend(new)
             self._build()
             got = [r for r in self._run.expansion.seeds if r.seed in set(new)]
             # an item that did not resolve is reported, not kept: it would only clutter the saved list
             failed = {r.seed for r in got if not r.paper_id}
             self.seed_list.seeds = [s for s in self.seed_list.seeds if s not in failed]
+            if kept[0] is not None and all(not r.paper_id for r in got):
+                # nothing new resolved: the map stays as it was, with no new analysis and no redraw
+                with self._lock:
+                    self._run, self._analysis, self._analysis_of = kept
+                self._unchanged = True
             return got
         return self._action("add seeds", work)
 
