@@ -423,8 +423,14 @@ class Explorer:
 
             # kept in the store: another command asking of the same graph reads it back
             key = analysis_key(run.graph, run.references, self.top, self.method, self.resolution)
-            analysis = results_cache(self.store).memo("analysis", key, lambda: analyse_map(
-                run, top=self.top, method=self.method, resolution=self.resolution))
+            def compute():
+                # the silent part after the last progress bar: say what is going on
+                self.log(f"analysing the map: relatedness, influence and clusters of "
+                         f"{run.graph.number_of_nodes():,} papers")
+                if self._progress.state == "working":
+                    self._set(stage="analysing the map")
+                return analyse_map(run, top=self.top, method=self.method, resolution=self.resolution)
+            analysis = results_cache(self.store).memo("analysis", key, compute)
             with self._lock:
                 self._analysis, self._analysis_of = analysis, run
             return analysis
