@@ -267,3 +267,27 @@ def cached_expansion(seeds: Sequence, *, store, source, options, expand: Callabl
     if after is not None:
         cache.put("graph", graph_key(seeds, options, source, after), (result, graph_digest(result.graph, result.references)))
     return result
+
+
+def cached_analysis(store, run, parameters: tuple, compute: Callable[[], Any]):
+    """The analysis of ``run``'s graph with ``parameters`` (top, method, resolution): kept in
+    ``store``, computed by ``compute()`` only when absent."""
+    return results_cache(store).memo("analysis", analysis_key(run.graph, run.references, *parameters), compute)
+
+
+def cached_influence(store, run, by: str, parameters: tuple, compute: Callable[[], Any]):
+    """The influence table of ``run``'s graph ranked ``by`` ``"topic"`` or ``"global"``: the kept
+    analysis's (with ``parameters``) when there is one (it ranks by the same walk from the
+    seeds), else kept on its own."""
+    cache = results_cache(store)
+    if by == "topic":
+        kept = cache.get("analysis", analysis_key(run.graph, run.references, *parameters))
+        if kept is not None:
+            return kept.influence
+    return cache.memo("rank", analysis_key(run.graph, run.references, by), compute)
+
+
+def cached(store, run, kind: str, parameters: tuple, compute: Callable[[], Any]):
+    """Any result ``kind`` of ``run``'s graph with ``parameters``: kept in ``store``, computed by
+    ``compute()`` only when absent."""
+    return results_cache(store).memo(kind, analysis_key(run.graph, run.references, *parameters), compute)

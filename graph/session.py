@@ -419,10 +419,8 @@ class Explorer:
             if self._closing.is_set():  # Ctrl-C or close() came while the map was built
                 raise Cancelled("analysis not started: the session is stopping")
             # computed outside the lock (only this worker computes), so progress and cancel answer meanwhile
-            from .cache import analysis_key, results_cache
+            from .cache import cached_analysis
 
-            # kept in the store: another command asking of the same graph reads it back
-            key = analysis_key(run.graph, run.references, self.top, self.method, self.resolution)
             def compute():
                 # the silent part after the last progress bar: say what is going on
                 self.log(f"analysing the map: relatedness, influence and clusters of "
@@ -430,7 +428,8 @@ class Explorer:
                 if self._progress.state == "working":
                     self._set(stage="analysing the map")
                 return analyse_map(run, top=self.top, method=self.method, resolution=self.resolution)
-            analysis = results_cache(self.store).memo("analysis", key, compute)
+            # kept in the store: another command asking of the same graph reads it back
+            analysis = cached_analysis(self.store, run, (self.top, self.method, self.resolution), compute)
             with self._lock:
                 self._analysis, self._analysis_of = analysis, run
             return analysis
@@ -503,18 +502,12 @@ class Explorer:
         from .analysis import influence_table
 
         def work():
-            from .cache import analysis_key, results_cache
+            from .cache import cached_influence
 
             run = self.run
             g, by = run.graph, "global" if global_rank else "topic"
-            cache = results_cache(self.store)
-            if by == "topic":  # the map's analysis ranked the same walk already
-                kept = cache.get("analysis", analysis_key(g, run.references, self.top, self.method,
-                                                          self.resolution))
-                if kept is not None:
-                    return kept.influence
-            return results_cache(self.store).memo("rank", analysis_key(g, run.references, by), lambda: influence_table(
-                g, seeds=g.graph["seeds"], by=by))
+            return cached_influence(self.store, run, by, (self.top, self.method, self.resolution),
+                                    lambda: influence_table(g, seeds=g.graph["seeds"], by=by))
         return self._call(work)
 
     def clusters(self, *, whole_graph: bool = False) -> TopicClusters:
@@ -525,9 +518,11 @@ class Explorer:
         from .analysis import graph_clusters
 
         def work():
+            from .cache import cached
+
             run = self.run
-            return graph_clusters(run.graph, method=self.method, resolution=self.resolution,
-                                  references=run.references)
+            return cached(self.store, run, "graph-clusters", (self.method, self.resolution), lambda: graph_clusters(
+                run.graph, method=self.method, resolution=self.resolution, references=run.references))
         return self._call(work)
 
     def reading_order(self, *, cluster: int | None = None):
