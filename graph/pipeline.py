@@ -99,11 +99,11 @@ def expand_seeds(seeds: Sequence[Seed], *, store: Store, source: PaperSource | N
         raise NothingUsableError("no usable seeds in the input; see the skipped lines above")
     result = expand(list(seeds), store, source, options, log=log)
     if not result.resolved:
-        said = {f["error"] for f in result.failures}
-        if said and all(any(e in (r.reason or "") for e in said) for r in result.unresolved):
-            # every lookup failed for a reason the warnings above gave (an unreachable server): not again
-            raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved: every lookup "
-                                     "failed as said above")
+        causes = {f["error"] for f in result.failures}
+        if len(causes) == 1 and all(next(iter(causes)) in (r.reason or "") for r in result.unresolved):
+            # one cause failed every lookup (an unreachable server): said once, not once per seed
+            raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved: "
+                                     f"{next(iter(causes))}")
         reasons = "; ".join(f"{r.seed.input}: {r.reason}" for r in result.unresolved[:5])
         raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved ({reasons})")
     return result
