@@ -133,7 +133,7 @@ def short_label(d: dict, frequency: dict[str, int] | None = None, n_words: int =
         surname = first.split(",")[0].strip() if "," in first else first.split()[-1]
         return f"{surname} {year}" if year else surname
     title = display_title(d.get("title")) or ""
-    if len(title) > 22:
+    if len(title) > 26:  # "Attention Is All You Need" is short enough to be its own label
         # the title up to its colon ("BERT: Pre-training…" -> "BERT"): papers name themselves so
         head = title.split(":")[0].strip()
         if 2 <= len(head) <= 22:
@@ -142,7 +142,8 @@ def short_label(d: dict, frequency: dict[str, int] | None = None, n_words: int =
             words = title_words(title)
             freq = frequency or {}
             order = {w: i for i, w in reversed(list(enumerate(words)))}
-            picked = sorted(order, key=lambda w: (freq.get(w.lower(), 0), -len(w), order[w]))[:n_words]
+            # the rarest words; among equally rare ones the first (people know a paper by how its title starts)
+            picked = sorted(order, key=lambda w: (freq.get(w.lower(), 0), order[w]))[:n_words]
             title = " ".join(sorted(picked, key=order.get)) or title[:21].rstrip() + "…"
     return f"{title} {year}".strip() if year else title
 

@@ -51,7 +51,7 @@ def test_every_paper_gets_a_label_surname_and_year_or_a_short_title():
     data = map_data(g, analyse(g, ["a"], top=10), "SYNTH")
     labels = {p["id"]: p["label"] for p in data["papers"]}
     assert labels["a"] == "Author0 2019" and labels["b"] == "Author1 2020"
-    assert labels["d"].endswith(" 2022") and len(labels["d"]) <= 28 and "$" not in labels["d"]
+    assert labels["d"].endswith(" 2022") and len(labels["d"]) <= 32 and "$" not in labels["d"]
     assert short_label({"authors": ["Vaswani, Ashish"], "year": 2017}) == "Vaswani 2017"
 
 
