@@ -215,8 +215,9 @@ def graph_key(seeds: Sequence, options, source, fingerprint: str) -> str:
     whose content is ``fingerprint``."""
     opts = {k: getattr(options, k, None) for k in ("depth", "max_citations", "max_papers", "offline",
                                                    "co_cited", "coupled", "min_evidence")}
-    where = (type(source).__name__, getattr(source, "label", None),
-             getattr(getattr(source, "config", None), "api_url", None))
+    # which source, in the protocol's own terms: its kind, how it is named, where it keeps its papers
+    # (one store per API host for Semantic Scholar)
+    where = None if source is None else (source.name, source.label, str(source.default_store()))
     return digest(code_digest(), [repr(s) for s in seeds], opts, where, fingerprint)
 
 
