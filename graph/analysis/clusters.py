@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Sequence
 
 import networkx as nx
 import numpy as np
