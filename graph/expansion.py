@@ -129,6 +129,7 @@ class Expander:
         self.fetched_now: set[str] = set()  # so --refresh fetches each paper once per run
         self.truncated: list[dict] = []
         self.failures: list[dict] = []
+        self._said: set[str] = set()  # failures already logged
         self.missing: list[str] = []
         self.plan: list[str] = []
 
@@ -200,7 +201,12 @@ class Expander:
 
     def _fail(self, item: str, exc: Exception) -> None:
         self.failures.append({"item": item, "error": str(exc)})
-        self.log(f"warning: {item}: {exc}")
+        # one cause (an unreachable server) fails every request alike: it is said once, not per request
+        if str(exc) in self._said:
+            return
+        self._said.add(str(exc))
+        with tqdm.external_write_mode():  # above the progress bar, not into it
+            self.log(f"warning: {item}: {exc}")
 
     # -- stage 1: seeds --------------------------------------------------------
     def resolve(self, seeds: list[Seed]) -> list[ResolvedSeed]:

@@ -33,9 +33,10 @@ PAPER_COLUMNS = [
 # -- the one export path ---------------------------------------------------------------------------------
 def write_map(run: "MapRun", out_dir: str | Path, name: str, analysis: MapAnalysis | None = None,
               formats: Sequence[str] = EXPORT_FORMATS, bib_nodes: list | None = None,
-              stop: Callable[[], bool] | None = None) -> dict[str, Path]:
+              stop: Callable[[], bool] | None = None, whole_graph: bool = False) -> dict[str, Path]:
     """Write the map and its exports under ``out_dir`` as ``NAME.*``; returns each file by its
-    format's key (:data:`graph.formats.FORMATS`).
+    format's key (:data:`graph.formats.FORMATS`). The tables and graph files hold the map's papers;
+    ``whole_graph`` exports every paper of the graph instead (see :class:`graph.formats.MapExport`).
 
     Formats: ``html`` (the interactive map), ``csv``/``parquet`` (papers with every
     score and cluster label), ``edges`` (citation and similarity edges, CSV),
@@ -63,7 +64,8 @@ def write_map(run: "MapRun", out_dir: str | Path, name: str, analysis: MapAnalys
         from .pipeline import analyse_map
 
         analysis = analyse_map(run)
-    data = MapExport(run.graph, analysis, title=f"citegraph: {name}", bib_nodes=bib_nodes, name=name)
+    data = MapExport(run.graph, analysis, title=f"citegraph: {name}", bib_nodes=bib_nodes, name=name,
+                     whole_graph=whole_graph)
     finals = [f.path(out, name) for f in chosen]
     # every file goes to a temporary file first and all are renamed into place together, so a full
     # disk or a crash leaves the previous export whole and never a mix of old and new files

@@ -22,28 +22,41 @@ if TYPE_CHECKING:
 
 @dataclass
 class MapExport:
-    """What the writers draw on: the map's graph, its analysis, its title and the BibTeX's papers.
-    The tables and the plain graph are made once, by the first writer that needs them."""
+    """What the writers draw on: the whole graph, its analysis, its title and the BibTeX's papers.
+    The tables and graph files hold the map's papers (``whole_graph``: every paper of the graph); the
+    tables and the plain graph are made once, by the first writer that needs them."""
 
     graph: "nx.DiGraph"
     analysis: "MapAnalysis"
     title: str
     bib_nodes: list | None = None
     name: str = ""  # the map's base name, which the RIS and CSL-JSON notes cite
+    whole_graph: bool = False
+
+    @cached_property
+    def exported(self) -> "nx.DiGraph":
+        """The papers the tables and graph files hold: the map's (their citations among them), or the
+        whole graph's with ``whole_graph`` (thousands of papers: the reading list's makes ~46 MB)."""
+        return self.graph if self.whole_graph else self.graph.subgraph(self.analysis.nodes)
 
     @cached_property
     def papers(self):
-        """Every paper with every score and cluster label (see :func:`graph.export.papers_table`)."""
+        """The exported papers with every score and cluster label (see :func:`graph.export.papers_table`);
+        citations are counted in the whole graph, as the map shows them."""
         from .export import papers_table, scores_table
 
-        return papers_table(self.graph, scores_table(self.analysis))
+        table = papers_table(self.exported, scores_table(self.analysis))
+        if not self.whole_graph:
+            table["in_graph_citations"] = table["paper_id"].map(self.graph.in_degree)
+            table["in_graph_references"] = table["paper_id"].map(self.graph.out_degree)
+        return table
 
     @cached_property
     def plain_graph(self):
-        """The graph as GraphML and GEXF can hold it (see :func:`graph.export.plain_graph`)."""
+        """The exported graph as GraphML and GEXF can hold it (see :func:`graph.export.plain_graph`)."""
         from .export import plain_graph
 
-        return plain_graph(self.graph)
+        return plain_graph(self.exported)
 
 
 def _html(m: MapExport, path: Path) -> None:
@@ -65,7 +78,7 @@ def _papers_parquet(m: MapExport, path: Path) -> None:
 def _edges_csv(m: MapExport, path: Path) -> None:
     from .export import csv_safe, edges_table
 
-    csv_safe(edges_table(m.graph, m.analysis)).to_csv(path, index=False)
+    csv_safe(edges_table(m.exported, m.analysis)).to_csv(path, index=False)
 
 
 def _bibtex(m: MapExport, path: Path) -> None:
@@ -90,7 +103,7 @@ def _gexf(m: MapExport, path: Path) -> None:
 def _node_link_json(m: MapExport, path: Path) -> None:
     from .export import node_link_text
 
-    path.write_text(node_link_text(m.graph), encoding="utf-8")
+    path.write_text(node_link_text(m.exported), encoding="utf-8")
 
 
 def _citation_format(fmt: str) -> Callable[[MapExport, Path], None]:

@@ -91,7 +91,7 @@ def _from_url(text: str) -> PaperId:
         m = re.match(r"^/(?:abs|pdf|html)/(?P<id>.+?)(?:\.pdf)?/?$", path)
         if m and _ARXIV_RE.match(m.group("id")):
             return PaperId("arxiv", _ARXIV_RE.match(m.group("id")).group("id"))
-    if host in {"doi.org", "dx.doi.org"}:
+    if host in {"doi.org", "dx.doi.org"} and _DOI_RE.match(path.lstrip("/")):
         return _from_doi(path.lstrip("/"))
     if host.endswith("semanticscholar.org"):
         m = re.search(r"/([0-9a-f]{40})(?:[/?#]|$)", path, re.IGNORECASE)
@@ -111,26 +111,11 @@ def _from_doi(doi: str) -> PaperId:
     return PaperId("doi", doi.lower())
 
 
-def normalise_identifier(text: str, *, allow_title: bool = True) -> PaperId:
-    """Turn any identifier a user may write into a :class:`PaperId`.
+_TRAILING = ".,;:"  # sentence punctuation that may follow an identifier
 
-    Accepts arXiv IDs (with or without version or ``arXiv:`` prefix, new and old
-    style), DOIs (bare, ``doi:``, doi.org URLs; arXiv DOIs become arXiv IDs), S2
-    paper IDs, ``CorpusId:N``, Semantic Scholar / arXiv URLs, other URLs, and --
-    when ``allow_title`` -- anything else as a title.
 
-    >>> normalise_identifier("CorpusId:13756489")
-    PaperId(kind='corpus', value='13756489')
-    >>> normalise_identifier("10.1145/3127479.3129250")
-    PaperId(kind='doi', value='10.1145/3127479.3129250')
-    """
-    raw = text.strip()
-    if not raw:
-        raise SeedError("empty identifier: write an arXiv ID, DOI, S2 ID, URL or title")
-    size = len(raw.encode("utf-8", "surrogatepass"))
-    if size > MAX_IDENTIFIER_BYTES:
-        raise SeedError(f"an identifier or title of {size / 1024:,.0f} KiB starting {raw[:40]!r}; one is at most "
-                        f"{MAX_IDENTIFIER_BYTES // 1024} KiB (is a file's content on the command line?)")
+def _identifier(raw: str) -> PaperId | None:
+    """``raw`` as a paper identifier of any kind (an URL included), or ``None``."""
     if _URL_RE.match(raw):
         return _from_url(raw)
     bare = _ARXIV_PREFIX_RE.sub("", raw)
@@ -145,7 +130,43 @@ def normalise_identifier(text: str, *, allow_title: bool = True) -> PaperId:
     m = _CORPUS_RE.match(raw)
     if m:
         return PaperId("corpus", str(int(m.group("n"))))
-    if bare != raw:
+    return None
+
+
+def normalise_identifier(text: str, *, allow_title: bool = True) -> PaperId:
+    """Turn any identifier a user may write into a :class:`PaperId`.
+
+    Accepts arXiv IDs (with or without version or ``arXiv:`` prefix, new and old
+    style), DOIs (bare, ``doi:``, doi.org URLs; arXiv DOIs become arXiv IDs), S2
+    paper IDs, ``CorpusId:N``, Semantic Scholar / arXiv URLs, other URLs, and --
+    when ``allow_title`` -- anything else as a title.
+
+    >>> normalise_identifier("CorpusId:13756489")
+    PaperId(kind='corpus', value='13756489')
+    >>> normalise_identifier("10.1145/3127479.3129250")
+    PaperId(kind='doi', value='10.1145/3127479.3129250')
+
+    Sentence punctuation after an identifier goes, for every kind alike:
+
+    >>> [str(normalise_identifier(t)) for t in ("2205.14135.", "arXiv:2205.14135.", "10.18653/v1/N19-1423.")]
+    ['arxiv:2205.14135', 'arxiv:2205.14135', 'doi:10.18653/v1/n19-1423']
+    """
+    raw = text.strip()
+    if not raw:
+        raise SeedError("empty identifier: write an arXiv ID, DOI, S2 ID, URL or title")
+    size = len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_IDENTIFIER_BYTES:
+        raise SeedError(f"an identifier or title of {size / 1024:,.0f} KiB starting {raw[:40]!r}; one is at most "
+                        f"{MAX_IDENTIFIER_BYTES // 1024} KiB (is a file's content on the command line?)")
+    # a sentence's punctuation after an identifier ("see 2205.14135.") is no part of it, whatever its kind;
+    # a title keeps its own ("Is attention all you need?")
+    trimmed = raw.rstrip(_TRAILING).rstrip()
+    pid = _identifier(trimmed) if trimmed and trimmed != raw else None
+    if pid is None or pid.kind == "url":  # nothing is left of an identifier without them ("10.1000/:"): they are part of it
+        pid = _identifier(raw)
+    if pid is not None:
+        return pid
+    if _ARXIV_PREFIX_RE.match(raw):
         raise SeedError(f"{raw!r} has an arXiv: prefix but no valid arXiv ID after it")
     if not allow_title:
         raise SeedError(f"{raw!r} is not an arXiv ID, DOI, S2 paper ID, CorpusId or URL")

@@ -94,6 +94,11 @@ def expand_seeds(seeds: Sequence[Seed], *, store: Store, source: PaperSource | N
         raise NothingUsableError("no usable seeds in the input; see the skipped lines above")
     result = expand(list(seeds), store, source, options, log=log)
     if not result.resolved:
+        causes = {f["error"] for f in result.failures}
+        if len(causes) == 1 and all(next(iter(causes)) in (r.reason or "") for r in result.unresolved):
+            # one cause failed every lookup (an unreachable server): said once, not once per seed
+            raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved: "
+                                     f"{next(iter(causes))}")
         reasons = "; ".join(f"{r.seed.input}: {r.reason}" for r in result.unresolved[:5])
         raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved ({reasons})")
     return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,15 +75,36 @@ def _links(pid: str, d: dict) -> dict:
     return {"s2": links.page, "pdf": links.pdf, "arxiv": links.arxiv, "doi": links.doi}
 
 
-def short_label(d: dict) -> str:
-    """A node's label: first author's surname and year, or a short title where authors are missing.
+_STOP = frozenset("""a an the of for and or in on to with via from by at as is are be its into using towards toward
+through over under based how what when why can do does we our you your their than more less not no all any beyond
+new study approach method methods paper via very""".split())
+_WORD = re.compile(r"[^\W_][\w\-]*[^\W_]|[^\W\d_]", re.UNICODE)
+
+
+def title_words(title: str | None) -> list[str]:
+    """The words of a title that can tell it apart (no stop words, none shorter than 3 letters).
+
+    >>> title_words("Scaling Laws for Neural Language Models")
+    ['Scaling', 'Laws', 'Neural', 'Language', 'Models']
+    """
+    return [w for w in _WORD.findall(display_title(title) or "") if len(w) >= 3 and w.lower() not in _STOP]
+
+
+def short_label(d: dict, frequency: dict[str, int] | None = None, n_words: int = 2) -> str:
+    """A node's label: first author's surname and year; where authors are missing, the title's name
+    before its colon, else its ``n_words`` most distinctive words (the rarest among the map's
+    titles, by ``frequency``: word (lower case) -> titles using it), in the title's order.
 
     >>> short_label({"authors": ["Ashish Vaswani", "Noam Shazeer"], "year": 2017})
     'Vaswani 2017'
-    >>> short_label({"title": "Efficient  Memory Management for Large Language Model Serving", "year": 2023})
-    'Efficient Memory… 2023'
+    >>> short_label({"title": "Efficient  Memory Management for Large Language Model Serving", "year": 2023},
+    ...             {"efficient": 9, "memory": 2, "management": 1, "large": 30, "language": 40, "model": 50,
+    ...              "serving": 3})
+    'Memory Management 2023'
     >>> short_label({"title": "GPTQ: Accurate Post-Training Quantization", "year": 2022})
     'GPTQ 2022'
+    >>> short_label({"title": "Attention", "year": 2017})
+    'Attention 2017'
     """
     authors = [a for a in (d.get("authors") or []) if a and a.strip()]
     year = d.get("year")
@@ -92,15 +114,38 @@ def short_label(d: dict) -> str:
         surname = first.split(",")[0].strip() if "," in first else first.split()[-1]
         return f"{surname} {year}" if year else surname
     title = display_title(d.get("title")) or ""
-    if len(title) > 22:
-        # the title up to its colon ("BERT: Pre-training…" -> "BERT"), else its first words
+    if len(title) > 26:  # "Attention Is All You Need" is short enough to be its own label
+        # the title up to its colon ("BERT: Pre-training…" -> "BERT"): papers name themselves so
         head = title.split(":")[0].strip()
         if 2 <= len(head) <= 22:
             title = head
         else:
-            cut = title[:21].rsplit(" ", 1)[0] if " " in title[:21] else title[:21]
-            title = cut.rstrip(" :,;-") + "…"
+            words = title_words(title)
+            freq = frequency or {}
+            order = {w: i for i, w in reversed(list(enumerate(words)))}
+            # the rarest words; among equally rare ones the first (people know a paper by how its title starts)
+            picked = sorted(order, key=lambda w: (freq.get(w.lower(), 0), order[w]))[:n_words]
+            title = " ".join(sorted(picked, key=order.get)) or title[:21].rstrip() + "…"
     return f"{title} {year}".strip() if year else title
+
+
+def map_labels(G: nx.DiGraph, nodes: list) -> dict:
+    """Each map paper's label (:func:`short_label`), distinct across the map where the titles allow:
+    two papers with one label get one more distinctive word each."""
+    frequency: dict[str, int] = {}
+    for n in nodes:
+        for w in set(x.lower() for x in title_words(G.nodes[n].get("title"))):
+            frequency[w] = frequency.get(w, 0) + 1
+    labels = {n: short_label(G.nodes[n], frequency) for n in nodes}
+    seen: dict[str, list] = {}
+    for n, label in labels.items():
+        seen.setdefault(label, []).append(n)
+    for label, same in seen.items():
+        if len(same) > 1:
+            for n in same:
+                if not [a for a in (G.nodes[n].get("authors") or []) if a and a.strip()]:
+                    labels[n] = short_label(G.nodes[n], frequency, n_words=3)
+    return labels
 
 
 _short_label = short_label
@@ -114,6 +159,7 @@ def map_data(G: nx.DiGraph, analysis: MapAnalysis, title: str) -> dict:
     seeds = list(analysis.seeds)
     seed_index = {s: i for i, s in enumerate(seeds)}
     papers = []
+    labels = map_labels(G, list(analysis.nodes))
     for i, pid in enumerate(analysis.nodes):
         d = G.nodes[pid]
         row = table.loc[pid]
@@ -121,7 +167,7 @@ def map_data(G: nx.DiGraph, analysis: MapAnalysis, title: str) -> dict:
         cluster = row.get("cluster")
         cluster = None if cluster is None or cluster != cluster else int(cluster)
         papers.append({
-            "key": f"n{i}", "id": pid, "title": display_title(d.get("title")), "label": short_label(d),
+            "key": f"n{i}", "id": pid, "title": display_title(d.get("title")), "label": labels[pid],
             "authors": list(d.get("authors") or []), "year": d.get("year"),
             "venue": d.get("venue"), "citations": d.get("citation_count"), "in_graph_citations": G.in_degree(pid),
             "influential": d.get("influential_citation_count"),

@@ -73,11 +73,14 @@ def status_of(exc: BaseException) -> int:
     return HTTPStatus.INTERNAL_SERVER_ERROR
 
 
-def live_page(explorer, token: str, *, seed_file: Path, reading_list: Path | None) -> str:
-    """The map page with the live controls, for the current map."""
+def live_page(explorer, token: str, *, seed_file: Path, reading_list: Path | None,
+              positions: dict | None = None) -> str:
+    """The map page with the live controls, for the current map, and where earlier pages drew its
+    papers (``positions``), so a reload or a second window shows the same layout."""
     from .render import map_options, safe_json, template_env
 
     data = explorer.map()
+    data["positions"] = positions or {}
     page = template_env().get_template("citegraph_map.html").render(
         nodes=[], edges=[], options=json.dumps(map_options(len(data["papers"]))), live=True)
     config = {"token": token, "seed_file": str(seed_file), "reading_list": str(reading_list) if reading_list else None,
@@ -101,6 +104,9 @@ class ServeApp:
         self.port = 0
         self.stopping = threading.Event()
         self.export_dir = Path(tempfile.mkdtemp(prefix="citegraph-serve-"))
+        # where each paper was drawn, {paper id: [x, y]}, kept with the session for every page of this server
+        self.positions: dict[str, list[float]] = {}
+        self.positions_lock = threading.Lock()
 
     @property
     def hosts(self) -> set[str]:
@@ -304,7 +310,10 @@ class _Handler(BaseHTTPRequestHandler):
 # -- what each route does -------------------------------------------------------------------------------
 def _page(h: _Handler, path: str) -> None:
     app = h.app
-    page = live_page(app.explorer, app.token, seed_file=app.seed_file, reading_list=app.reading_list).encode()
+    with app.positions_lock:
+        saved = dict(app.positions)
+    page = live_page(app.explorer, app.token, seed_file=app.seed_file, reading_list=app.reading_list,
+                     positions=saved).encode()
     h._headers(HTTPStatus.OK, "text/html; charset=utf-8", len(page))
     h.wfile.write(page)
 
@@ -391,6 +400,34 @@ def _save_action(app: ServeApp, body: dict) -> dict:
     return {"message": f"{what} {saved.path}", "path": str(saved.path), "seeds": saved.seeds, "added": saved.added}
 
 
+MAX_POSITIONS = 20_000  # papers whose place is kept; a map shows at most a few hundred
+
+
+def _positions_action(app: ServeApp, body: dict) -> dict:
+    """Keep where the page drew papers: ``{"positions": {paper id: [x, y]}}``, merged with what is kept."""
+    given = body.get("positions")
+    if not isinstance(given, dict) or len(given) > MAX_POSITIONS:
+        raise RequestError(f'expected {{"positions": {{paper id: [x, y]}}}} with at most {MAX_POSITIONS:,} papers')
+    clean = {}
+    for pid, xy in given.items():
+        if not (isinstance(pid, str) and 0 < len(pid) <= 200 and isinstance(xy, list) and len(xy) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e7 for v in xy)):
+            raise RequestError(f"not a paper id and two finite numbers: {str(pid)[:80]!r}")
+        clean[pid] = [float(xy[0]), float(xy[1])]
+    with app.positions_lock:
+        app.positions.update(clean)
+        if len(app.positions) > MAX_POSITIONS:  # the oldest go first (dicts keep insertion order)
+            for pid in list(app.positions)[:len(app.positions) - MAX_POSITIONS]:
+                del app.positions[pid]
+        return {"kept": len(app.positions)}
+
+
+def _positions(h: "_Handler", path: str) -> None:
+    with h.app.positions_lock:
+        saved = dict(h.app.positions)
+    h._json(HTTPStatus.OK, {"positions": saved})
+
+
 # every path the server answers, by method (and /api/export/<format>, matched by its prefix)
 ROUTES: dict[tuple[str, str], Callable[..., Any]] = {
     ("GET", "/"): _page,
@@ -398,10 +435,12 @@ ROUTES: dict[tuple[str, str], Callable[..., Any]] = {
     ("GET", "/api/status"): lambda h, path: h._json(HTTPStatus.OK, h.app.runner.progress().to_dict()),
     ("GET", "/api/seeds"): lambda h, path: h._json(HTTPStatus.OK, {"seeds": h.app.explorer.seed_rows()}),
     ("GET", "/api/events"): lambda h, path: h._events(),
+    ("GET", "/api/positions"): _positions,
     ("POST", "/api/seeds"): _seeds_action,
     ("POST", "/api/expand"): _expand_action,
     ("POST", "/api/cancel"): _cancel_action,
     ("POST", "/api/save"): _save_action,
+    ("POST", "/api/positions"): _positions_action,
 }
 
 

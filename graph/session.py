@@ -210,6 +210,7 @@ class Explorer:
                       requests=self.source.requests - before)
 
         self._working = dataclasses.replace(self.options, on_progress=hook, confirm=self.confirm)
+        self._unchanged = False
         self._set(state="working", action=name, stage="", planned=0, done=0, requests=0, message="")
         try:
             result = work()
@@ -228,8 +229,8 @@ class Explorer:
             raise
         finally:
             self._working = None
-        self._set(state="done", requests=self.source.requests - before, version=self._progress.version + 1,
-                  message="")
+        version = self._progress.version + (0 if self._unchanged else 1)  # a new map, a new version
+        self._set(state="done", requests=self.source.requests - before, version=version, message="")
         return result
 
     # -- building -----------------------------------------------------------------
@@ -253,8 +254,12 @@ class Explorer:
     def _build(self) -> MapRun:
         if self._run is None:  # what reading the seeds noted, said once
             report_seed_list(self.seed_list, self.log)
-        result = expand_seeds(self.seed_list.seeds, store=self.store, source=self.source, options=self._working,
-                              log=self.log)
+        from .cache import cached_expansion
+
+        seeds = list(self.seed_list.seeds)
+        result = cached_expansion(seeds, store=self.store, source=self.source, options=self._working, log=self.log,
+                                  expand=lambda: expand_seeds(seeds, store=self.store, source=self.source,
+                                                              options=self._working, log=self.log))
         for pid in self._expanded:
             result = grown_by(result, self._expand_one(pid))
         self._run, self._analysis = MapRun(self.seed_list, result), None
@@ -270,7 +275,17 @@ class Explorer:
         """The analysis of the current map (computed once per change)."""
         run = self.run
         if self._analysis is None or self._analysis_of is not run:
-            self._analysis = analyse_map(run, top=self.top, method=self.method, resolution=self.resolution)
+            from .cache import cached_analysis
+
+            def compute():
+                # the silent part after the last progress bar: say what is going on
+                self.log(f"analysing the map: relatedness, influence and clusters of "
+                         f"{run.graph.number_of_nodes():,} papers")
+                if self._progress.state == "working":
+                    self._set(stage="analysing the map")
+                return analyse_map(run, top=self.top, method=self.method, resolution=self.resolution)
+            # kept in the store: another command asking of the same graph reads it back
+            self._analysis = cached_analysis(self.store, run, (self.top, self.method, self.resolution), compute)
             self._analysis_of = run
         return self._analysis
 
@@ -335,8 +350,12 @@ class Explorer:
         """Influence within the seeds' topic (topical PageRank), or ``global_rank`` PageRank."""
         from .analysis import influence_table
 
-        g = self.run.graph
-        return influence_table(g, seeds=g.graph["seeds"], by="global" if global_rank else "topic")
+        from .cache import cached_influence
+
+        run = self.run
+        g, by = run.graph, "global" if global_rank else "topic"
+        return cached_influence(self.store, run, by, (self.top, self.method, self.resolution),
+                                lambda: influence_table(g, seeds=g.graph["seeds"], by=by))
 
     def clusters(self, *, whole_graph: bool = False) -> TopicClusters:
         """The map's topic clusters with labels and year spans; ``whole_graph``: clusters of every
@@ -345,9 +364,11 @@ class Explorer:
             return self.analysis().clusters
         from .analysis import graph_clusters
 
+        from .cache import cached
+
         run = self.run
-        return graph_clusters(run.graph, method=self.method, resolution=self.resolution,
-                              references=run.references)
+        return cached(self.store, run, "graph-clusters", (self.method, self.resolution), lambda: graph_clusters(
+            run.graph, method=self.method, resolution=self.resolution, references=run.references))
 
     def reading_order(self, *, cluster: int | None = None):
         """An order to read the seeds (or one ``cluster`` of the map) in: a DataFrame with
@@ -380,10 +401,12 @@ class Explorer:
             method=self.method, resolution=self.resolution, since=since, core=core, log=self.log))
 
     def export(self, out_dir: str | Path, name: str | None = None, formats: Sequence[str] | None = None, *,
-               bib_cluster: int | None = None, bib_top: int | None = None) -> dict[str, Path]:
+               bib_cluster: int | None = None, bib_top: int | None = None,
+               whole_graph: bool = False) -> dict[str, Path]:
         """Write the map and its exports (as ``citegraph map``) under ``out_dir`` as ``NAME.*`` (default:
         the first seed file's name); the BibTeX holds the map, one ``bib_cluster`` or the seeds and the
-        ``bib_top`` most related. A :meth:`cancel` before the first file is written writes nothing."""
+        ``bib_top`` most related; ``whole_graph``: the tables and graph files hold every paper of the
+        graph, not only the map's. A :meth:`cancel` before the first file is written writes nothing."""
         from .formats import EXPORT_FORMATS
         from .outputs import default_name
         from .pipeline import bibtex_selection
@@ -396,7 +419,7 @@ class Explorer:
                if {"bibtex", "ris", "csl-json"} & set(chosen) and chosen_papers else None)
         try:
             return write_map(self.run, out_dir, name or default_name(self.inputs), analysis, formats=chosen,
-                             bib_nodes=bib, stop=self._cancel.is_set)
+                             bib_nodes=bib, stop=self._cancel.is_set, whole_graph=whole_graph)
         except Interrupted:
             raise Cancelled("nothing written: the export was cancelled") from None
 
@@ -420,12 +443,17 @@ class Explorer:
                     known.add(pid)
                     new.append(Seed(pid=pid, input=item, source="<added>", line=n,
                                     title=item if pid.kind == "title" else None))
+            kept = (self._run, self._analysis, self._analysis_of)
             self.seed_list.seeds.extend(new)
             self._build()
             got = [r for r in self._run.expansion.seeds if r.seed in set(new)]
             # an item that did not resolve is reported, not kept: it would only clutter the saved list
             failed = {r.seed for r in got if not r.paper_id}
             self.seed_list.seeds = [s for s in self.seed_list.seeds if s not in failed]
+            if kept[0] is not None and all(not r.paper_id for r in got):
+                # nothing new resolved: the map stays as it was, with no new analysis and no redraw
+                self._run, self._analysis, self._analysis_of = kept
+                self._unchanged = True
             return got
         return self._action("add seeds", work)
 

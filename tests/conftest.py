@@ -46,6 +46,24 @@ def arxiv_dataset(arxiv_dir) -> S2Dataset:
     return S2Dataset.from_arxiv_cs(arxiv_dir)
 
 
+@pytest.fixture(scope="session")
+def reading_list_map(arxiv_dataset, tmp_path_factory):
+    """The reading list expanded over the arXiv corpus (served by its own local S2 server) into a
+    clean store, once per test session: ``(ExpansionResult, requests the server saw, store path)``.
+    Tests that need the clean map read it here instead of building it again (each build is ~10 s)."""
+    from graph.expansion import ExpansionOptions, expand
+    from graph.seeds import read_seeds
+    from graph.store import Store
+
+    path = tmp_path_factory.mktemp("reading-list") / "clean.sqlite"
+    seeds = read_seeds([str(READING_LIST)]).seeds
+    with S2TestServer(arxiv_dataset) as server, Store(path) as store, \
+            S2Source(fast_config(server.url, max_retries=30)) as source:
+        result = expand(seeds, store, source, ExpansionOptions(progress=False))
+        seen = len(server.request_log)
+    return result, seen, path
+
+
 @pytest.fixture
 def arxiv_server(arxiv_dataset):
     with S2TestServer(arxiv_dataset) as server:

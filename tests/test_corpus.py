@@ -224,7 +224,8 @@ def reading_list_runs(arxiv_corpus, tmp_path_factory):
     """The reading list's commands on the arXiv corpus, as a terminal user runs them."""
     out = tmp_path_factory.mktemp("runs")
     runner = CliRunner()
-    base = [str(READING_LIST), "--corpus", str(arxiv_corpus)]
+    # one store for the five commands: the first builds and analyses the graph, the others read it back
+    base = [str(READING_LIST), "--corpus", str(arxiv_corpus), "--store", str(out / "store.sqlite")]
     runs = {
         "related": runner.invoke(cli, ["related", *base, "-q"]),
         "related5": runner.invoke(cli, ["related", *base, "-q", "--limit", "5"]),

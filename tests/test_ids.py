@@ -26,7 +26,22 @@ def test_dois_are_case_folded_and_prefix_insensitive(doi):
     forms = [doi, doi.upper(), f"doi:{doi}", f"https://doi.org/{doi}", f"https://dx.doi.org/{doi}"]
     assume(not doi.lower().startswith("10.48550/arxiv."))  # arXiv DOIs become arXiv IDs (tested above)
     got = {normalise_identifier(f) for f in forms}
-    assert got == {PaperId("doi", doi.lower().rstrip("."))}
+    # sentence punctuation after it goes, as after any identifier, unless no DOI would be left
+    trimmed = doi.lower().rstrip(".,;:")
+    assert got == {PaperId("doi", trimmed if re.fullmatch(r"10\.[0-9]{4,9}/\S+", trimmed) else doi.lower().rstrip("."))}
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("2205.14135.", PaperId("arxiv", "2205.14135")), ("arXiv:2205.14135.", PaperId("arxiv", "2205.14135")),
+    ("arXiv:2205.14135,", PaperId("arxiv", "2205.14135")), ("10.18653/v1/N19-1423.", PaperId("doi", "10.18653/v1/n19-1423")),
+    ("10.18653/v1/N19-1423;", PaperId("doi", "10.18653/v1/n19-1423")), ("CorpusId:13756489.", PaperId("corpus", "13756489")),
+    ("204e3073870fae3d05bcbc2f6a8e263d9b72e776.", PaperId("s2", "204e3073870fae3d05bcbc2f6a8e263d9b72e776")),
+    ("https://arxiv.org/abs/2205.14135.", PaperId("arxiv", "2205.14135")),
+    ("Is attention all you need?", PaperId("title", "Is attention all you need?")),
+    ("Attention is all you need.", PaperId("title", "Attention is all you need.")),
+])
+def test_trailing_punctuation_is_handled_alike_for_every_kind(written, expected):
+    assert normalise_identifier(written) == expected
 
 
 _NO_WORD_CHARACTER = st.characters(blacklist_categories=("L", "N", "M", "Pc")).filter(lambda c: not re.match(r"\w", c))

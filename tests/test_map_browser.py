@@ -174,9 +174,10 @@ def test_every_node_has_a_label_legible_at_the_default_zoom(page, map_file):
         d = g.nodes[pid]
         if d.get("authors"):
             assert label == f"{d['authors'][0].split()[-1]} {d['year']}"
-        else:  # no authors: the start of the title, and the year
-            assert label.endswith(f" {d['year']}") and len(label) <= 28
-            assert d["title"].startswith(label[: -len(f" {d['year']}")].rstrip("…"))
+        else:  # no authors: the title's name before its colon or its most distinctive words, and the year
+            assert label.endswith(f" {d['year']}") and len(label) <= 40
+            words = label[: -len(f" {d['year']}")].split()
+            assert words and all(w in d["title"] for w in words)
     # the font is drawn at about 11 px on screen, whatever the zoom the layout ends at
     px = page.evaluate("() => window.citegraph.network.getScale() * "
                        "window.citegraph.network.body.nodes[window.citegraph.keyOf('quant3')].options.font.size")
@@ -367,3 +368,52 @@ def test_card_folds_a_long_why_list_and_keeps_the_filters_on_screen(browser, tmp
     box = page.locator("#search").bounding_box()
     assert box["y"] + box["height"] < 720
     context.close()
+
+
+# --- readable at a glance: labels that do not cover each other, a timeline sized as its legend says ----------
+
+def test_labels_shown_at_the_default_zoom_do_not_overlap(page, map_file):
+    _, _, analysis = map_file
+    shown = page.evaluate("window.citegraph.shownLabels()")
+    assert len(shown) >= len(analysis.seeds)  # the seeds' labels at least are shown
+    seed_keys = {page.evaluate("(id) => window.citegraph.keyOf(id)", s) for s in analysis.seeds}
+    assert seed_keys <= {b["id"] for b in shown}
+    for i, a in enumerate(shown):
+        for b in shown[i + 1:]:
+            assert not (a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]), (a, b)
+    # a label waiting for a closer zoom still shows when its paper is pointed at
+    hidden = {k["key"] for k in node_state(page)} - {b["id"] for b in shown}
+    if hidden:
+        key = sorted(hidden)[0]
+        page.evaluate("(k) => window.citegraph.select(k, false)", key)
+        font = page.evaluate("(k) => window.citegraph.nodes.get(k).font.color", key)
+        assert font == "#222222"
+
+
+def test_timeline_dots_grow_with_citations_and_the_most_cited_are_named(page, map_file):
+    _, g, analysis = map_file
+    page.select_option("#view", "timeline")
+    pts = {p["key"]: p for p in timeline_points(page)}
+    data = {p["key"]: p for p in page.evaluate("window.citegraph.data.papers")}
+    plain = sorted((data[k]["citations"] or 0, p["r"]) for k, p in pts.items() if not data[k]["is_seed"])
+    assert plain[0][1] < plain[-1][1]  # the most cited dot is larger than the least cited
+    assert [r for _, r in plain] == sorted(r for _, r in plain)  # size follows citations
+    named = page.eval_on_selector_all("#timeline-svg text.tl-label", "ts => ts.map(t => t.dataset.id)")
+    most = sorted(data, key=lambda k: -(data[k]["citations"] or 0))[:len(named)]
+    assert named and set(named) == set(most)
+
+
+def test_search_with_a_selection_shows_the_matches_and_the_status_counts_them(page, map_file):
+    _, g, analysis = map_file
+    first = analysis.nodes[0]
+    page.evaluate("(id) => window.citegraph.select(window.citegraph.keyOf(id), false)", first)
+    word = g.nodes[analysis.nodes[-1]]["title"].split()[0]
+    page.fill("#search", word)
+    shown = visible(page)
+    assert 0 < len(shown) < len(analysis.nodes)
+    faded = {s["id"] for s in node_state(page) if s["opacity"] < 1}
+    assert not faded & shown  # the matches are in full view, not greyed out by the selection
+    status = page.text_content("#status")
+    assert status.startswith(f"{len(shown)} of {len(analysis.nodes)} papers shown"), status
+    page.fill("#search", "")
+    assert page.text_content("#status").startswith(f"{len(analysis.nodes)} papers")

@@ -298,7 +298,11 @@ def open_page(browser, served):
 
 
 def wait_version(page, version: int) -> None:
-    page.wait_for_selector(f'body[data-version="{version}"]', state="attached")
+    try:
+        page.wait_for_selector(f'body[data-version="{version}"]', state="attached")
+    except Exception:
+        said = page.evaluate("() => (window.citegraph.live || {messages: []}).messages")
+        raise AssertionError(f"version {version} never shown; page errors: {page.errors}; said: {said}") from None
 
 
 def map_ids(page) -> set[str]:

@@ -16,17 +16,20 @@ from .common import _analysis_options, _check_outputs, _expansion_options, _sess
               help="Folder for the map and tables.")
 @click.option("--name", help="Base name of the files written (default: the first seed file's name).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object on stdout.")
+@click.option("--whole-graph", is_flag=True,
+              help="Tables and graph files of every paper of the graph (thousands; the reading list's "
+                   "make ~46 MB) instead of the map's papers.")
 @_analysis_options
 @_expansion_options
-def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expansion):
+def map_command(seeds, out_dir, name, as_json, whole_graph, top, method, resolution, **expansion):
     """Build a citation map from SEEDS (files or identifiers).
 
     Writes under --out: NAME.html (interactive map of the seeds and their most
-    related papers, with a timeline), NAME.papers.csv and .parquet (every paper
-    with its scores and cluster), NAME.edges.csv, NAME.bib, NAME.ris and
-    NAME.csl.json (for Zotero), NAME.graphml, NAME.gexf and NAME.json. Exit
-    status: 0 success (even if some seeds are unresolved), 1 nothing usable,
-    2 bad usage.
+    related papers, with a timeline), NAME.papers.csv and .parquet (the map's
+    papers with their scores and cluster), NAME.edges.csv, NAME.bib, NAME.ris and
+    NAME.csl.json (for Zotero), NAME.graphml, NAME.gexf and NAME.json
+    (--whole-graph: every paper of the graph). Exit status: 0 success (even if
+    some seeds are unresolved), 1 nothing usable, 2 bad usage.
 
     \b
     Examples:
@@ -40,7 +43,7 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
     _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
     with _session(seeds, top=top, method=method, resolution=resolution, progress=not as_json,
                   **expansion) as session:
-        files = session.export(out_dir, name)
+        files = session.export(out_dir, name, whole_graph=whole_graph)
         clusters = session.analysis().clusters
         summary = session.run_summary(files)
     if as_json:
@@ -62,12 +65,17 @@ def map_command(seeds, out_dir, name, as_json, top, method, resolution, **expans
 @click.option("--cluster", type=int, help="BibTeX, RIS and CSL-JSON of this cluster of the map only.")
 @click.option("--bib-top", type=click.IntRange(1),
               help="BibTeX, RIS and CSL-JSON of the seeds and the N most related only.")
+@click.option("--whole-graph", is_flag=True,
+              help="Tables and graph files of every paper of the graph (thousands; the reading list's "
+                   "make ~46 MB) instead of the map's papers.")
 @_analysis_options
 @_expansion_options
-def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method, resolution, **expansion):
+def export_command(seeds, formats, out_dir, name, cluster, bib_top, whole_graph, top, method, resolution,
+                   **expansion):
     """Export the SEEDS' map as tables and graph files.
 
-    Papers (CSV, Parquet) with every score and the cluster label; edges
+    The map's papers (--whole-graph: every paper of the graph, its size said):
+    papers (CSV, Parquet) with every score and the cluster label; edges
     (citations and similarity) as CSV; BibTeX, RIS and CSL-JSON (for Zotero's
     import, with a note on why each paper is on the map) of the map, one --cluster
     or the --bib-top N papers; GraphML and GEXF for Gephi; node-link JSON. GraphML and
@@ -83,7 +91,11 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, top, method,
 
     _check_outputs(out_dir=out_dir, name=name or default_name(seeds))
     with _session(seeds, top=top, method=method, resolution=resolution, **expansion) as session:
-        files = session.export(out_dir, name, formats=chosen, bib_cluster=cluster, bib_top=bib_top)
+        files = session.export(out_dir, name, formats=chosen, bib_cluster=cluster, bib_top=bib_top,
+                               whole_graph=whole_graph)
+        if whole_graph:
+            g = session.run.graph
+            click.echo(f"the whole graph: {g.number_of_nodes():,} papers, {g.number_of_edges():,} citations")
         skipped = list(session.run.skipped_exports)
     for kind, path in files.items():
         click.echo(f"wrote {kind}: {path}")

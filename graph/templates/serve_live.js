@@ -28,8 +28,39 @@
   }
 
   // replace the data, keep every node already shown where it is, lay out only the new ones
+  // the server keeps each paper's place, so a reload or another window draws the same map
+  let savingPositions = null;
+  function savePositions() {
+    if (savingPositions) return;
+    savingPositions = setTimeout(() => {
+      savingPositions = null;
+      const pos = network.getPositions(), out = {};
+      for (const [key, at] of Object.entries(pos)) { const p = papers.get(key); if (p) out[p.id] = [at.x, at.y]; }
+      api("/api/positions", {positions: out}).then(() => { document.body.dataset.positionsSaved = String(live.version); })
+        .catch(e => say("could not keep the layout: " + e.message, "error"));
+    }, 0);
+  }
+  hooks.settled = savePositions;
+  network.on("dragEnd", params => { if (params.nodes.length) savePositions(); });
+
+  // what entered and left the map, in words; the papers that entered are listed first by name
+  const changes = document.getElementById("live-changes");
+  function sayChanges(entered, left) {
+    const names = ps => ps.slice(0, 3).map(p => p.label).join(", ") + (ps.length > 3 ? " and " + (ps.length - 3) + " more" : "");
+    const parts = [];
+    if (entered.length) parts.push(entered.length + " entered the map (" + names(entered) + ")");
+    if (left.length) parts.push(left.length + " left it (" + names(left) + ")");
+    changes.textContent = parts.length ? parts.join("; ") : "the map kept the same papers";
+    changes.title = [...entered.map(p => "+ " + (p.title || p.id)), ...left.map(p => "− " + (p.title || p.id))].join("\n");
+    live.changes = {entered: entered.map(p => p.id), left: left.map(p => p.id)};
+  }
+
   function update(next) {
     const pos = network.getPositions();
+    const before = new Map([...papers.values()].map(p => [p.id, p]));
+    const nextIds = new Set(next.papers.map(p => p.id));
+    const entered = next.papers.filter(p => !before.has(p.id)), left = [...before.values()].filter(p => !nextIds.has(p.id));
+    const newSeeds = next.papers.filter(p => p.is_seed && !(before.get(p.id) || {}).is_seed);
     DATA = next;
     papers.clear(); keyOf.clear(); clusters.clear();
     for (const p of next.papers) { papers.set(p.key, p); keyOf.set(p.id, p.key); }
@@ -57,11 +88,18 @@
     applyFilters();
     if (state.selected && !papers.has(state.selected)) deselect();
     else if (state.selected) { showCard(papers.get(state.selected), false); focusOn(state.selected); }
-    document.getElementById("status").textContent = next.papers.length + " papers, " + edges.length + " similarity links";
+    showStatus();
+    sayChanges(entered, left);
     live.version = next.version;
     const finish = () => {
       network.setOptions({physics: false});
       nodes.update(next.papers.map(p => ({id: p.key, fixed: false})));
+      // a new seed is highlighted and brought into view
+      if (newSeeds.length) select(newSeeds[0].key, true);
+      declutter();
+      savePositions();
+      // "done" is said once the page shows what was done
+      if (live.progress && live.progress.state === "done" && live.progress.version === next.version) showDone(live.progress);
       document.body.dataset.version = String(next.version);
     };
     if (fresh.length) {
@@ -80,16 +118,23 @@
     return fetching;
   }
 
+  function showDone(p) {
+    liveProg.textContent = p.action + ": done, " + p.requests + " request" + (p.requests === 1 ? "" : "s") +
+      (p.planned ? " (" + p.planned + " planned)" : "");
+  }
+
   function showProgress(p) {
     live.progress = p;
     const working = p.state === "working";
     cancelButton.hidden = !working;
     if (working) {
-      liveProg.textContent = p.action + (p.stage ? " — " + p.stage : "") + ": " + p.done + " of " + p.planned +
-        " planned requests done (" + p.requests + " sent)";
+      // no request planned (yet): the work is reading the store and analysing, not waiting on "0 of 0"
+      liveProg.textContent = p.action + (p.stage ? " — " + p.stage : "") + (p.planned ? ": " + p.done + " of " +
+        p.planned + " planned requests done (" + p.requests + " sent)" : ": working from the store…");
     } else if (p.state === "done" && p.action) {
-      liveProg.textContent = p.action + ": done, " + p.requests + " request" + (p.requests === 1 ? "" : "s") +
-        " (" + p.planned + " planned)";
+      // the map of this version may not be drawn yet: "done" waits for it (update() says it)
+      if (p.version === live.version) showDone(p);
+      else liveProg.textContent = p.action + ": drawing the map…";
     } else if (p.state === "cancelled" || p.state === "failed") {
       liveProg.textContent = p.action + ": " + p.state;
       say(p.message, p.state === "failed" ? "error" : "muted");
