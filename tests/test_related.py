@@ -368,13 +368,14 @@ def test_sections_are_topics_by_their_top_level_heading_and_a_markdown_list_open
 def test_plain_seeds_are_grouped_by_their_citations_and_a_seed_most_papers_cite_is_a_foundation():
     g = _two_subjects(background=60)  # the hub is cited by 39 of 77 papers, a1 by 6: only the hub is a foundation
     assert citation_groups(g, ["a1", "b1", "a2"]) == [["a1", "a2"], ["b1"]]
-    t = seed_topics(g, ["a1", "b1", "a2", "hub"])
+    t = seed_topics(g, ["a1", "b1", "a2", "pb0", "hub"])
     assert t.origin == "citations"
-    assert [x.seeds for x in t.topics] == [("a1", "a2"), ("b1",), ("hub",)]
+    assert [x.seeds for x in t.topics] == [("a1", "a2"), ("b1", "pb0"), ("hub",)]
     assert t.topics[-1].name == FOUNDATIONS_NAME and t.topics[-1].foundation
     assert t.topics[0].name.startswith("“SYNTH paper a")  # named after its seeds, in words
-    # one subject is one topic
+    # one subject is one topic, and so is a subject of one seed beside one of two (too little to split on)
     assert seed_topics(g, ["a1", "a2"]).origin == "single"
+    assert [x.seeds for x in seed_topics(g, ["a1", "b1", "a2"]).topics] == [("a1", "b1", "a2")]
 
 
 def test_inverse_frequency_weights_discount_the_seed_everybody_cites():
@@ -479,3 +480,12 @@ def test_cli_related_by_topic_prints_one_short_list_per_section(tmp_path, monkey
     by_id = {r["title"]: r for r in rows}
     assert by_id["SYNTH paper 9"]["topic"] == "SYNTH Serving"
     assert by_id["SYNTH paper 9"]["why"].startswith("serves: SYNTH Serving — cited together with 1 of its seeds")
+
+
+def test_bibtex_groups_and_keywords_are_the_seeds_sections():
+    from graph.seeds import parse_bibtex
+
+    bib = ("@article{a, title={SYNTH A}, eprint={2101.00001}, groups={Quantisation}}\n"
+           "@article{b, title={SYNTH B}, eprint={2101.00002}, keywords={serving, systems}}\n"
+           "@article{c, title={SYNTH C}, eprint={2101.00003}}\n")
+    assert [s.section for s in parse_bibtex(bib).seeds] == ["Quantisation", "serving", ""]

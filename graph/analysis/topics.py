@@ -10,7 +10,8 @@ A reading list is rarely one subject. Its topics come, in order of preference, f
 * **citations**, when the seeds carry no sections: seeds are grouped by the
   community of the citation graph they fall in (Leiden, modularity at
   :data:`CLUSTER_RESOLUTION`), so a plain list of identifiers on two subjects is
-  two topics. (Grouping the seeds by the cosine of their one-seed random walks
+  two topics (when at least two communities hold two seeds or more; otherwise
+  the seeds are one topic). (Grouping the seeds by the cosine of their one-seed random walks
   found the reviews behind mixed lists less well: adjusted Rand 0.28 against
   0.39 on the tuning lists of ``benchmarks/quality.py --mixed``.)
 
@@ -190,6 +191,10 @@ def seed_topics(G: nx.DiGraph, seeds: Sequence, *, sections: dict | None = None,
     if not rest:  # every seed is cited by much of the graph: then none stands out
         rest, foundations = seeds, []
     groups = citation_groups(G, rest, resolution=resolution)
+    if sum(len(g) >= 2 for g in groups) < 2:
+        # a subject needs two seeds to show in the citations: seeds that split into at most one
+        # group of two or more and strays (two seeds of a small graph, say) are one topic
+        groups = [rest]
     topics = [Topic(_cluster_name(G, g), tuple(g)) for g in groups]
     if foundations:
         topics.append(Topic(FOUNDATIONS_NAME, tuple(foundations), foundation=True))
