@@ -489,3 +489,19 @@ def test_bibtex_groups_and_keywords_are_the_seeds_sections():
            "@article{b, title={SYNTH B}, eprint={2101.00002}, keywords={serving, systems}}\n"
            "@article{c, title={SYNTH C}, eprint={2101.00003}}\n")
     assert [s.section for s in parse_bibtex(bib).seeds] == ["Quantisation", "serving", ""]
+
+
+def test_the_map_and_the_tables_carry_each_papers_topic():
+    from graph.analysis import analyse
+    from graph.pipeline import scores_table
+    from graph.render import map_data
+
+    g = _two_subjects({"a1": "Quantisation", "a2": "Quantisation", "b1": "Serving"})
+    a = analyse(g, ["a1", "a2", "b1"])
+    assert list(a.non_seeds().index[:4]) == ["hub", "pa0", "pa1", "pb0"]  # the related list's order
+    table = scores_table(a)
+    assert table.loc["b1", "topic"] == "Serving" and table.loc["pb0", "topic"] == "Serving"
+    data = map_data(g, a, "SYNTH")
+    assert [t["name"] for t in data["topics"]] == ["Quantisation", "Serving"]
+    topic = {p["id"]: p["topic"] for p in data["papers"]}
+    assert topic["a1"] == "Quantisation" and topic["pb0"] == "Serving"
