@@ -303,7 +303,10 @@ def relatedness(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = Non
         best = scores.loc[order].idxmax(axis=1)  # the topic each paper serves: the one it scores best for
         ev["topic"] = best.to_numpy()
         ev["relatedness"] = [float(scores.at[p, t]) for p, t in zip(order, ev["topic"])]
-        ev["why"] = [_topic_why(t, next(per_topic[t].loc[[p]].itertuples())) for p, t in zip(order, ev["topic"])]
+        why = {}
+        for t, papers in ev.groupby("topic", sort=False).groups.items():
+            why.update({r.Index: _topic_why(t, r) for r in per_topic[t].loc[papers].itertuples()})
+        ev["why"] = [why[p] for p in order]
     else:
         # with one topic the evidence through "its seeds" is the evidence through the seeds: said as before
         ev["topic"] = topics.topics[0].name if topics.topics else None
