@@ -368,14 +368,15 @@ def test_sections_are_topics_by_their_top_level_heading_and_a_markdown_list_open
 def test_plain_seeds_are_grouped_by_their_citations_and_a_seed_most_papers_cite_is_a_foundation():
     g = _two_subjects(background=60)  # the hub is cited by 39 of 77 papers, a1 by 6: only the hub is a foundation
     assert citation_groups(g, ["a1", "b1", "a2"]) == [["a1", "a2"], ["b1"]]
-    t = seed_topics(g, ["a1", "b1", "a2", "pb0", "hub"])
+    assert seed_topics(g, ["a1", "b1", "a2", "pb0", "hub"]).origin == "single"  # 5 seeds: too few to split
+    t = seed_topics(g, ["a1", "b1", "a2", "pb0", "hub"], min_seeds_to_split=5)
     assert t.origin == "citations"
     assert [x.seeds for x in t.topics] == [("a1", "a2"), ("b1", "pb0"), ("hub",)]
     assert t.topics[-1].name == FOUNDATIONS_NAME and t.topics[-1].foundation
     assert t.topics[0].name.startswith("“SYNTH paper a")  # named after its seeds, in words
     # one subject is one topic, and so is a subject of one seed beside one of two (too little to split on)
     assert seed_topics(g, ["a1", "a2"]).origin == "single"
-    assert [x.seeds for x in seed_topics(g, ["a1", "b1", "a2"]).topics] == [("a1", "b1", "a2")]
+    assert [x.seeds for x in seed_topics(g, ["a1", "b1", "a2"], min_seeds_to_split=3).topics] == [("a1", "b1", "a2")]
 
 
 def test_inverse_frequency_weights_discount_the_seed_everybody_cites():

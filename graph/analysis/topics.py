@@ -10,8 +10,8 @@ A reading list is rarely one subject. Its topics come, in order of preference, f
 * **citations**, when the seeds carry no sections: seeds are grouped by the
   community of the citation graph they fall in (Leiden, modularity at
   :data:`CLUSTER_RESOLUTION`), so a plain list of identifiers on two subjects is
-  two topics (when at least two communities hold two seeds or more; otherwise
-  the seeds are one topic). (Grouping the seeds by the cosine of their one-seed random walks
+  two topics (when the list has at least :data:`MIN_SEEDS_TO_SPLIT` seeds and at
+  least two communities hold two seeds or more; otherwise the seeds are one topic). (Grouping the seeds by the cosine of their one-seed random walks
   found the reviews behind mixed lists less well: adjusted Rand 0.28 against
   0.39 on the tuning lists of ``benchmarks/quality.py --mixed``.)
 
@@ -42,6 +42,9 @@ FOUNDATION_SHARE = 0.10
 FOUNDATION_SHARE_FACTOR = 0.5
 # the resolution of the graph's communities that group plain seeds (lower: fewer, larger groups)
 CLUSTER_RESOLUTION = 0.5
+# a plain list of fewer seeds is one topic: too few to tell subjects apart by their citations (split,
+# the single-review lists of 3 and 5 seeds of benchmarks/quality.py lost 0.006 recall@50)
+MIN_SEEDS_TO_SPLIT = 8
 # the inverse-frequency weight is idf ** IDF_POWER (0: every seed counts the same)
 IDF_POWER = 0.5
 FOUNDATIONS_NAME = "foundations"
@@ -160,10 +163,11 @@ def citation_groups(G: nx.DiGraph, seeds: Sequence, resolution: float = CLUSTER_
 
 
 def seed_topics(G: nx.DiGraph, seeds: Sequence, *, sections: dict | None = None,
-                resolution: float = CLUSTER_RESOLUTION) -> SeedTopics:
+                resolution: float = CLUSTER_RESOLUTION, min_seeds_to_split: int = MIN_SEEDS_TO_SPLIT) -> SeedTopics:
     """The topics of ``seeds`` in ``G``: the seeds' top-level sections (``sections``, else each
     seed node's ``seed_section``) when any seed has one, else groups by citation evidence.
 
+    Without sections, fewer than ``min_seeds_to_split`` seeds are one topic.
     Seeds without a section join a topic ``other seeds``. In a markdown reading list of three
     or more sections the first is the list's foundations; without sections, seeds cited by at least
     :data:`FOUNDATION_SHARE` of the graph form a foundations topic of their own.
@@ -186,6 +190,8 @@ def seed_topics(G: nx.DiGraph, seeds: Sequence, *, sections: dict | None = None,
         topics = tuple(Topic(name, tuple(ss), foundation=markdown and name == first)
                        for name, ss in by_name.items())
         return SeedTopics(topics, "sections", weights)
+    if len(seeds) < min_seeds_to_split:
+        return SeedTopics((Topic(_cluster_name(G, seeds), tuple(seeds)),) if seeds else (), "single", weights)
     foundations = [s for s in seeds if is_foundation_seed(G, s)]
     rest = [s for s in seeds if s not in foundations]
     if not rest:  # every seed is cited by much of the graph: then none stands out
