@@ -12,8 +12,8 @@ neighbourhood. Global PageRank and citation counts stay as columns.
 When the seeds hold several topics (:mod:`graph.analysis.topics`, a reading list's
 sections), the walk restarts per topic, at that topic's seeds weighted by their
 inverse frequency. A paper's claim on a topic is its visit rate from that topic
-times the square of the part of its visits that come from that topic, so a paper
-every topic's walk reaches (Adam, a famous optimiser) claims none of them strongly; the
+times the part of its visits that come from that topic, so a paper every
+topic's walk reaches (Adam, a famous optimiser) claims none of them strongly; the
 non-seed papers are then interleaved by topic in proportion to the topics'
 shares, each saying which topic it serves (``topic``). ``topic_pagerank`` is the
 topics' walks mixed by their shares.
@@ -142,10 +142,10 @@ def _per_topic_walks(G: nx.DiGraph, topics: SeedTopics, alpha: float) -> tuple[d
     nodes = [n for n in G if n not in seeds]
     W = pd.DataFrame({name: [w[n] for n in nodes] for name, w in zip(names, walks)}, index=nodes)
     mixed = W.mul(pd.Series(shares)).sum(axis=1)
-    # the claim of topic T on p: its visit rate from T times the square of the part of p's visits
-    # that T makes (squared so a paper half the topics reach claims a quarter, not a half)
+    # the claim of topic T on p: its visit rate from T times the part of p's visits that T makes
+    # (squaring the part, or no part, lost recall on the tuning lists of quality.py --mixed)
     part = W.mul(pd.Series(shares)).div(mixed.where(mixed > 0), axis=0).fillna(0.0)
-    claim = W * part ** 2
+    claim = W * part
     rankings = {name: claim[name][claim[name] > 0].sort_values(ascending=False, kind="mergesort").index.tolist()
                 for name in names}
     order = interleave(rankings, shares)
