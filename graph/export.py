@@ -90,6 +90,8 @@ def scores_table(analysis: MapAnalysis) -> pd.DataFrame:
     map_cols = analysis.table[["cluster", "cluster_label", "bridge", "shared_references", "co_citations",
                                "path_to_seed"]]
     table = table.join(map_cols, how="left")
+    # a seed's topic is its own (the related table lists the other papers only)
+    table["topic"] = table["topic"].fillna(analysis.table["topic"].reindex(table.index))
     table.insert(0, "in_map", table.index.isin(analysis.nodes))
     table["relatedness"] = table["relatedness"].fillna(0.0)
     table["cluster"] = table["cluster"].astype("Int64")

@@ -173,6 +173,8 @@ def map_data(G: nx.DiGraph, analysis: MapAnalysis, title: str) -> dict:
             "influential": d.get("influential_citation_count"),
             "abstract": _trim(d.get("abstract")), "tldr": d.get("tldr"), "is_seed": bool(d.get("is_seed")),
             "seed_section": d.get("seed_section"), "cluster": cluster,
+            # the topic of the seeds it serves (graph.analysis.topics; a seed: its own)
+            "topic": row.get("topic") if isinstance(row.get("topic"), str) else None,
             "cluster_label": row.get("cluster_label") if isinstance(row.get("cluster_label"), str) else None,
             "relatedness": _num(row.get("relatedness")) or 0.0, "pagerank": _num(row.get("pagerank")) or 0.0,
             "momentum": _num(row.get("momentum")),
@@ -192,6 +194,9 @@ def map_data(G: nx.DiGraph, analysis: MapAnalysis, title: str) -> dict:
         })
     clusters = [{"id": int(r.cluster), "label": r.label, "size": int(r.size), "colour": cluster_colour(int(r.cluster))}
                 for r in analysis.clusters.table.itertuples()]
+    topic_names = list(dict.fromkeys(p["topic"] for p in papers if p["topic"]))
+    topics = [{"name": t, "colour": cluster_colour(i), "size": sum(p["topic"] == t for p in papers)}
+              for i, t in enumerate(topic_names)]
 
     def works(df, col):
         return [{"id": r.paper_id, "title": display_title(r.title), "year": None if r.year != r.year else r.year,
@@ -206,7 +211,7 @@ def map_data(G: nx.DiGraph, analysis: MapAnalysis, title: str) -> dict:
     distinct = sorted(colours)
     picks = sorted({distinct[round(i * (len(distinct) - 1) / 6)] for i in range(7)}) if distinct else []
     return {
-        "title": title, "papers": papers, "clusters": clusters,
+        "title": title, "papers": papers, "clusters": clusters, "topics": topics,
         "seeds": [{"id": s, "title": display_title(G.nodes[s].get("title")) or s} for s in seeds],
         "year_colours": {str(y): c for y, c in colours.items()},
         "year_legend": [[y, colours[y]] for y in picks],

@@ -324,7 +324,8 @@ def _bib_value(entry, name: str) -> str | None:
 
 
 def parse_bibtex(text: str, source: str = "<bibtex>") -> SeedList:
-    """Seeds from BibTeX entries: ``eprint``, then ``doi``, then ``url``, then ``title``."""
+    """Seeds from BibTeX entries: ``eprint``, then ``doi``, then ``url``, then ``title``; an entry's
+    ``groups`` (else its first keyword) is its section."""
     library = bibtexparser.parse_string(text)
     out = SeedList()
     for block in library.failed_blocks:
@@ -349,8 +350,19 @@ def parse_bibtex(text: str, source: str = "<bibtex>") -> SeedList:
             out.problems.append(SeedProblem(source, line, entry.key,
                                             "BibTeX entry has no eprint, doi, usable url or title"))
             continue
-        out.seeds.append(Seed(pid=pid, input=f"@{entry.key}", source=source, line=line, title=title))
+        out.seeds.append(Seed(pid=pid, input=f"@{entry.key}", source=source, line=line, title=title,
+                              section=_bib_topic(entry)))
     return out
+
+
+def _bib_topic(entry) -> str:
+    """An entry's topic: its JabRef ``groups``, else its first ``keywords`` term ("" for none), so a
+    BibTeX library's groups are the topics of related papers, as a reading list's sections are."""
+    for name in ("groups", "keywords"):
+        value = _bib_value(entry, name)
+        if value:
+            return re.split(r"[,;]", value)[0].strip()
+    return ""
 
 
 _NUMBERED_BOLD = re.compile(r"^\s{0,3}\d+[.)]\s+\*\*[^*\n]+\*\*", re.MULTILINE)

@@ -324,3 +324,186 @@ def test_offline_rebuilds_the_coupled_graph_from_the_store(tmp_path):
         offline = expand(seeds, store, None, ExpansionOptions(progress=False, offline=True))
     assert "z" in online.graph and set(offline.graph) == set(online.graph)
     assert offline.second_degree["coupled"] == online.second_degree["coupled"] == 1
+
+
+# --- topics of a seed set: sections, citations, foundations, inverse frequency, interleaving -------
+
+from graph.analysis import SeedTopics, Topic, interleave, seed_topics, seed_weights  # noqa: E402
+from graph.analysis.topics import FOUNDATIONS_NAME, citation_groups  # noqa: E402
+
+
+def _two_subjects(sections: dict | None = None, source: str = "list.md", background: int = 0):
+    """SYNTH: subject A (seeds a1, a2; citers xa0-xa5 cite both and pa0-pa2) and subject B (seed b1;
+    citers xb0-xb2 cite it and pb0, pb1). Every citer also cites "hub" (cited by most of the graph).
+    ``background``: that many more papers in a chain, the first half citing the hub too."""
+    g = nx.DiGraph()
+    for i in range(background):
+        g.add_edge(f"bg{i}", f"bg{i + 1}")
+        if i < background // 2:
+            g.add_edge(f"bg{i}", "hub")
+    for i in range(6):
+        g.add_edges_from([(f"xa{i}", "a1"), (f"xa{i}", "a2"), (f"xa{i}", f"pa{i % 3}"), (f"xa{i}", "hub")])
+    for i in range(3):
+        g.add_edges_from([(f"xb{i}", "b1"), (f"xb{i}", f"pb{i % 2}"), (f"xb{i}", "hub")])
+    for n in g:
+        g.nodes[n]["title"] = f"SYNTH paper {n}"
+    for line, (s, sec) in enumerate((sections or {}).items(), start=1):
+        g.nodes[s].update(seed_section=sec, seed_source=f"{source}:{line}", is_seed=True)
+    return g
+
+
+def test_sections_are_topics_by_their_top_level_heading_and_a_markdown_list_opens_with_foundations():
+    g = _two_subjects({"hub": "Foundations / Milestones", "a1": "Quantisation / Weights",
+                       "a2": "Quantisation / Activations", "b1": "Serving"})
+    t = seed_topics(g, ["hub", "a1", "a2", "b1"])
+    assert t.origin == "sections"
+    assert [(x.name, x.seeds, x.foundation) for x in t.topics] == [
+        ("Foundations", ("hub",), True), ("Quantisation", ("a1", "a2"), False), ("Serving", ("b1",), False)]
+    # the foundations' share is halved against their seeds' share: 0.5 : 2 : 1
+    assert t.shares() == pytest.approx({"Foundations": 0.5 / 3.5, "Quantisation": 2 / 3.5, "Serving": 1 / 3.5})
+    # BibTeX groups are topics too, but a BibTeX file's first group is no foundation
+    bib = seed_topics(_two_subjects({"a1": "Quantisation", "b1": "Serving"}, source="refs.bib"), ["a1", "b1"])
+    assert not any(x.foundation for x in bib.topics)
+
+
+def test_plain_seeds_are_grouped_by_their_citations_and_a_seed_most_papers_cite_is_a_foundation():
+    g = _two_subjects(background=60)  # the hub is cited by 39 of 77 papers, a1 by 6: only the hub is a foundation
+    assert citation_groups(g, ["a1", "b1", "a2"]) == [["a1", "a2"], ["b1"]]
+    assert seed_topics(g, ["a1", "b1", "a2", "pb0", "hub"]).origin == "single"  # 5 seeds: too few to split
+    t = seed_topics(g, ["a1", "b1", "a2", "pb0", "hub"], min_seeds_to_split=5)
+    assert t.origin == "citations"
+    assert [x.seeds for x in t.topics] == [("a1", "a2"), ("b1", "pb0"), ("hub",)]
+    assert t.topics[-1].name == FOUNDATIONS_NAME and t.topics[-1].foundation
+    assert t.topics[0].name.startswith("“SYNTH paper a")  # named after its seeds, in words
+    # one subject is one topic, and so is a subject of one seed beside one of two (too little to split on)
+    assert seed_topics(g, ["a1", "a2"]).origin == "single"
+    assert [x.seeds for x in seed_topics(g, ["a1", "b1", "a2"], min_seeds_to_split=3).topics] == [("a1", "b1", "a2")]
+
+
+def test_inverse_frequency_weights_discount_the_seed_everybody_cites():
+    g = _two_subjects()
+    w = seed_weights(g, ["hub", "a1", "b1"])
+    assert sum(w.values()) == pytest.approx(3)  # mean 1
+    assert w["hub"] < w["a1"] < w["b1"]  # cited by 9, 6 and 3 of 17 papers
+    n = g.number_of_nodes()
+    assert w["b1"] / w["hub"] == pytest.approx((math.log((n + 1) / 4) / math.log((n + 1) / 10)) ** 0.5)
+    assert seed_weights(g, ["hub", "b1"], power=1.0)["b1"] / seed_weights(g, ["hub", "b1"], power=1.0)["hub"] \
+        == pytest.approx(math.log((n + 1) / 4) / math.log((n + 1) / 10))
+
+
+def test_weighted_evidence_counts_a_rare_seed_more_than_a_common_one():
+    # p is co-cited once with the common seed, q once with the rare one: unweighted they tie
+    g = nx.DiGraph([("c0", "common"), ("c0", "p"), ("c1", "rare"), ("c1", "q")]
+                   + [(f"z{i}", "common") for i in range(8)])
+    plain = evidence_table(g, ["common", "rare"])
+    assert plain.loc["p", "cocited_share"] == plain.loc["q", "cocited_share"]
+    w = seed_weights(g, ["common", "rare"])
+    weighted = evidence_table(g, ["common", "rare"], weights=w)
+    assert weighted.loc["q", "cocited_share"] > weighted.loc["p", "cocited_share"]
+    assert weighted.loc["q", "co_citations"] == weighted.loc["p", "co_citations"] == 1  # counts stay counts
+
+
+def test_interleave_follows_the_shares_in_every_prefix_and_places_a_paper_once():
+    rankings = {"a": [f"a{i}" for i in range(10)], "b": ["a0"] + [f"b{i}" for i in range(10)]}
+    out = interleave(rankings, {"a": 0.75, "b": 0.25})
+    papers = [p for p, _ in out]
+    assert len(papers) == len(set(papers)) == 20
+    assert out[0] == ("a0", "a") and ("a0", "b") not in out
+    for k in (4, 8, 12):  # 3 of every 4 go to a while both have papers left (a has 10)
+        assert sum(t == "a" for _, t in out[:k]) == 3 * k // 4
+    # a topic that runs out leaves the rest to the others
+    assert interleave({"a": ["x"], "b": ["y", "z"]}, {"a": 0.9, "b": 0.1}) == [("x", "a"), ("y", "b"), ("z", "b")]
+
+
+def test_related_serves_every_topic_and_says_which():
+    g = _two_subjects({"a1": "Quantisation", "a2": "Quantisation", "b1": "Serving"})
+    r = relatedness(g, ["a1", "a2", "b1"])
+    # half the places go to the papers most related to all the seeds (the hub first), the rest to the
+    # topics, 2 : 1 as their seeds: Serving's best paper is 4th
+    assert list(r.index[:4]) == ["hub", "pa0", "pa1", "pb0"]
+    assert list(r["topic"][:4]) == ["Quantisation", "Quantisation", "Quantisation", "Serving"]
+    assert list(r["related_rank"]) == list(range(1, len(r) + 1))
+    pb = r.loc["pb0"]
+    assert pb["topic"] == "Serving"
+    assert pb["why"].startswith("serves: Serving — cited together with 1 of its seeds by 2 papers")
+    # without topics the best-served subject fills the top: pa0..pa2 are co-cited with two seeds
+    one = relatedness(g, ["a1", "a2", "b1"], topics=SeedTopics((Topic("all", ("a1", "a2", "b1")),), "single",
+                                                              seed_weights(g, ["a1", "a2", "b1"])))
+    assert list(one.index[:5]) == ["hub", "pa0", "pa1", "pa2", "pb0"]
+    assert not one["why"].str.startswith("serves").any()
+
+
+def test_rank_restarts_per_topic_so_the_hub_every_topic_reaches_is_not_first():
+    g = _two_subjects({"a1": "Quantisation", "a2": "Quantisation", "b1": "Serving"})
+    # a third SYNTH subject: seed c1, cited by xc0-xc2 with pc0 and the hub
+    g.add_edges_from((f"xc{i}", t) for i in range(3) for t in ("c1", "pc0", "hub"))
+    g.nodes["c1"].update(seed_section="Chips", seed_source="list.md:4", is_seed=True)
+    seeds = ["a1", "a2", "b1", "c1"]
+    plain = influence_table(g, seeds=seeds, topics=SeedTopics((Topic("all", tuple(seeds)),), "single"))
+    assert [p for p in plain.index if p not in seeds][0] == "hub"  # one walk: the hub leads
+    ranked = influence_table(g, seeds=seeds)
+    assert set(ranked.index[:4]) == set(seeds)  # the walks restart at the seeds: they lead
+    rest = [p for p in ranked.index if p not in seeds]
+    assert rest.index("hub") > 2
+    assert {ranked.loc[p, "topic"] for p in rest[:3]} == {"Quantisation", "Serving", "Chips"}
+    assert ranked["topic_pagerank"].sum() == pytest.approx(1.0)
+
+
+def test_cli_related_by_topic_prints_one_short_list_per_section(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+    from graph.testing.s2_server import S2Dataset, S2TestServer
+
+    # SYNTH: seeds 0 and 1 (one section) are cited together by 3, 4, 5, which also cite 6; seed 2
+    # (another section) is cited by 7 and 8, which also cite 9
+    edges = [(c, t) for c in (3, 4, 5) for t in (0, 1, 6)] + [(c, t) for c in (7, 8) for t in (2, 9)]
+    listing = tmp_path / "synth-list.md"
+    listing.write_text("# SYNTH reading list\n\n## SYNTH Quantisation\n\n"
+                       "1. **SYNTH paper 0** (2021)\n   - https://arxiv.org/abs/2101.00000\n"
+                       "2. **SYNTH paper 1** (2021)\n   - https://arxiv.org/abs/2101.00001\n\n"
+                       "## SYNTH Serving\n\n3. **SYNTH paper 2** (2021)\n   - https://arxiv.org/abs/2101.00002\n",
+                       encoding="utf-8")
+    with S2TestServer(S2Dataset.synthetic(10, edges)) as server:
+        monkeypatch.setenv("S2_API_URL", server.url)
+        monkeypatch.setenv("S2_RATE", "0")
+        monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "store.sqlite"))
+        res = CliRunner().invoke(cli, ["related", str(listing), "--by-topic", "--limit", "2", "-q"],
+                                 catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        blocks = res.stdout.split("## ")[1:]
+        assert [b.splitlines()[0] for b in blocks] == ["SYNTH Quantisation", "SYNTH Serving"]
+        assert "SYNTH paper 6" in blocks[0] and "SYNTH paper 9" in blocks[1]
+        assert "SYNTH paper 9" not in blocks[0]
+        rows = json.loads(CliRunner().invoke(cli, ["related", str(listing), "--json", "-q"],
+                                             catch_exceptions=False).stdout)
+    by_id = {r["title"]: r for r in rows}
+    assert by_id["SYNTH paper 9"]["topic"] == "SYNTH Serving"
+    assert by_id["SYNTH paper 9"]["why"].startswith("serves: SYNTH Serving — cited together with 1 of its seeds")
+
+
+def test_bibtex_groups_and_keywords_are_the_seeds_sections():
+    from graph.seeds import parse_bibtex
+
+    bib = ("@article{a, title={SYNTH A}, eprint={2101.00001}, groups={Quantisation}}\n"
+           "@article{b, title={SYNTH B}, eprint={2101.00002}, keywords={serving, systems}}\n"
+           "@article{c, title={SYNTH C}, eprint={2101.00003}}\n")
+    assert [s.section for s in parse_bibtex(bib).seeds] == ["Quantisation", "serving", ""]
+
+
+def test_the_map_and_the_tables_carry_each_papers_topic():
+    from graph.analysis import analyse
+    from graph.pipeline import scores_table
+    from graph.render import map_data
+
+    g = _two_subjects({"a1": "Quantisation", "a2": "Quantisation", "b1": "Serving"})
+    a = analyse(g, ["a1", "a2", "b1"])
+    assert list(a.non_seeds().index[:4]) == ["hub", "pa0", "pa1", "pb0"]  # the related list's order
+    table = scores_table(a)
+    assert table.loc["b1", "topic"] == "Serving" and table.loc["pb0", "topic"] == "Serving"
+    data = map_data(g, a, "SYNTH")
+    assert [t["name"] for t in data["topics"]] == ["Quantisation", "Serving"]
+    topic = {p["id"]: p["topic"] for p in data["papers"]}
+    assert topic["a1"] == "Quantisation" and topic["pb0"] == "Serving"

@@ -8,6 +8,15 @@ With seeds, the ranking is by **topical PageRank**: personalised PageRank whose
 walker restarts at the seeds (see :mod:`graph.analysis.walks`), so the top is what
 this topic builds on rather than the oldest foundations of the whole
 neighbourhood. Global PageRank and citation counts stay as columns.
+
+When the seeds hold several topics (:mod:`graph.analysis.topics`, a reading list's
+sections), the walk restarts per topic, at that topic's seeds weighted by their
+inverse frequency. A paper's claim on a topic is its visit rate from that topic
+times the part of its visits that come from that topic, so a paper every
+topic's walk reaches (Adam, a famous optimiser) claims none of them strongly; the
+non-seed papers are then interleaved by topic in proportion to the topics'
+shares, each saying which topic it serves (``topic``). ``topic_pagerank`` is the
+topics' walks mixed by their shares.
 """
 
 from __future__ import annotations
@@ -18,7 +27,8 @@ import networkx as nx
 import pandas as pd
 
 from ..versions import merged_ids_text
-from .walks import personalized_pagerank
+from .topics import SeedTopics, seed_topics
+from .walks import personalized_pagerank, personalized_pagerank_many
 
 # how the topical walk follows citations; chosen with benchmarks/quality.py
 TOPIC_WALK_UNDIRECTED = True
@@ -35,7 +45,7 @@ def _latest_year(G: nx.DiGraph) -> int | None:
 
 def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "topic", alpha: float = 0.85,
                     recent_years: int = 3, momentum_years: int = 2, now_year: int | None = None,
-                    topic: dict | None = None) -> pd.DataFrame:
+                    topic: dict | None = None, topics: SeedTopics | None = None) -> pd.DataFrame:
     """One row per paper with every influence score, ranked by topical PageRank (``by="topic"``,
     when ``seeds`` are given) or by global PageRank (``by="global"`` or no seeds).
 
@@ -47,7 +57,10 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
       (counted back from ``now_year``, default the graph's latest year, so results
       are reproducible); 0 for older papers;
     * ``momentum``: share of a paper's in-graph citations that come from papers of
-      the last ``momentum_years`` years.
+      the last ``momentum_years`` years;
+    * ``topic``: the topic of the seeds a paper serves, when the seeds hold several
+      (``topics``, default :func:`graph.analysis.topics.seed_topics`); then the seeds come
+      first and the other papers alternate between the topics (see the module's notes).
 
     >>> influence_table(nx.DiGraph([("a", "b")])).index[0]
     'b'
@@ -59,7 +72,12 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
     pr = nx.pagerank(G, alpha=alpha)
     present = [s for s in (seeds or []) if s in G]
     seed_set = set(present)
-    if present and topic is None:  # ``topic``: the same walk, when the caller computed it already
+    topics = (topics or seed_topics(G, present)) if present else None
+    serving: dict = {}
+    order: list = []
+    if topics is not None and len(topics.topics) > 1:
+        topic, serving, order = _per_topic_walks(G, topics, alpha)
+    elif present and topic is None:  # ``topic``: the same walk, when the caller computed it already
         topic = personalized_pagerank(G, present, alpha=alpha, undirected=TOPIC_WALK_UNDIRECTED)
     topic = topic if present else {}
     if G.number_of_edges():
@@ -98,13 +116,43 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
         "year": pd.Series({n: G.nodes[n].get("year") for n in G}, dtype="Int64"),
         "is_seed": pd.Series({n: n in seed_set for n in G}, dtype=bool),
         "merged_ids": pd.Series({n: merged_ids_text(G.nodes[n]) for n in G}, dtype=object),
+        "topic": pd.Series({n: serving.get(n) for n in G}, dtype=object),
     })
     df.index.name = "paper_id"
     df["recent_pagerank"] = df["recent_pagerank"].fillna(0.0)
     df["momentum"] = df["momentum"].fillna(0.0)
     key = "topic_pagerank" if (by == "topic" and present) else "pagerank"
     df = df.sort_values([key, "in_graph_citations"], ascending=False, kind="mergesort")
+    if key == "topic_pagerank" and order:
+        # the seeds lead (the walk restarts there), then the topics take turns, then the rest
+        placed = set(order)
+        seeds_first = [n for n in df.index if n in seed_set]
+        df = df.loc[seeds_first + order + [n for n in df.index if n not in placed and n not in seed_set]]
     df.insert(0, "rank", range(1, len(df) + 1))
     df.attrs["now_year"] = now
     df.attrs["ranked_by"] = key
     return df
+
+
+def _per_topic_walks(G: nx.DiGraph, topics: SeedTopics, alpha: float) -> tuple[dict, dict, list]:
+    """One walk per topic: (the walks mixed by the topics' shares, {paper: topic it serves}, the
+    non-seed papers in the order that serves every topic)."""
+    from .related import interleave
+
+    seeds = {s for t in topics.topics for s in t.seeds}
+    restarts = [{s: topics.weights.get(s, 1.0) for s in t.seeds} for t in topics.topics]
+    walks = personalized_pagerank_many(G, restarts, alpha=alpha, undirected=TOPIC_WALK_UNDIRECTED)
+    shares = topics.shares()
+    names = [t.name for t in topics.topics]
+    nodes = [n for n in G if n not in seeds]
+    W = pd.DataFrame({name: [w[n] for n in nodes] for name, w in zip(names, walks)}, index=nodes)
+    mixed = W.mul(pd.Series(shares)).sum(axis=1)
+    # the claim of topic T on p: its visit rate from T times the part of p's visits that T makes
+    # (squaring the part, or no part, lost recall on the tuning lists of quality.py --mixed)
+    part = W.mul(pd.Series(shares)).div(mixed.where(mixed > 0), axis=0).fillna(0.0)
+    claim = W * part
+    rankings = {name: claim[name][claim[name] > 0].sort_values(ascending=False, kind="mergesort").index.tolist()
+                for name in names}
+    order = interleave(rankings, shares)
+    mixed_all = {n: sum(shares[name] * w[n] for name, w in zip(names, walks)) for n in G}
+    return mixed_all, {p: t for p, t in order}, [p for p, _ in order]

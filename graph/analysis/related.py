@@ -22,6 +22,17 @@ weights are held non-negative so that more evidence never lowers a paper's
 score; only popularity may count against it (papers everybody cites are not
 specifically related). Every feature stays a column of the result, and ``why``
 says them in words.
+
+A reading list mixes topics (:mod:`graph.analysis.topics`). The fused score is
+computed per topic, from that topic's seeds only, each seed weighted by its
+inverse frequency (evidence through a seed the whole graph cites counts for
+little); the ranked list then interleaves the topics in proportion to their
+shares, alternating with the papers most related to all the seeds (half the
+places), so every topic is served and no one topic or the foundations fill the
+top. Each paper says which topic it serves (``topic``, the one it scores best
+for); ``relatedness`` is its score for that topic and ``related_rank`` its place
+in the list. The evidence columns (``co_citations`` ...) count every seed,
+unweighted.
 """
 
 from __future__ import annotations
@@ -37,7 +48,8 @@ from ..errors import AnalysisError
 from ..text import plural
 from ..versions import merged_ids_text
 from .similarity import CitationMatrix, citation_matrix
-from .walks import personalized_pagerank
+from .topics import SeedTopics, seed_topics
+from .walks import personalized_pagerank, personalized_pagerank_many
 
 # Feature -> weight, fitted by ``python benchmarks/quality.py --fit`` (training reviews only).
 FITTED_WEIGHTS: dict[str, float] = {
@@ -52,6 +64,10 @@ FITTED_WEIGHTS: dict[str, float] = {
 }
 FITTED_INTERCEPT = -5.3975
 FEATURES = tuple(FITTED_WEIGHTS)
+# with several topics, the share of the list's places that go to the papers most related to all the
+# seeds (the rest: each topic's own ranking); chosen on the tuning lists of quality.py --mixed
+ALL_SEEDS_SHARE = 0.5
+ALL_SEEDS = "all the seeds"
 
 
 @dataclass(frozen=True)
@@ -67,24 +83,33 @@ class RelatednessModel:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def _text_match(G: nx.DiGraph, nodes: list, seed_rows: np.ndarray) -> np.ndarray:
+def text_matrix(G: nx.DiGraph, nodes: list):
+    """TF-IDF rows of each node's title, abstract and TLDR (``None`` when the graph has no text)."""
     docs = [" ".join(filter(None, (G.nodes[n].get(k) for k in ("title", "abstract", "tldr")))) for n in nodes]
     if not any(d.strip() for d in docs):
-        return np.zeros(len(nodes))
+        return None
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     try:
-        T = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(docs).tocsr()
+        return TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(docs).tocsr()
     except ValueError:  # only stop words
-        return np.zeros(len(nodes))
-    centroid = np.asarray(T[seed_rows].mean(axis=0)).ravel()
+        return None
+
+
+def _text_match(T, n: int, seed_rows: np.ndarray, seed_weights: np.ndarray) -> np.ndarray:
+    if T is None:
+        return np.zeros(n)
+    centroid = np.asarray(T[seed_rows].T @ seed_weights).ravel() / seed_weights.sum()
     norm = np.linalg.norm(centroid)
-    return (T @ centroid) / norm if norm > 0 else np.zeros(len(nodes))
+    return (T @ centroid) / norm if norm > 0 else np.zeros(n)
+
+
+_NO_TEXT = object()
 
 
 def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = None,
                    cm: CitationMatrix | None = None, walk_alpha: float = 0.85,
-                   walk: dict | None = None) -> pd.DataFrame:
+                   walk: dict | None = None, weights: dict | None = None, text=_NO_TEXT) -> pd.DataFrame:
     """Every kind of evidence relating each non-seed paper of ``G`` to ``seeds``.
 
     Counts (``co_citations``, ``cocited_seeds``, ``shared_references``, ``coupled_seeds``,
@@ -92,7 +117,9 @@ def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = 
     (``cocitation_strength``, ``coupling_strength``, ``walk``, ``text_match``) and the
     model features derived from them (see :data:`FEATURES`). ``walk`` may pass in the
     personalised PageRank from the seeds (undirected, damping ``walk_alpha``) when the
-    caller has it already.
+    caller has it already. ``weights`` (seed -> weight, mean 1) weigh each seed's part of
+    the strengths, the shares, the walk's restarts and the text centroid (the counts stay
+    unweighted); ``text`` may pass in :func:`text_matrix` of ``cm.nodes``.
 
     >>> G = nx.DiGraph([("c1", "s"), ("c1", "p"), ("c2", "s"), ("c2", "p")])
     >>> int(evidence_table(G, ["s"]).loc["p", "co_citations"])
@@ -115,10 +142,11 @@ def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = 
     inner = A[:, :n]
     cites_seeds = np.asarray(inner[:, rows].sum(axis=1)).ravel()
     cited_by_seeds = np.asarray(inner[rows].sum(axis=0)).ravel()
-    walk = walk if walk is not None else personalized_pagerank(G, seeds, alpha=walk_alpha)
+    w = np.array([weights.get(s, 1.0) if weights else 1.0 for s in seeds], dtype=float)
+    walk = walk if walk is not None else personalized_pagerank(G, seeds, alpha=walk_alpha, weights=weights)
     walk = np.array([walk[node] for node in cm.nodes]) * n
-    text = _text_match(G, cm.nodes, rows)
-    k = len(seeds)
+    T = text_matrix(G, cm.nodes) if text is _NO_TEXT else text
+    text = _text_match(T, n, rows, w)
     df = pd.DataFrame({
         "co_citations": co.sum(axis=0).astype(int),
         "cocited_seeds": (co > 0).sum(axis=0),
@@ -127,8 +155,8 @@ def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = 
         "cites_seeds": cites_seeds.astype(int),
         "cited_by_seeds": cited_by_seeds.astype(int),
         "in_graph_citations": cited_deg.astype(int),
-        "cocitation_strength": co_cos.sum(axis=0),
-        "coupling_strength": cp_cos.sum(axis=0),
+        "cocitation_strength": w @ co_cos,
+        "coupling_strength": w @ cp_cos,
         "walk": walk,
         "text_match": text,
     }, index=pd.Index(cm.nodes, name="paper_id"))
@@ -136,9 +164,10 @@ def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = 
     # the seed it shares most with; none when it shares nothing (direct links, walk or text only)
     df["best_seed"] = [seeds[i] if strength[i, j] > 0 else None for j, i in enumerate(strength.argmax(axis=0))]
     df["merged_ids"] = [merged_ids_text(G.nodes[node]) for node in cm.nodes]
-    df["cocited_share"] = df["cocited_seeds"] / k
-    df["coupled_share"] = df["coupled_seeds"] / k
-    df["direct_share"] = (df["cites_seeds"] + df["cited_by_seeds"]) / k
+    df["cocited_share"] = (w @ (co > 0)) / w.sum()
+    df["coupled_share"] = (w @ (cp > 0)) / w.sum()
+    direct = np.asarray(inner[:, rows] @ w).ravel() + np.asarray(inner[rows].T @ w).ravel()
+    df["direct_share"] = direct / w.sum()
     df["log_walk"] = np.log(df["walk"] + 1e-3)
     df["log_popularity"] = np.log1p(df["in_graph_citations"])
     return df.drop(index=seeds)
@@ -162,28 +191,131 @@ def _why(row) -> str:
     return "; ".join(parts)
 
 
+def _topic_why(topic: str, ev) -> str:
+    """The evidence through one topic's seeds, in words: "serves: Quantisation — cited together with
+    2 of its seeds by 14 papers; shares 3 references with 1 of its seeds; ..."."""
+    parts = []
+    if ev.co_citations:
+        parts.append(f"cited together with {ev.cocited_seeds} of its seeds by {plural(ev.co_citations, 'paper')}")
+    if ev.shared_references:
+        parts.append(f"shares {plural(ev.shared_references, 'reference')} with {ev.coupled_seeds} of its seeds")
+    if ev.cites_seeds:
+        parts.append(f"cites {ev.cites_seeds} of its seeds")
+    if ev.cited_by_seeds:
+        parts.append(f"cited by {ev.cited_by_seeds} of its seeds")
+    parts.append(f"walk from its seeds {ev.walk:.1f}x average")
+    if ev.text_match > 0:
+        parts.append(f"text match {ev.text_match:.2f}")
+    return f"serves: {topic} — " + "; ".join(parts)
+
+
+def interleave(rankings: dict, shares: dict) -> list[tuple]:
+    """One list serving every topic: ``rankings`` (topic -> papers, best first) are merged so that
+    each topic's count in every prefix follows its share (Sainte-Laguë: the next pick goes to the
+    topic with the largest ``share / (picked + 0.5)``; ties to the earlier topic). A paper another
+    topic already placed is skipped. Returns ``[(paper, topic)]``.
+
+    >>> interleave({"a": ["a1", "a2", "a3"], "b": ["b1", "a1", "b2"]}, {"a": 2 / 3, "b": 1 / 3})
+    [('a1', 'a'), ('b1', 'b'), ('a2', 'a'), ('a3', 'a'), ('b2', 'b')]
+    """
+    order = list(rankings)
+    pos = {t: 0 for t in order}
+    picked = {t: 0 for t in order}
+    placed: set = set()
+    out: list[tuple] = []
+    while True:
+        live = []
+        for t in order:
+            lst = rankings[t]
+            while pos[t] < len(lst) and lst[pos[t]] in placed:
+                pos[t] += 1
+            if pos[t] < len(lst):
+                live.append(t)
+        if not live:
+            return out
+        t = max(live, key=lambda t: (shares.get(t, 0.0) / (picked[t] + 0.5), -order.index(t)))
+        paper = rankings[t][pos[t]]
+        placed.add(paper)
+        picked[t] += 1
+        out.append((paper, t))
+
+
+def topic_scores(G: nx.DiGraph, topics: SeedTopics, *, cm: CitationMatrix, model: RelatednessModel,
+                 text=None) -> dict:
+    """Each topic's evidence table (:func:`evidence_table` over its seeds, seeds weighted by their
+    inverse frequency) with its fused ``score``: ``{topic name: DataFrame}``."""
+    seeds_all = [s for t in topics.topics for s in t.seeds]
+    restarts = [{s: topics.weights.get(s, 1.0) for s in t.seeds} for t in topics.topics]
+    walks = personalized_pagerank_many(G, restarts)
+    out = {}
+    for t, walk in zip(topics.topics, walks):
+        w = {s: topics.weights.get(s, 1.0) for s in t.seeds}
+        mean = float(np.mean(list(w.values())))
+        w = {s: v / mean for s, v in w.items()}
+        ev = evidence_table(G, list(t.seeds), cm=cm, walk=walk, weights=w, text=text)
+        ev = ev.drop(index=[s for s in seeds_all if s in ev.index])
+        ev["score"] = model.score(ev)
+        out[t.name] = ev
+    return out
+
+
 def relatedness(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = None,
                 cm: CitationMatrix | None = None, model: RelatednessModel | None = None,
-                walk: dict | None = None) -> pd.DataFrame:
-    """How related each non-seed paper is to the seed set, most related first.
+                walk: dict | None = None, topics: SeedTopics | None = None) -> pd.DataFrame:
+    """How related each non-seed paper is to the seed set, in the order that serves every topic.
 
-    Columns: ``relatedness`` (the fused score in (0, 1)), every column of
-    :func:`evidence_table`, and ``why`` (the evidence in words). Papers with no
-    evidence at all (not reachable from a seed and no text in common) are left out.
-    The model's weights are in ``result.attrs["weights"]``.
+    With one topic, papers come by the fused score over every seed (``relatedness``). With
+    several (``topics``, default :func:`graph.analysis.topics.seed_topics`), the list
+    interleaves (:func:`interleave`) the papers most related to all the seeds, for
+    :data:`ALL_SEEDS_SHARE` of the places, with each topic's own ranking (its seeds only,
+    weighted by inverse frequency) for the rest, in proportion to the topics' shares; each
+    paper serves the topic it scores best for (``topic``), and ``relatedness`` is that score.
+
+    Columns: ``related_rank`` (1 first), ``topic``, ``relatedness``, every column of
+    :func:`evidence_table` over all the seeds, and ``why`` (the evidence in words). Papers with
+    no evidence at all (not reachable from a seed and no text in common) are left out. The
+    model's weights are in ``result.attrs["weights"]``, the topics in ``result.attrs["topics"]``.
 
     >>> G = nx.DiGraph([("c1", "s"), ("c1", "p"), ("c2", "s"), ("c2", "p"), ("c2", "q")])
     >>> list(relatedness(G, ["s"]).index[:2])  # p is co-cited with s twice, q once
     ['p', 'q']
     """
     model = model or RelatednessModel()
-    ev = evidence_table(G, seeds, references=references, cm=cm, walk=walk)
+    seeds = [s for s in dict.fromkeys(seeds) if s in G]
+    cm = cm or citation_matrix(G, references)
+    text = text_matrix(G, cm.nodes)
+    ev = evidence_table(G, seeds, references=references, cm=cm, walk=walk, text=text)
     ev = ev[(ev["walk"] > 1e-9) | (ev["text_match"] > 0) | (ev["shared_references"] > 0)]
     ev.insert(0, "relatedness", model.score(ev))
-    ev["why"] = [_why(r) for r in ev.itertuples()]
     ev = ev.sort_values(["relatedness", "co_citations"], ascending=False, kind="mergesort")
+    topics = topics or seed_topics(G, seeds)
+    several = len(topics.topics) > 1
+    if several:
+        per_topic = topic_scores(G, topics, cm=cm, model=model, text=text)
+        scores = pd.DataFrame({name: tev["score"] for name, tev in per_topic.items()}).reindex(ev.index).fillna(0.0)
+        rankings = {ALL_SEEDS: ev.index.tolist()}
+        for name in scores:
+            tev = per_topic[name].reindex(ev.index)
+            rankings[name] = tev.sort_values(["score", "co_citations"], ascending=False, kind="mergesort").index.tolist()
+        shares = {ALL_SEEDS: ALL_SEEDS_SHARE, **{k: (1 - ALL_SEEDS_SHARE) * v for k, v in topics.shares().items()}}
+        order = [p for p, _ in interleave(rankings, shares)]
+        ev = ev.loc[order]
+        best = scores.loc[order].idxmax(axis=1)  # the topic each paper serves: the one it scores best for
+        ev["topic"] = best.to_numpy()
+        ev["relatedness"] = [float(scores.at[p, t]) for p, t in zip(order, ev["topic"])]
+        why = {}
+        for t, papers in ev.groupby("topic", sort=False).groups.items():
+            why.update({r.Index: _topic_why(t, r) for r in per_topic[t].loc[papers].itertuples()})
+        ev["why"] = [why[p] for p in order]
+    else:
+        # with one topic the evidence through "its seeds" is the evidence through the seeds: said as before
+        ev["topic"] = topics.topics[0].name if topics.topics else None
+        ev["why"] = [_why(r) for r in ev.itertuples()]
+    ev.insert(0, "topic", ev.pop("topic"))
+    ev.insert(0, "related_rank", np.arange(1, len(ev) + 1))
     ev.attrs["weights"] = dict(model.weights)
     ev.attrs["intercept"] = model.intercept
+    ev.attrs["topics"] = topics
     return ev
 
 

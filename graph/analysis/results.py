@@ -139,7 +139,9 @@ class MapAnalysis:
     """Everything the analysis of one map found.
 
     - ``seeds``: the seeds that are in the graph;
-    - ``related``: relatedness and its evidence for every paper of the graph;
+    - ``related``: relatedness and its evidence for every paper of the graph, in the order
+      that serves every topic of the seeds (``topic``, ``related_rank``; the topics are in
+      ``related.attrs["topics"]``, a :class:`graph.analysis.topics.SeedTopics`);
     - ``nodes``: the map's papers (the seeds, then the ``top`` most related);
     - ``influence``: influence scores of every paper;
     - ``edges``: similarity links to draw (those of at least ``min_similarity`` and each
@@ -165,5 +167,6 @@ class MapAnalysis:
     parameters: AnalysisParameters
 
     def non_seeds(self) -> pd.DataFrame:
-        """The map's papers other than the seeds, most related first."""
-        return self.table.drop(index=self.seeds).sort_values("relatedness", ascending=False, kind="stable")
+        """The map's papers other than the seeds, in the related list's order (each topic served
+        in turn; see :func:`graph.analysis.relatedness`)."""
+        return self.table.drop(index=self.seeds).sort_values("related_rank", kind="stable")

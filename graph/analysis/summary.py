@@ -17,7 +17,7 @@ from .walks import personalized_pagerank
 
 
 # the relatedness columns every per-paper table carries (the evidence behind the score)
-RELATED_COLUMNS = ("relatedness", "best_seed", "cocited_seeds", "coupled_seeds", "cites_seeds", "cited_by_seeds",
+RELATED_COLUMNS = ("related_rank", "topic", "relatedness", "best_seed", "cocited_seeds", "coupled_seeds", "cites_seeds", "cited_by_seeds",
                    "walk", "text_match", "why")
 
 
@@ -64,6 +64,9 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     table = pd.DataFrame(index=pd.Index(nodes, name="paper_id"))
     table["in_map"] = True
     table = table.join(related[list(RELATED_COLUMNS)])
+    # a seed's topic is its own (the topic its section or citations put it in)
+    topic_of = related.attrs["topics"].topic_of() if "topics" in related.attrs else {}
+    table["topic"] = [topic_of.get(n, t) for n, t in zip(table.index, table["topic"])]
     table = table.join(influence[["rank", *INFLUENCE_COLUMNS]])
     table = table.join(clusters.membership)
     # bridges: high betweenness in the similarity graph with links into two or more clusters

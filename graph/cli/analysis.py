@@ -21,7 +21,9 @@ def rank_command(seeds, limit, global_rank, csv_path, as_json, **expansion):
     """Rank the papers of the SEEDS' citation graph by influence within their topic.
 
     The ranking is topical PageRank: a random walk over citations that restarts at
-    the seeds (--global: PageRank over the whole graph). Columns: topical and
+    the seeds (--global: PageRank over the whole graph); when the seeds hold several
+    topics (a reading list's sections), the walk restarts per topic and the papers
+    after the seeds take turns by topic ("topic" column). Columns: topical and
     global PageRank, in-graph and global citations, HITS authority and hub (hubs
     are surveys), PageRank among the last 3 years' papers, and momentum (share of
     in-graph citations from the last 2 years). Merged versions of one work are
@@ -44,33 +46,45 @@ def rank_command(seeds, limit, global_rank, csv_path, as_json, **expansion):
     view["seed"] = view["is_seed"].map({True: "seed", False: ""})
     _emit(view, csv_path=None, as_json=False, limit=limit,
           columns=["rank", "seed", "title", "year", "topical_×avg", "pagerank_×avg", "in_graph_citations",
-                   "global_citations", "authority_×avg", "hub_×avg", "momentum_%"],
+                   "global_citations", "authority_×avg", "hub_×avg", "momentum_%"]
+          + (["topic"] if view["topic"].notna().any() else []),
           formats={"momentum_%": lambda x: f"{x:.0f}"})
 
 
 @cli.command("related")
 @click.argument("seeds", nargs=-1, required=True)
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True,
-              help="Rows shown on the terminal (--csv and --json give all --top rows).")
+              help="Rows shown on the terminal (--csv and --json give all --top rows); "
+                   "with --by-topic, rows per topic.")
+@click.option("--by-topic", is_flag=True,
+              help="One short list per topic of the seeds (the reading list's sections, or groups of the "
+                   "seeds by their citations), each headed by the topic's name.")
 @_analysis_options(clusters=False)
 @_table_options
 @_expansion_options
-def related_command(seeds, limit, top, method, csv_path, as_json, **expansion):
+def related_command(seeds, limit, by_topic, top, method, csv_path, as_json, **expansion):
     """Papers most related to the SEEDS, and why.
 
     Relatedness fuses several kinds of evidence (co-citation with the seeds,
     shared references, direct citations, a random walk from the seeds, text
     match) with weights fitted on held-out reviews (README: "How the analysis
-    works"). The evidence columns and "why" explain each row.
+    works"). A reading list of several topics (its sections, or groups of the
+    seeds by their citations) gets a list that serves each topic in turn; the
+    "topic" column says which one each paper serves. The evidence columns and
+    "why" explain each row.
     """
     _check_outputs(csv_path=csv_path)
     with _session(seeds, top=top, method=method, **expansion) as session:
         t = session.related().reset_index()
-    _emit(t, csv_path=csv_path, as_json=as_json,
-          columns=["title", "year", "relatedness", "co_citations", "shared_references", "walk", "text_match",
-                   "cluster"], limit=limit,
-          empty="no paper of the graph shares a reference or a citing paper with the seeds; "
-                "try --depth 2 or more seeds")
+    columns = ["title", "year", "relatedness", "topic", "co_citations", "shared_references", "walk", "text_match",
+               "cluster"]
+    empty = "no paper of the graph shares a reference or a citing paper with the seeds; try --depth 2 or more seeds"
+    if not by_topic or csv_path or as_json or t.empty:
+        _emit(t, csv_path=csv_path, as_json=as_json, columns=columns, limit=limit, empty=empty)
+        return
+    for i, (topic, rows) in enumerate(t.groupby("topic", sort=False)):
+        click.echo(("\n" if i else "") + f"## {topic}")
+        _emit(rows, csv_path=None, as_json=False, columns=[c for c in columns if c != "topic"], limit=limit)
 
 
 @cli.command("clusters")
