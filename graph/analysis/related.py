@@ -173,40 +173,32 @@ def evidence_table(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = 
     return df.drop(index=seeds)
 
 
-def _why(row) -> str:
+def _evidence_words(ev, seeds, whose: str) -> str:
+    """``ev``'s evidence in words; ``seeds(n)`` names n seeds ("2 seeds", "2 of its seeds") and
+    ``whose`` the walk's start ("the", "its")."""
     parts = []
-    if row.co_citations:
-        parts.append(f"cited together with {plural(row.cocited_seeds, 'seed')} "
-                     f"by {plural(row.co_citations, 'paper')}")
-    if row.shared_references:
-        parts.append(f"shares {plural(row.shared_references, 'reference')} "
-                     f"with {plural(row.coupled_seeds, 'seed')}")
-    if row.cites_seeds:
-        parts.append(f"cites {plural(row.cites_seeds, 'seed')}")
-    if row.cited_by_seeds:
-        parts.append(f"cited by {plural(row.cited_by_seeds, 'seed')}")
-    parts.append(f"walk from the seeds {row.walk:.1f}x average")
-    if row.text_match > 0:
-        parts.append(f"text match {row.text_match:.2f}")
+    if ev.co_citations:
+        parts.append(f"cited together with {seeds(ev.cocited_seeds)} by {plural(ev.co_citations, 'paper')}")
+    if ev.shared_references:
+        parts.append(f"shares {plural(ev.shared_references, 'reference')} with {seeds(ev.coupled_seeds)}")
+    if ev.cites_seeds:
+        parts.append(f"cites {seeds(ev.cites_seeds)}")
+    if ev.cited_by_seeds:
+        parts.append(f"cited by {seeds(ev.cited_by_seeds)}")
+    parts.append(f"walk from {whose} seeds {ev.walk:.1f}x average")
+    if ev.text_match > 0:
+        parts.append(f"text match {ev.text_match:.2f}")
     return "; ".join(parts)
+
+
+def _why(row) -> str:
+    return _evidence_words(row, lambda n: plural(n, "seed"), "the")
 
 
 def _topic_why(topic: str, ev) -> str:
     """The evidence through one topic's seeds, in words: "serves: Quantisation — cited together with
     2 of its seeds by 14 papers; shares 3 references with 1 of its seeds; ..."."""
-    parts = []
-    if ev.co_citations:
-        parts.append(f"cited together with {ev.cocited_seeds} of its seeds by {plural(ev.co_citations, 'paper')}")
-    if ev.shared_references:
-        parts.append(f"shares {plural(ev.shared_references, 'reference')} with {ev.coupled_seeds} of its seeds")
-    if ev.cites_seeds:
-        parts.append(f"cites {ev.cites_seeds} of its seeds")
-    if ev.cited_by_seeds:
-        parts.append(f"cited by {ev.cited_by_seeds} of its seeds")
-    parts.append(f"walk from its seeds {ev.walk:.1f}x average")
-    if ev.text_match > 0:
-        parts.append(f"text match {ev.text_match:.2f}")
-    return f"serves: {topic} — " + "; ".join(parts)
+    return f"serves: {topic} — " + _evidence_words(ev, lambda n: f"{n} of its seeds", "its")
 
 
 def interleave(rankings: dict, shares: dict) -> list[tuple]:
