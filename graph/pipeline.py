@@ -98,6 +98,8 @@ def expand_seeds(seeds: Sequence[Seed], *, store: Store, source: PaperSource | N
     if not seeds:
         raise NothingUsableError("no usable seeds in the input; see the skipped lines above")
     result = expand(list(seeds), store, source, options, log=log)
+    if hasattr(source, "annotate"):  # a prepared corpus: its whole-corpus scores go on the nodes
+        source.annotate(result.graph)
     if not result.resolved:
         reasons = "; ".join(f"{r.seed.input}: {r.reason}" for r in result.unresolved[:5])
         raise NothingUsableError(f"none of the {len(result.seeds)} seeds could be resolved ({reasons})")

@@ -162,10 +162,11 @@ class Explorer:
         if source is not None:
             self.source = source
         elif corpus:
-            from .corpus import Corpus
-            from .sources.corpus import CorpusSource
+            from .sources.prepared import open_corpus
 
-            self.source = CorpusSource(self._stack.enter_context(Corpus(corpus, read_only=True)))
+            # a DuckDB corpus file, or a prepared corpus folder (`citegraph prepare`)
+            opened, self.source = open_corpus(corpus)
+            self._stack.enter_context(opened)
         else:
             from .sources.s2 import S2Config, S2Source
 
@@ -481,13 +482,19 @@ class Explorer:
             return t
         return self._call(work)
 
-    def rank(self, *, global_rank: bool = False):
-        """Influence within the seeds' topic (topical PageRank), or ``global_rank`` PageRank."""
+    def rank(self, *, global_rank: bool = False, by: str | None = None):
+        """Influence within the seeds' topic (topical PageRank), or ``global_rank`` PageRank; with a
+        prepared corpus, also its whole-corpus PageRank and percentile, and ``by`` ranks by one of
+        them (``"corpus-pagerank"``, ``"corpus-percentile"``)."""
         from .analysis import influence_table
+        from .analysis.corpus_scores import has_corpus_scores, with_corpus_scores
 
         def work():
             g = self.run.graph
-            return influence_table(g, seeds=g.graph["seeds"], by="global" if global_rank else "topic")
+            table = influence_table(g, seeds=g.graph["seeds"], by="global" if global_rank else "topic")
+            if by is not None and not has_corpus_scores(g):
+                raise CitegraphError(f"--by {by} needs a prepared corpus (`citegraph prepare`, then --corpus DIR)")
+            return with_corpus_scores(table, g, by=by) if has_corpus_scores(g) else table
         return self._call(work)
 
     def clusters(self, *, whole_graph: bool = False) -> TopicClusters:
