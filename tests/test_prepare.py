@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from graph.cli import cli
 from graph.corpus import Corpus
+from graph.expansion import ExpansionOptions
 from graph.pipeline import build_map
 from graph.sources.corpus import CorpusSource
 from graph.sources.prepared import MANIFEST, PreparedCorpus, PreparedSource
@@ -220,17 +221,23 @@ def test_whole_graph_pagerank_equals_networkx(arxiv_prepared, arxiv_graph):
 
 def test_reading_list_map_from_the_prepared_corpus_equals_the_imported_one(arxiv_prepared, arxiv_imported):
     """The same map, work for work: every paper of the imported corpus's map is in the prepared
-    corpus's map as its work, with the same seeds; what the prepared map
-    has more comes only from merging versions corpus-wide (a work cites and is cited by what
-    all its versions cite and are cited by, where the imported map sees one version)."""
+    corpus's map as its work, with the same seeds; what the prepared map has more comes only from
+    merging versions corpus-wide (a work cites and is cited by what all its versions cite and are
+    cited by, where the imported map sees one version). The neighbourhood is taken whole (no
+    --max-papers or --max-citations cut, no thresholded second degree), since a cut would fall
+    differently on the larger neighbourhood of merged works."""
+    options = lambda: ExpansionOptions(progress=False, coupled=False, co_cited=False, max_papers=None,
+                                       max_citations=1_000_000)
     out, _ = arxiv_prepared
     runs = {}
     with PreparedCorpus(out) as prepared, Store(":memory:") as store:
-        runs["prepared"] = build_map([str(READING_LIST)], store=store, source=PreparedSource(prepared))
+        runs["prepared"] = build_map([str(READING_LIST)], store=store, source=PreparedSource(prepared),
+                                     options=options())
         work = {f"CorpusId:{a}": f"CorpusId:{w}" for a, w in prepared._run("SELECT corpusid, work FROM aliases")}
         merged = {f"CorpusId:{w}" for (w,) in prepared._run("SELECT corpusid FROM papers WHERE merged_ids IS NOT NULL")}
     with Corpus(arxiv_imported, read_only=True) as corpus, Store(":memory:") as store:
-        runs["imported"] = build_map([str(READING_LIST)], store=store, source=CorpusSource(corpus))
+        runs["imported"] = build_map([str(READING_LIST)], store=store, source=CorpusSource(corpus),
+                                     options=options())
     gp, gi = runs["prepared"].graph, runs["imported"].graph
     assert sorted(gp.graph["seeds"]) == sorted({work[s] for s in gi.graph["seeds"]})
     assert {work[n] for n in gi} <= set(gp)
@@ -238,7 +245,6 @@ def test_reading_list_map_from_the_prepared_corpus_equals_the_imported_one(arxiv
     extra = set(gp) - {work[n] for n in gi}
     # each paper only the prepared map has is there through a work that merges versions
     assert all(any(m in merged for m in (*gp.predecessors(n), *gp.successors(n), n)) for n in extra)
-    assert len(extra) < 0.2 * gi.number_of_nodes()
     # the prepared corpus's whole-graph scores ride on the nodes
     assert all(gp.nodes[s]["corpus_pagerank"] > 0 for s in gp.graph["seeds"])
 
