@@ -106,7 +106,9 @@ def main() -> None:
     with S2TestServer(dataset) as server:
         ours = run_citegraph(server.url, args.rate)
         base = run_baseline(server.url, args.rate if args.pace_baseline else 0.0)
-    base_at_rate = base["wall"] if args.pace_baseline else base["requests"] / args.rate + base["wall"]
+    # unpaced (--rate 0): the baseline's own wall time, with no pacing to add
+    paced = args.pace_baseline or args.rate <= 0
+    base_at_rate = base["wall"] if paced else base["requests"] / args.rate + base["wall"]
     print(f"\nreading-list map: {ours['papers']:,} papers, {ours['edges']:,} edges\n")
     print(f"{'':32}{'requests':>10}{'floor':>8}{'wall @ ' + format(args.rate, 'g') + ' req/s':>18}")
     print(f"{'citegraph':32}{ours['requests']:>10}{ours['floor']:>8}{ours['wall']:>16.1f} s")

@@ -93,6 +93,8 @@ def expand_seeds(seeds: Sequence[Seed], *, store: Store, source: PaperSource | N
     if not seeds:
         raise NothingUsableError("no usable seeds in the input; see the skipped lines above")
     result = expand(list(seeds), store, source, options, log=log)
+    if source is not None:  # a prepared corpus puts its whole-corpus scores on the nodes
+        source.annotate(result.graph)
     if not result.resolved:
         causes = {f["error"] for f in result.failures}
         if len(causes) == 1 and all(next(iter(causes)) in (r.reason or "") for r in result.unresolved):

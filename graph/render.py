@@ -178,6 +178,8 @@ def map_data(G: nx.DiGraph, analysis: MapAnalysis, title: str) -> dict:
             "cluster_label": row.get("cluster_label") if isinstance(row.get("cluster_label"), str) else None,
             "relatedness": _num(row.get("relatedness")) or 0.0, "pagerank": _num(row.get("pagerank")) or 0.0,
             "momentum": _num(row.get("momentum")),
+            # whole-corpus scores, from a prepared corpus (`citegraph prepare`); None otherwise
+            "corpus_pagerank": _num(d.get("corpus_pagerank")), "corpus_percentile": _num(d.get("corpus_percentile")),
             # a bridge links clusters (the analysis may mark it; older analyses do not)
             "bridge": bool(row.get("bridge")) if "bridge" in row.index and row.get("bridge") == row.get("bridge")
             else False,

@@ -346,16 +346,22 @@ class Explorer:
         t["best_seed_title"] = [node(p, "title") for p in t["best_seed"]]
         return t
 
-    def rank(self, *, global_rank: bool = False):
-        """Influence within the seeds' topic (topical PageRank), or ``global_rank`` PageRank."""
+    def rank(self, *, global_rank: bool = False, by: str | None = None):
+        """Influence within the seeds' topic (topical PageRank), or ``global_rank`` PageRank; with a
+        prepared corpus, also its whole-corpus PageRank and percentile, and ``by`` ranks by one of
+        them (``"corpus-pagerank"``, ``"corpus-percentile"``)."""
         from .analysis import influence_table
+        from .analysis.corpus_scores import has_corpus_scores, with_corpus_scores
 
         from .cache import cached_influence
 
         run = self.run
-        g, by = run.graph, "global" if global_rank else "topic"
-        return cached_influence(self.store, run, by, (self.top, self.method, self.resolution),
-                                lambda: influence_table(g, seeds=g.graph["seeds"], by=by))
+        g, walk = run.graph, "global" if global_rank else "topic"
+        if by is not None and not has_corpus_scores(g):
+            raise CitegraphError(f"--by {by} needs a prepared corpus (`citegraph prepare`, then --corpus DIR)")
+        table = cached_influence(self.store, run, walk, (self.top, self.method, self.resolution),
+                                 lambda: influence_table(g, seeds=g.graph["seeds"], by=walk))
+        return with_corpus_scores(table, g, by=by) if has_corpus_scores(g) else table
 
     def clusters(self, *, whole_graph: bool = False) -> TopicClusters:
         """The map's topic clusters with labels and year spans; ``whole_graph``: clusters of every

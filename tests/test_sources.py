@@ -27,7 +27,7 @@ PACKAGE = Path(graph.__file__).parent
 MEMBERS = {"name", "label", "limits", "invalid_ids", "requests", "rate_hint", "deadline_note", "seconds_for",
            "fetch_papers",
            "not_found", "match_title", "prefetch_citations", "iter_citations", "truncation_note", "interrupt",
-           "resume", "default_store", "links"}
+           "resume", "default_store", "links", "annotate"}
 
 
 @pytest.fixture
@@ -310,6 +310,12 @@ ALLOWED = {
     "ids.py": {"allowed_functions": ("_from_url",)},
     "sources/corpus_import.py": {"allowed_functions": ("_s2_files", "import_s2")},
     "cli/imports.py": {"allowed_functions": ("import_s2_command",)},
+    # the same for Spark: `citegraph prepare s2` reads S2's bulk datasets (their file format, their
+    # DOI: id form) into a prepared corpus, whose works keep the corpus's CorpusId:N ids
+    "prepare/inputs.py": {"allowed_functions": ("s2_inputs", "parse_s2", "s2_tables"), "allowed_text": ("DOI:",)},
+    "prepare/job.py": {"allowed_functions": ("prepare_s2",)},
+    "prepare/works.py": {"allowed_text": ("CorpusId:",)},
+    "cli/prepare.py": {"allowed_functions": ("prepare_s2_command",)},
 }
 MODULES = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                  if p.stem not in S2_MODULES and p.name != "s2_server.py")  # the test server speaks S2

@@ -15,9 +15,11 @@ from .common import _analysis_options, _check_outputs, _emit, _err, _expansion_o
 @click.option("--limit", type=click.IntRange(1), default=30, show_default=True, help="Rows shown.")
 @click.option("--global", "global_rank", is_flag=True,
               help="Rank by PageRank over the whole graph instead of influence within the seeds' topic.")
+@click.option("--by", "rank_by", type=click.Choice(["corpus-pagerank", "corpus-percentile"]),
+              help="With a prepared corpus (--corpus DIR): rank by its whole-corpus PageRank or field percentile.")
 @_table_options
 @_expansion_options
-def rank_command(seeds, limit, global_rank, csv_path, as_json, **expansion):
+def rank_command(seeds, limit, global_rank, rank_by, csv_path, as_json, **expansion):
     """Rank the papers of the SEEDS' citation graph by influence within their topic.
 
     The ranking is topical PageRank: a random walk over citations that restarts at
@@ -27,11 +29,13 @@ def rank_command(seeds, limit, global_rank, csv_path, as_json, **expansion):
     global PageRank, in-graph and global citations, HITS authority and hub (hubs
     are surveys), PageRank among the last 3 years' papers, and momentum (share of
     in-graph citations from the last 2 years). Merged versions of one work are
-    one row. --csv/--json give every paper and every column.
+    one row. --csv/--json give every paper and every column. With a prepared
+    corpus (--corpus DIR from `citegraph prepare`), two more: PageRank over the
+    whole corpus and the field-normalised citation percentile; --by ranks by one.
     """
     _check_outputs(csv_path=csv_path)
     with _session(seeds, **expansion) as session:
-        df = session.rank(global_rank=global_rank).reset_index()
+        df = session.rank(global_rank=global_rank, by=rank_by).reset_index()
     if csv_path or as_json:
         _emit(df, csv_path=csv_path, as_json=as_json, columns=list(df.columns))
         return
@@ -42,13 +46,18 @@ def rank_command(seeds, limit, global_rank, csv_path, as_json, **expansion):
                       ("hits_authority", "authority_×avg"), ("hits_hub", "hub_×avg")):
         view[name] = view[col] * len(view)
     view["momentum_%"] = view["momentum"] * 100
+    extra = []
+    if "corpus_pagerank" in view:  # a prepared corpus: PageRank over every work, as a multiple of the average
+        view["corpus_pr_×avg"] = view["corpus_pagerank"] * df.attrs.get("corpus_works", float("nan"))
+        view["field_pct"] = view["corpus_percentile"]
+        extra = ["corpus_pr_×avg", "field_pct"]
     # the topical walk restarts at the seeds, so they lead; say so rather than pass them off as findings
     view["seed"] = view["is_seed"].map({True: "seed", False: ""})
     _emit(view, csv_path=None, as_json=False, limit=limit,
           columns=["rank", "seed", "title", "year", "topical_×avg", "pagerank_×avg", "in_graph_citations",
-                   "global_citations", "authority_×avg", "hub_×avg", "momentum_%"]
+                   "global_citations", "authority_×avg", "hub_×avg", "momentum_%", *extra]
           + (["topic"] if view["topic"].notna().any() else []),
-          formats={"momentum_%": lambda x: f"{x:.0f}"})
+          formats={"momentum_%": lambda x: f"{x:.0f}", "field_pct": lambda x: f"{x:.0f}"})
 
 
 @cli.command("related")

@@ -37,8 +37,9 @@ def _source_options(f):
                           "come back later than that stops the run with the time to come back "
                           "(env S2_MAX_WAIT; default 300).")(f)
     f = click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", metavar="PATH",
-                     type=click.Path(dir_okay=False),
-                     help="Use this local corpus (from `citegraph import`) instead of the API (env CITEGRAPH_CORPUS).")(f)
+                     type=click.Path(),
+                     help="Use this local corpus (a file from `citegraph import`, or a folder from `citegraph "
+                          "prepare`) instead of the API (env CITEGRAPH_CORPUS).")(f)
     return f
 
 

@@ -1,7 +1,8 @@
 """Paper sources: where papers and citation edges come from.
 
 Every source implements :class:`PaperSource` (see :mod:`.base`); ``S2Source`` is Semantic
-Scholar over HTTP, ``CorpusSource`` a local DuckDB corpus, ``GraphSource`` an in-memory graph.
+Scholar over HTTP, ``CorpusSource`` a local DuckDB corpus, ``PreparedSource`` a
+corpus prepared by ``citegraph prepare``, ``GraphSource`` an in-memory graph.
 :func:`open_source` decides which one a session gets when none is given.
 """
 
@@ -26,11 +27,12 @@ def open_source(*, corpus: str | Path | None = None, api_url: str | None = None,
     per attempt and ``max_wait`` per request (each ``None``: from the environment, else the default;
     see :class:`S2Config`). ``log`` gets what must be seen (long waits)."""
     if corpus:
-        from .corpus import CorpusSource
-        from .corpus_import import Corpus
+        from .prepared import open_corpus
 
-        with Corpus(corpus, read_only=True) as opened:
-            yield CorpusSource(opened)
+        # a DuckDB corpus file (`citegraph import`), or a prepared corpus folder (`citegraph prepare`)
+        opened, source = open_corpus(corpus)
+        with opened:
+            yield source
         return
     # what was given wins over the environment (S2_API_URL, S2_RATE, S2_TIMEOUT, S2_MAX_WAIT)
     config = S2Config.from_env(api_url=api_url and api_url.rstrip("/"), rate=rate, timeout=timeout,

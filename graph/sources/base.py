@@ -109,6 +109,9 @@ class LocalSource:
         """The record's DOI and arXiv pages: local data has no page of its own to link to."""
         return PaperLinks.of(record)
 
+    def annotate(self, graph) -> None:
+        """Nothing: only a prepared corpus knows scores over the whole corpus."""
+
     def interrupt(self) -> None:
         """Refuse calls from now on (until :meth:`resume`); callable from any thread."""
         self._interrupted.set()
@@ -181,6 +184,10 @@ class PaperSource(Protocol):
 
     def links(self, record: PaperRecord) -> PaperLinks:
         """Where a reader can open ``record``'s paper (its page at this source, a PDF, DOI, arXiv)."""
+
+    def annotate(self, graph) -> None:
+        """Put what the source knows beyond one paper's record on the expanded ``graph``'s nodes
+        (a prepared corpus: PageRank and percentile over the whole corpus); most sources add nothing."""
 
     def interrupt(self) -> None:
         """Stop the call in flight and refuse new ones (each raises
