@@ -77,6 +77,25 @@ def import_s2_command(paths, corpus_path, memory_limit):
         bar.close()  # before an error's message, so the bar does not overwrite it
 
 
+def csv_column_options(f):
+    """The columns options of a CSV citation graph, shared by `import csv` and `prepare csv` (which
+    read the same layout)."""
+    for option in reversed([
+        click.option("--title-column", help="Column with the title (default: one named title or titles)."),
+        click.option("--id-column", help="Column with paper ids used by the edges (default: one named id or "
+                                         "paper_id; without one, edges use row numbers)."),
+        click.option("--year-column", help="Column with the year (default: one named year; else from new-style "
+                                           "arXiv IDs)."),
+        click.option("--doi-column", help="Column with DOIs (default: one named doi)."),
+        click.option("--arxiv-column", help="Column with arXiv IDs, other values ignored (default: one named "
+                                            "arxiv_id or arxiv)."),
+        click.option("--citing-column", default="source", show_default=True, help="Edge column of the citing paper."),
+        click.option("--cited-column", default="target", show_default=True, help="Edge column of the cited paper."),
+    ]):
+        f = option(f)
+    return f
+
+
 @import_group.command("csv")
 @click.option("--papers", "papers", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False),
               help="CSV of papers, one row each; repeat to join files side by side by row.")
@@ -84,15 +103,7 @@ def import_s2_command(paths, corpus_path, memory_limit):
               help="CSV of citations, one row per citing -> cited pair.")
 @click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", required=True, type=click.Path(dir_okay=False),
               help="The corpus database file (created if missing; env CITEGRAPH_CORPUS).")
-@click.option("--title-column", help="Column with the title (default: one named title or titles).")
-@click.option("--id-column", help="Column with paper ids used by the edges (default: one named id or paper_id; "
-                                  "without one, edges use row numbers).")
-@click.option("--year-column", help="Column with the year (default: one named year; else from new-style arXiv IDs).")
-@click.option("--doi-column", help="Column with DOIs (default: one named doi).")
-@click.option("--arxiv-column", help="Column with arXiv IDs, other values ignored (default: one named arxiv_id "
-                                     "or arxiv).")
-@click.option("--citing-column", default="source", show_default=True, help="Edge column of the citing paper.")
-@click.option("--cited-column", default="target", show_default=True, help="Edge column of the cited paper.")
+@csv_column_options
 def import_csv_command(papers, edges, corpus_path, **columns):
     """Load a citation graph kept as CSV files (plain or gzipped) into a corpus.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import _err, cli
+from .imports import csv_column_options
 
 
 @cli.group("prepare")
@@ -82,15 +83,7 @@ def prepare_s2_command(paths, out, master, conf, now_year, tol):
 @click.option("--papers", "papers", multiple=True, required=True,
               help="CSV of papers, one row each; repeat to join files side by side by row.")
 @click.option("--edges", required=True, help="CSV of citations, one row per citing -> cited pair.")
-@click.option("--title-column", help="Column with the title (default: one named title or titles).")
-@click.option("--id-column", help="Column with paper ids used by the edges (default: one named id or paper_id; "
-                                  "without one, edges use row numbers).")
-@click.option("--year-column", help="Column with the year (default: one named year; else from new-style arXiv IDs).")
-@click.option("--doi-column", help="Column with DOIs (default: one named doi).")
-@click.option("--arxiv-column", help="Column with arXiv IDs, other values ignored (default: one named arxiv_id "
-                                     "or arxiv).")
-@click.option("--citing-column", default="source", show_default=True, help="Edge column of the citing paper.")
-@click.option("--cited-column", default="target", show_default=True, help="Edge column of the cited paper.")
+@csv_column_options
 @_spark_options
 def prepare_csv_command(papers, edges, out, master, conf, now_year, tol, **columns):
     """Prepare a citation graph kept as CSV files (read as `citegraph import csv`
