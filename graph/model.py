@@ -11,9 +11,6 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 from urllib.parse import quote
 
-from .errors import InvalidRecord  # noqa: F401  (raised by the sources' record checks)
-
-
 
 def arxiv_url(arxiv_id: str) -> str:
     """The arXiv page of ``arxiv_id``.

@@ -25,7 +25,7 @@ import networkx as nx
 
 from ..ids import PaperId, normalise_title
 from ..model import CitationEdge, PaperRecord
-from .base import STOPPED, FetchedPaper, LocalSource, Page, SourceLimits
+from .base import FetchedPaper, LocalSource, Page, SourceLimits
 
 _RECORD_FIELDS = set(PaperRecord.__dataclass_fields__) - {"paper_id", "source", "fetched_at", "links"}
 

@@ -36,9 +36,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from ..errors import Interrupted, SeedError, SourceError
+from ..errors import Interrupted, InvalidRecord, SeedError, SourceError
 from ..ids import PaperId
-from ..model import InvalidRecord, PaperLinks, PaperRecord
+from ..model import PaperLinks, PaperRecord
 from ..store import store_in_cache
 from .base import STOPPED, FetchedPaper, Page, SourceLimits
 from .s2_records import check_s2_paper, edge_from_s2, fetched_from_s2

@@ -3,17 +3,18 @@
 Every paper object, reference list and citation row the API sends passes through here before
 it is handed on: types, ranges and sizes are checked with :class:`graph.model.FieldValidator`,
 over-long text is cut and wrong values are dropped (each with a warning), and an object that
-cannot be a paper at all raises :class:`graph.model.InvalidRecord`.
+cannot be a paper at all raises :class:`graph.errors.InvalidRecord`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..errors import InvalidRecord
 from ..identifiers import record_arxiv, record_doi
 from ..ids import arxiv_year
 from ..model import (CONTROL_CHARS, MAX_ABSTRACT, MAX_CORPUS_ID, MAX_IDENT, MAX_TITLE, MAX_TLDR, MAX_VENUE,
-                     CitationEdge, FieldValidator, InvalidRecord, PaperRecord, show_value)
+                     CitationEdge, FieldValidator, PaperRecord, show_value)
 from .base import FetchedPaper
 
 NESTED_LIST_CAP = 1000  # S2 nests at most this many references in a batch answer
