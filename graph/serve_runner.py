@@ -23,6 +23,7 @@ from .session import Explorer, Progress
 
 T = TypeVar("T")
 STOPPING = "not started: the server is stopping"
+SIGNAL_POLL_SECONDS = 0.25
 
 
 class Runner:
@@ -47,7 +48,12 @@ class Runner:
         """Do the calls as they come, until :meth:`stop` (or a ``KeyboardInterrupt``, which stops the
         call under way as a Ctrl-C does, answers it as cancelled and is raised again)."""
         while not self._stopping.is_set():
-            job = self._calls.get()
+            try:
+                # with a timeout: a Ctrl-C the kernel hands to another thread (any thread may take a
+                # process's SIGINT) wakes no lock wait without one, and the server would never stop
+                job = self._calls.get(timeout=SIGNAL_POLL_SECONDS)
+            except queue.Empty:
+                continue
             if job is None:
                 break
             fn, answer = job
