@@ -237,13 +237,12 @@ def test_a_prose_heavy_file_names_ten_skipped_lines_and_counts_the_rest(cli_env,
 
 
 def test_timeout_and_max_wait_options_win_over_the_environment(cli_env, tmp_path, monkeypatch):
-    import time
-
     monkeypatch.setenv("S2_MAX_WAIT", "600")
     cli_env.faults = Faults(rate_429=1.0, retry_after=30)  # "come back in 30 s"
-    started = time.monotonic()
+    before = len(cli_env.request_log)
     res = CliRunner().invoke(cli, ["map", "2101.00000", "--out", str(tmp_path / "out"), "--max-wait", "5", "-q"])
-    assert time.monotonic() - started < 10  # not the 600 s the environment allows
+    # one request, then given up: under the environment's 600 s it would have waited and asked again
+    assert len(cli_env.request_log) == before + 1
     assert res.exit_code == 1 and "S2_MAX_WAIT" in res.output and "Traceback" not in res.output
     cli_env.faults = Faults(latency=2.0)
     res = CliRunner().invoke(cli, ["map", "2101.00000", "--out", str(tmp_path / "out"), "--timeout", "0.3",
@@ -282,8 +281,9 @@ def test_isolated_papers_get_answers_not_errors(cli_env):
 
 
 def test_ctrl_c_during_a_long_retry_wait_stops_at_once(synth_server, tmp_path):
-    # the server says "come back in 30 s", which the wait budget allows: Ctrl-C must not wait for it
-    synth_server.faults = Faults(rate_429=1.0, retry_after=30)
+    # the server says "come back in an hour" (the client waits at most 120 s of it), which the wait
+    # budget allows: Ctrl-C must not wait for it (had it waited, the 60 s given to the process run out)
+    synth_server.faults = Faults(rate_429=1.0, retry_after=3600)
     env = {**os.environ, "S2_API_URL": synth_server.url, "S2_RATE": "0", "S2_MAX_WAIT": "600"}
     proc = subprocess.Popen([sys.executable, "-m", "graph", "map", "2101.00000", "--out", str(tmp_path / "out"),
                              "--store", str(tmp_path / "s.sqlite")], env=env, cwd=ROOT,
@@ -291,14 +291,10 @@ def test_ctrl_c_during_a_long_retry_wait_stops_at_once(synth_server, tmp_path):
     deadline = time.monotonic() + 60
     while not synth_server.request_log and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(0.5)  # well inside the 30 s wait
-    sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    stopped_after = time.monotonic() - sent
     assert proc.returncode == 130 and "Traceback" not in err, err
     assert "interrupted: everything fetched so far is stored" in err
-    assert stopped_after < 10, f"Ctrl-C took {stopped_after:.1f} s: it waited for the server's Retry-After"
     assert len(synth_server.request_log) == 1
 
 
@@ -321,7 +317,6 @@ def test_the_prompt_for_a_long_step_takes_no_ctrl_c_and_ctrl_d(synth_server, tmp
         except OSError:
             break
     assert b"Go on?" in seen, seen.decode(errors="replace")
-    sent = time.monotonic()
     if answer == "ctrl-c":
         proc.send_signal(signal.SIGINT)
     else:
@@ -337,7 +332,7 @@ def test_the_prompt_for_a_long_step_takes_no_ctrl_c_and_ctrl_d(synth_server, tmp
         pass
     os.close(master)
     out = seen.decode(errors="replace")
-    assert time.monotonic() - sent < 10 and "Traceback" not in out, out
+    assert "Traceback" not in out, out
     if answer == "ctrl-c":
         assert proc.returncode == 130 and "interrupted: everything fetched so far is stored" in out, out
     else:  # Ctrl-D is a no, not a damaged file

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import ROOT, SYNTH_EDGES
+from conftest import ROOT
 from graph.errors import CitegraphError, SeedError
 from graph.expansion import ExpansionOptions
 from graph.pipeline import build_map
@@ -130,23 +130,20 @@ def test_session_over_a_local_corpus(tmp_path):
 
 
 def test_cancel_stops_an_action_waiting_on_the_server_at_once(synth_server, tmp_path):
-    import time
-
     from conftest import fast_config
     from graph.session import Cancelled
     from graph.testing.s2_server import Faults
 
-    with S2Source(fast_config(synth_server.url, max_wait=600, max_retry_after=60)) as source, \
+    with S2Source(fast_config(synth_server.url, max_wait=7200, max_retry_after=3600)) as source, \
             Explorer(["2101.00000"], store=tmp_path / "s.sqlite", source=source) as ex:
         ex.build()
         seeds_before = [s.input for s in ex.seeds]
-        # every request now gets "come back in 30 s", which the 600 s budget would wait out
-        synth_server.faults = Faults(rate_429=1.0, retry_after=30)
+        # every request now gets "come back in an hour", which the two-hour budget would wait out (a
+        # cancel looked at only between attempts would be seen an hour late)
+        synth_server.faults = Faults(rate_429=1.0, retry_after=3600)
         threading.Timer(0.5, ex.cancel).start()
-        started = time.monotonic()
         with pytest.raises(Cancelled, match="add seeds cancelled; what was fetched is stored"):
             ex.add_seeds(["2101.00002"])
-        assert time.monotonic() - started < 5
         assert ex.progress().state == "cancelled"
         assert [s.input for s in ex.seeds] == seeds_before  # the action's change is undone
         # the next action is not refused: a cancel applies to the action it was given in
@@ -201,15 +198,16 @@ def test_a_ctrl_c_in_the_caller_stops_the_work_and_a_map_built_on_first_use_can_
                                                                                               tmp_path):
     import os
     import signal
-    import time
 
     from conftest import fast_config
     from graph.session import Cancelled
     from graph.testing.s2_server import Faults
 
-    synth_server.faults = Faults(rate_429=1.0, retry_after=8)  # every request: "come back in 8 s"
+    # every request: "come back in an hour", within a two-hour budget (work that went on after a Ctrl-C or
+    # a cancel, or saw it only between attempts, would wait it out)
+    synth_server.faults = Faults(rate_429=1.0, retry_after=3600)
     try:
-        with S2Source(fast_config(synth_server.url, max_wait=600, max_retry_after=60)) as source, \
+        with S2Source(fast_config(synth_server.url, max_wait=7200, max_retry_after=3600)) as source, \
                 Explorer(["2101.00000"], store=tmp_path / "s.sqlite", source=source) as ex:
             # a notebook cell interrupted (a real SIGINT, as Jupyter sends) while it waits: an ordinary
             # KeyboardInterrupt, which cancels the request in flight
@@ -220,14 +218,12 @@ def test_a_ctrl_c_in_the_caller_stops_the_work_and_a_map_built_on_first_use_can_
             sent = len(synth_server.request_log)
         # the source is closed (its loop drained): had the interrupted work gone on unseen, it would show
         assert len(synth_server.request_log) == sent
-        with S2Source(fast_config(synth_server.url, max_wait=600, max_retry_after=60)) as source, \
+        with S2Source(fast_config(synth_server.url, max_wait=7200, max_retry_after=3600)) as source, \
                 Explorer(["2101.00000"], store=tmp_path / "s.sqlite", source=source) as ex:
             # a map built on first use (here by related()) is an action like build(): cancel stops it
             threading.Timer(0.5, ex.cancel).start()
-            started = time.monotonic()
             with pytest.raises(Cancelled):
                 ex.related()
-            assert time.monotonic() - started < 5
             # and the next read is not refused: the cancel belonged to that build
             synth_server.faults = Faults()
             assert len(ex.related()) > 0 and ex.progress().state == "done"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import threading
 from pathlib import Path
 
 import click
@@ -41,6 +40,7 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, *
     from ..outputs import default_seed_file
     from ..serve import ServeApp, make_server
     from ..serve_runner import Runner
+    from ..threads import start_daemon
 
     runner = server = app = None
     serving = False
@@ -63,8 +63,9 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, *
             if not no_browser:
                 import webbrowser
 
-                threading.Thread(target=webbrowser.open, args=(app.url(),), daemon=True).start()
-            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+                start_daemon(webbrowser.open, app.url(), name="citegraph-browser")
+            # the server's threads (and the handlers and watchdogs they start) leave Ctrl-C to this one
+            start_daemon(server.serve_forever, poll_interval=0.2, name="citegraph-server")
             serving = True
             # the session's work is done here, on the thread that opened it and where a Ctrl-C lands
             runner.run()
