@@ -100,7 +100,7 @@ def save_snapshot(store: Store, key: str, seeds: Sequence[str], papers: dict, ta
     snapshot's, the last snapshot of each for :data:`MONTHS_KEPT` months is kept."""
     _table(store)
     store.execute_many("INSERT OR REPLACE INTO news_snapshots VALUES (?, ?, ?, ?)",
-                     [(key, taken_at, json.dumps(sorted(seeds)), json.dumps(papers, ensure_ascii=False))])
+                       [(key, taken_at, json.dumps(sorted(seeds)), json.dumps(papers, ensure_ascii=False))])
     times = [r[0] for r in store.query("SELECT taken_at FROM news_snapshots WHERE seed_key = ? ORDER BY taken_at",
                                        [key])]
     keep = {times[-1]}

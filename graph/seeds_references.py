@@ -250,6 +250,6 @@ def reference_reader(path: Path, text: str):
     if suffix == ".ris" or looks_like_ris(text):
         return parse_ris
     if suffix in (".json", ".csljson") or (suffix not in (".md", ".markdown", ".bib", ".bibtex")
-                                            and looks_like_csl_json(text)):
+                                           and looks_like_csl_json(text)):
         return parse_csl_json
     return None

@@ -209,5 +209,5 @@ def _read_library(lib: _Library, collection: str | None, where: str) -> SeedList
         _add(out, got)
     if not items:
         out.notes.append(f"{where}: no items" + (" in this collection (items of its subcollections are not "
-                                                  "included, as in Zotero's default view)" if collection else ""))
+                                                 "included, as in Zotero's default view)" if collection else ""))
     return out

@@ -265,7 +265,7 @@ class Store:
                "listed=MAX(COALESCE(edges.listed, 0), COALESCE(excluded.listed, 0))")
         flag = 1 if listed else None
         self.execute_many(sql, ((e.citing, e.cited, None if e.is_influential is None else int(e.is_influential),
-                               _json(e.intents), _json(e.contexts), flag) for e in edges))
+                                 _json(e.intents), _json(e.contexts), flag) for e in edges))
 
     def edges_touching(self, paper_ids: Iterable[str], *, direction: str,
                        listed_only: bool = False) -> list[CitationEdge]:
@@ -316,7 +316,7 @@ class Store:
     # -- aliases: what an input ID resolved to (or why it did not) ---------
     def put_alias(self, alias: str, paper_id: str | None, reason: str | None = None) -> None:
         self.execute_many("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)",
-                        [(alias, paper_id, reason, time.time())])
+                          [(alias, paper_id, reason, time.time())])
 
     def get_alias(self, alias: str) -> tuple[str | None, str | None] | None:
         """``(paper_id, None)``, ``(None, reason)`` for a known miss, or ``None`` if never looked up."""

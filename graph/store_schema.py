@@ -229,7 +229,7 @@ def repair(db: sqlite3.Connection) -> list[str]:
     repaired, one line per column."""
     repaired: list[str] = []
     checks = [(c, "integer") for c in ("year", "corpus_id", "citation_count", "reference_count",
-                                         "influential_citation_count")]
+                                       "influential_citation_count")]
     checks += [(c, "text") for c in ("title", "venue", "arxiv_id", "doi", "abstract", "tldr",
                                      "publication_date")]
     wrong = " OR ".join(f"({col} IS NOT NULL AND typeof({col}) != '{kind}')" for col, kind in checks)

@@ -90,9 +90,9 @@ def import_csv(corpus: "Corpus", papers: Sequence[str | Path], edges: str | Path
 
     try:
         return _import_csv_rows(corpus, files, edges, report, digest, t0, title_column=title_column,
-                                     id_column=id_column, year_column=year_column, doi_column=doi_column,
-                                     arxiv_column=arxiv_column, citing_column=citing_column,
-                                     cited_column=cited_column)
+                                id_column=id_column, year_column=year_column, doi_column=doi_column,
+                                arxiv_column=arxiv_column, citing_column=citing_column,
+                                cited_column=cited_column)
     except duckdb.Error as exc:
         # a binary file, a broken quote, a wrong delimiter: DuckDB's reader says where
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -117,7 +117,7 @@ def _import_csv_rows(corpus: "Corpus", files: list[str], edges: str | Path, repo
     if title_column is None:
         raise CitegraphError(f"no title column among {sorted(cols)}; name it with --title-column")
     report.columns = {k: v for k, v in zip(("title", "id", "year", "doi", "arxiv"),
-                                            (title_column, id_column, year_column, doi_column, arxiv_column)) if v}
+                                           (title_column, id_column, year_column, doi_column, arxiv_column)) if v}
     for name, col in [("--title-column", title_column), ("--id-column", id_column), ("--year-column", year_column),
                       ("--doi-column", doi_column), ("--arxiv-column", arxiv_column)]:
         if col and col not in cols:
@@ -174,7 +174,7 @@ def _import_csv_rows(corpus: "Corpus", files: list[str], edges: str | Path, repo
         placeholders = corpus._one("SELECT count(*) FROM csv_rows WHERE doi_raw IS NOT NULL AND doi IS NULL")[0]
         if placeholders:
             shown = [v for (v,) in corpus._run("SELECT DISTINCT doi_raw FROM csv_rows WHERE doi_raw IS NOT NULL "
-                                             "AND doi IS NULL ORDER BY 1 LIMIT 3")]
+                                               "AND doi IS NULL ORDER BY 1 LIMIT 3")]
             report.notes.append(f"{placeholders:,} values of the DOI column {doi_column!r} are not DOIs (e.g. "
                                 f"{', '.join(map(repr, shown))}): dropped, those papers are keyed by title")
         clashes = corpus._run("""
@@ -204,7 +204,7 @@ def _import_csv_rows(corpus: "Corpus", files: list[str], edges: str | Path, repo
             WHERE NOT EXISTS (SELECT 1 FROM citations c WHERE c.citing = p1.corpusid AND c.cited = p2.corpusid)""")
         total = corpus._one(f"SELECT count(*) FROM {raw}")[0]
         matched = corpus._one(f"SELECT count(*) FROM {raw} r JOIN csv_papers p1 ON {join} "
-                            f"JOIN csv_papers p2 ON {join2}")[0]
+                              f"JOIN csv_papers p2 ON {join2}")[0]
         loaded_edges = corpus._count("citations") - edges_before
         corpus._run("""
             UPDATE papers SET citationcount = c.n FROM (
@@ -235,6 +235,6 @@ def _import_csv_rows(corpus: "Corpus", files: list[str], edges: str | Path, repo
         for table in ("csv_papers", "csv_old", "csv_keyed", "csv_rows"):
             corpus._run(f"DROP TABLE {table}")
         corpus._run("INSERT INTO imports VALUES (?, ?, 'csv', ?, ?, ?, now())",
-                  [report.file, digest, report.rows, report.bad, time.perf_counter() - t0])
+                    [report.file, digest, report.rows, report.bad, time.perf_counter() - t0])
     report.seconds = time.perf_counter() - t0
     return report

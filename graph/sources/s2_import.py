@@ -155,9 +155,9 @@ def _import_shard(corpus: Corpus, path: Path, progress) -> ImportReport:
                             "so they merge no papers")
     with corpus._transaction():
         corpus._run("INSERT OR REPLACE INTO shard_progress VALUES (?, ?, ?, ?, true)",
-                  [digest, kind, str(path), lines_done])
+                    [digest, kind, str(path), lines_done])
         corpus._run("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, now())",
-                  [str(path), digest, kind, report.rows, report.bad, time.perf_counter() - t0])
+                    [str(path), digest, kind, report.rows, report.bad, time.perf_counter() - t0])
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -181,13 +181,13 @@ def _load_block(corpus: Corpus, table: str, spec: dict, structure: str, first: i
             # shard add nothing. The range condition lets DuckDB skip row groups by their min/max.
             lo, hi = corpus._one(f"SELECT min(s.citingcorpusid), max(s.citingcorpusid) FROM ({parsed})")
             if lo is not None and corpus._one("SELECT count(*) FROM (SELECT 1 FROM citations WHERE citing "
-                                            "BETWEEN ? AND ? LIMIT 1)", [lo, hi])[0]:
+                                              "BETWEEN ? AND ? LIMIT 1)", [lo, hi])[0]:
                 dedupe = (" AND NOT EXISTS (SELECT 1 FROM citations c WHERE c.citing BETWEEN "
                           f"{int(lo)} AND {int(hi)} AND c.citing = s.citingcorpusid "
                           "AND c.cited = s.citedcorpusid)")
         before = corpus._count(table)
         corpus._run(f"INSERT INTO {table} SELECT {spec['select']} FROM ({parsed}) "
-                  f"WHERE ({spec['key']}) IS NOT NULL{dedupe}")
+                    f"WHERE ({spec['key']}) IS NOT NULL{dedupe}")
         added = corpus._count(table) - before
         # rows whose id is null where the data allows it (S2 lists citations it could not match to a
         # paper) are counted apart: they are normal, not bad lines
