@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 from ..errors import Interrupted, InvalidRecord, SeedError
 from ..ids import PaperId
 from ..model import PaperLinks, PaperRecord
+from ..s2_ids import CORPUS_ID_PREFIX
 from ..store import store_in_cache
 from .base import STOPPED, FetchedPaper, Page, SourceLimits
 from .s2_config import (BATCH_LIMIT, DEFAULT_API_URL, LIST_OFFSET_CAP, PAGE_LIMIT, S2Config, S2ConfigError,
@@ -38,7 +39,7 @@ S2_LIMITS = SourceLimits(batch_size=BATCH_LIMIT, page_size=PAGE_LIMIT, list_cap=
                          # one request per listed paper: coupling over the API is opt-in (--coupled)
                          cheap_citations=False)
 RATE_HINT = "set S2_API_KEY for a higher rate"
-_S2_PREFIX = {"corpus": "CorpusId:", "arxiv": "ARXIV:", "doi": "DOI:", "s2": ""}
+_S2_PREFIX = {"corpus": CORPUS_ID_PREFIX, "arxiv": "ARXIV:", "doi": "DOI:", "s2": ""}
 
 
 def s2_request_id(pid: PaperId) -> str:
