@@ -94,12 +94,13 @@ def step_generate(work: Path, n_papers: int, n_citations: int) -> dict:
 
 def step_import_synthetic(work: Path) -> dict:
     from graph.sources.corpus_import import Corpus
+    from graph.sources.s2_import import import_s2
 
     db = work / "synthetic.duckdb"
     db.unlink(missing_ok=True)
     t = time.perf_counter()
     with Corpus(db, memory_limit="2GB") as corpus:
-        reports = corpus.import_s2([work / "synthetic-s2"])
+        reports = import_s2(corpus, [work / "synthetic-s2"])
         counts = corpus.counts()
     seconds = time.perf_counter() - t
     rows = sum(r.rows for r in reports)

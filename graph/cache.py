@@ -26,11 +26,12 @@ import json
 import os
 import pickle
 import secrets
-import sqlite3
 import time
 import weakref
 from pathlib import Path
 from typing import Any, Callable, Sequence
+
+from .errors import StoreError
 
 _TABLE = """
 CREATE TABLE IF NOT EXISTS results_cache (
@@ -92,12 +93,12 @@ def store_fingerprint(store) -> str | None:
     Every write of the store adds rows or sets a fetch time (a paper, a citation list, an
     alias), so an unchanged fingerprint means the same content; ``None`` if it cannot be read."""
     try:
-        row = store._db.execute(
+        row = store.query(
             "SELECT (SELECT count(*) FROM papers), (SELECT max(fetched_at) FROM papers), "
             "(SELECT count(*) FROM edges), (SELECT count(*) FROM edges WHERE listed = 1), "
             "(SELECT count(*) FROM lists), (SELECT max(fetched_at) FROM lists), "
-            "(SELECT count(*) FROM aliases), (SELECT max(fetched_at) FROM aliases)").fetchone()
-    except (sqlite3.Error, AttributeError):
+            "(SELECT count(*) FROM aliases), (SELECT max(fetched_at) FROM aliases)")[0]
+    except (StoreError, AttributeError):
         return None
     return digest(store.path, list(row))
 
@@ -151,9 +152,9 @@ class ResultsCache:
         if self.key is None:
             return
         try:
-            store._db.execute(_TABLE)
+            store.add_table(_TABLE)
             self.enabled = True
-        except (sqlite3.Error, AttributeError):  # read-only or damaged: work without it
+        except (StoreError, AttributeError):  # read-only or damaged: work without it
             pass
 
     def _mac(self, key: str, data: bytes) -> str:
@@ -165,9 +166,10 @@ class ResultsCache:
             return None
         full = f"{kind}:{key}"
         try:
-            row = self.store._db.execute("SELECT mac, data FROM results_cache WHERE key = ?", (full,)).fetchone()
-        except sqlite3.Error:
+            rows = self.store.query("SELECT mac, data FROM results_cache WHERE key = ?", (full,))
+        except StoreError:
             return None
+        row = rows[0] if rows else None
         if row is None or not hmac.compare_digest(row[0], self._mac(full, row[1])):
             return None
         try:
@@ -184,20 +186,14 @@ class ResultsCache:
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - something unpicklable (a callback): not worth failing for
             return
-        db = self.store._db
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("INSERT OR REPLACE INTO results_cache VALUES (?, ?, ?, ?, ?)",
-                           (full, kind, time.time(), self._mac(full, data), data))
-                db.execute("DELETE FROM results_cache WHERE kind = ? AND key NOT IN (SELECT key FROM results_cache "
-                           "WHERE kind = ? ORDER BY created DESC LIMIT ?)",
-                           (kind, kind, KEEP.get(kind, KEEP_DEFAULT)))
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        except sqlite3.Error:  # a full disk or a locked store: the answer stands, only not kept
+            with self.store.transaction():
+                self.store.execute_many("INSERT OR REPLACE INTO results_cache VALUES (?, ?, ?, ?, ?)",
+                                        [(full, kind, time.time(), self._mac(full, data), data)])
+                self.store.execute_many(
+                    "DELETE FROM results_cache WHERE kind = ? AND key NOT IN (SELECT key FROM results_cache "
+                    "WHERE kind = ? ORDER BY created DESC LIMIT ?)", [(kind, kind, KEEP.get(kind, KEEP_DEFAULT))])
+        except StoreError:  # a full disk or a locked store: the answer stands, only not kept
             pass
 
     def memo(self, kind: str, key: str, compute: Callable[[], Any]) -> Any:

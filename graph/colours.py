@@ -73,22 +73,3 @@ def cluster_colour(cluster: int | None) -> str:
     if cluster is None or cluster != cluster or cluster < 0:
         return OTHER_CLUSTER
     return CLUSTER_PALETTE[int(cluster) % len(CLUSTER_PALETTE)]
-
-
-def relative_luminance(hex_colour: str) -> float:
-    """WCAG relative luminance, for checking that marks stand apart."""
-    def lin(c: float) -> float:
-        c /= 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (lin(c) for c in _rgb(hex_colour))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast_ratio(a: str, b: str) -> float:
-    """WCAG contrast ratio of two colours (1 to 21).
-
-    >>> round(contrast_ratio("#000000", "#ffffff"))
-    21
-    """
-    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)

@@ -34,6 +34,11 @@ class SourceError(CitegraphError):
     """A paper source (Semantic Scholar, a local corpus) failed."""
 
 
+class SourceUnavailableError(SourceError):
+    """A source could not be reached, or kept failing after every retry: what was fetched is kept,
+    and the same command run later goes on."""
+
+
 class InvalidRecord(SourceError):
     """An object from a source that cannot be a paper record at all (no usable id); the source
     notes it as an invalid answer and goes on."""
@@ -64,16 +69,3 @@ class NothingUsableError(CitegraphError):
 
 class AnalysisError(CitegraphError):
     """An analysis was asked for something the graph cannot answer."""
-
-
-# Semantic Scholar's own errors live with its source (graph.sources.s2); these names stay importable
-# from here for the code written before they moved
-_MOVED = {"S2RequestError", "S2ConfigError", "S2NotFoundError", "S2UnavailableError"}
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        from .sources import s2
-
-        return getattr(s2, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

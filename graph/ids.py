@@ -6,7 +6,8 @@ PaperId(kind='arxiv', value='1706.03762')
 'arxiv:1706.03762'
 
 Each source turns a :class:`PaperId` into its own request syntax (Semantic Scholar's lives in
-:mod:`graph.sources.s2`); this module only reads what users write.
+:mod:`graph.sources.s2`); this module only reads what users write (the ids in a Semantic Scholar
+link: :mod:`graph.s2_ids`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from .errors import SeedError
+from .s2_ids import ids_in_link
 
 # kinds a source resolves by identifier (the others: a title match, or not at all)
 ID_KINDS = ("s2", "corpus", "arxiv", "doi")
@@ -93,13 +95,9 @@ def _from_url(text: str) -> PaperId:
             return PaperId("arxiv", _ARXIV_RE.match(m.group("id")).group("id"))
     if host in {"doi.org", "dx.doi.org"} and _DOI_RE.match(path.lstrip("/")):
         return _from_doi(path.lstrip("/"))
-    if host.endswith("semanticscholar.org"):
-        m = re.search(r"/([0-9a-f]{40})(?:[/?#]|$)", path, re.IGNORECASE)
-        if m:
-            return PaperId("s2", m.group(1).lower())
-        m = re.search(r"CorpusID:(\d+)", path, re.IGNORECASE)
-        if m:
-            return PaperId("corpus", m.group(1))
+    linked = ids_in_link(host, path)  # a paper page of a source's site
+    if linked:
+        return PaperId(*linked)
     return PaperId("url", text.strip())
 
 

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .errors import CitegraphError, NothingUsableError, PlanTooLongError, SourceError
+from .errors import CitegraphError, NothingUsableError, PlanTooLongError, SourceError, SourceUnavailableError
 from .expansion import ExpansionOptions, ExpansionResult, Expander, _duration, build_graph, expand
 from .news_snapshots import day, load_snapshot, oldest_snapshot, save_snapshot, seed_key, snapshot_of
 from .seeds import Seed
@@ -233,13 +233,11 @@ def _plan(source, opt: ExpansionOptions, graph, map_ids: list, seed_ids: list, c
 def _refresh_citation_counts(store: Store, source, map_ids: list) -> None:
     """Fresh details (citation counts) of the map's papers: the first request, so that a missing
     network is known before anything is written."""
-    from .errors import S2UnavailableError
-
     batch = source.limits.batch_size
     for start in range(0, len(map_ids), batch):
         try:
             got = source.fetch_papers(map_ids[start:start + batch], with_references=False)
-        except (S2UnavailableError, OSError) as exc:
+        except (SourceUnavailableError, OSError) as exc:
             if start == 0:
                 raise NoNetworkError(f"cannot reach {source.label} ({exc}); nothing was changed: run "
                                      "`citegraph news` again when it can be reached") from None

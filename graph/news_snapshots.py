@@ -45,15 +45,15 @@ def seed_key(seed_ids: Sequence[str]) -> str:
 def _table(store: Store) -> None:
     # the store's own tables and schema version stay as they are: this table is news's alone
     try:
-        store._db.execute(SNAPSHOT_TABLE)
-    except Exception as exc:  # sqlite3.DatabaseError: read-only, full, damaged
+        store.add_table(SNAPSHOT_TABLE)
+    except StoreError as exc:  # read-only, full, damaged
         raise StoreError(f"cannot keep news snapshots in {store.path} ({exc}); pass --store with a writable "
                          "store") from None
 
 
 def _have_table(store: Store) -> bool:
     # reading creates nothing: a run that fails (no network) leaves the store as it was
-    return bool(store._read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'news_snapshots'"))
+    return store.has_table("news_snapshots")
 
 
 def load_snapshot(store: Store, key: str, before: float | None = None) -> tuple[float, dict] | None:
@@ -66,7 +66,7 @@ def load_snapshot(store: Store, key: str, before: float | None = None) -> tuple[
     if before is not None:
         sql += " AND taken_at <= ?"
         params.append(before)
-    rows = store._read(sql + " ORDER BY taken_at DESC LIMIT 1", params)
+    rows = store.query(sql + " ORDER BY taken_at DESC LIMIT 1", params)
     if not rows:
         return None
     try:
@@ -91,7 +91,7 @@ def oldest_snapshot(store: Store, key: str) -> float | None:
     """When the oldest snapshot of ``key`` was taken."""
     if not _have_table(store):
         return None
-    rows = store._read("SELECT MIN(taken_at) FROM news_snapshots WHERE seed_key = ?", [key])
+    rows = store.query("SELECT MIN(taken_at) FROM news_snapshots WHERE seed_key = ?", [key])
     return rows[0][0] if rows else None
 
 
@@ -99,9 +99,9 @@ def save_snapshot(store: Store, key: str, seeds: Sequence[str], papers: dict, ta
     """Keep this map of ``key`` and drop the snapshots no ``--since`` needs: of the months before the newest
     snapshot's, the last snapshot of each for :data:`MONTHS_KEPT` months is kept."""
     _table(store)
-    store._exec_many("INSERT OR REPLACE INTO news_snapshots VALUES (?, ?, ?, ?)",
-                     [(key, taken_at, json.dumps(sorted(seeds)), json.dumps(papers, ensure_ascii=False))])
-    times = [r[0] for r in store._read("SELECT taken_at FROM news_snapshots WHERE seed_key = ? ORDER BY taken_at",
+    store.execute_many("INSERT OR REPLACE INTO news_snapshots VALUES (?, ?, ?, ?)",
+                       [(key, taken_at, json.dumps(sorted(seeds)), json.dumps(papers, ensure_ascii=False))])
+    times = [r[0] for r in store.query("SELECT taken_at FROM news_snapshots WHERE seed_key = ? ORDER BY taken_at",
                                        [key])]
     keep = {times[-1]}
     last_of_month: dict[str, float] = {}
@@ -111,7 +111,7 @@ def save_snapshot(store: Store, key: str, seeds: Sequence[str], papers: dict, ta
         keep.add(last_of_month[month])
     drop = [(key, t) for t in times if t not in keep]
     if drop:
-        store._exec_many("DELETE FROM news_snapshots WHERE seed_key = ? AND taken_at = ?", drop)
+        store.execute_many("DELETE FROM news_snapshots WHERE seed_key = ? AND taken_at = ?", drop)
 
 
 def _month(t: float) -> str:

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from graph.cli import cli
 from graph.sources.corpus_import import Corpus
+from graph.sources.s2_import import import_s2
 from graph.expansion import ExpansionOptions, expand
 from graph.seeds import read_seeds
 from graph.sources.corpus import CorpusSource
@@ -38,7 +39,7 @@ def synth_citation(a, b):
 
 def test_real_s2_samples_import_once_and_count_unmatched_citations_apart(s2_bulk_dir, tmp_path):
     with Corpus(tmp_path / "c.duckdb") as corpus:
-        reports = {r.kind: r for r in corpus.import_s2([s2_bulk_dir])}
+        reports = {r.kind: r for r in import_s2(corpus, [s2_bulk_dir])}
         assert set(reports) == {"papers", "citations", "abstracts", "tldrs", "paper_ids"}
         assert reports["papers"].rows == 100 and reports["papers"].bad == 0
         cit = reports["citations"]
@@ -46,7 +47,7 @@ def test_real_s2_samples_import_once_and_count_unmatched_citations_apart(s2_bulk
         assert cit.rows + cit.unmatched == 100 and cit.unmatched > 0
         assert cit.bad == 0 and cit.bad_lines == []
         first = corpus.counts()
-        again = corpus.import_s2([s2_bulk_dir])
+        again = import_s2(corpus, [s2_bulk_dir])
         assert all(r.skipped for r in again) and corpus.counts() == first
         row = corpus._one("SELECT title, sha, authors FROM papers WHERE corpusid = 108228682")
         assert row[0].startswith("Optimization, characterization") and row[1] == "d5ec1ea2c9261c54cf41fef1e5c9f2f8abe28ce2"
@@ -57,12 +58,12 @@ def test_bad_lines_are_reported_and_the_rest_loads(tmp_path):
     shard = write_jsonl_gz(tmp_path / "papers-0.jsonl.gz", [synth_paper(0), "{not json", synth_paper(1), "",
                                                             json.dumps({"corpusid": None, "title": "x"}), synth_paper(2)])
     with Corpus(tmp_path / "c.duckdb") as corpus:
-        (r,) = corpus.import_s2([shard])
+        (r,) = import_s2(corpus, [shard])
         assert r.rows == 3 and r.bad == 2
         assert [(b.line, b.reason) for b in r.bad_lines] == [(2, "not valid JSON"), (5, "no id field")]
         # the same rows in another shard are not added twice
         other = write_jsonl_gz(tmp_path / "papers-1.jsonl.gz", [synth_paper(1), synth_paper(3)])
-        (r2,) = corpus.import_s2([other])
+        (r2,) = import_s2(corpus, [other])
         assert r2.rows == 1 and corpus.counts()["papers"] == 4
 
 
@@ -80,7 +81,7 @@ def test_citation_import_accounts_for_every_line(tmp_path_factory, items):
             bad.append(len(lines))
     path = write_jsonl_gz(tmp_path_factory.mktemp("s") / "citations-0.jsonl.gz", lines)
     with Corpus(tmp_path_factory.mktemp("c") / "c.duckdb") as corpus:
-        (r,) = corpus.import_s2([path])
+        (r,) = import_s2(corpus, [path])
         assert corpus.counts()["citations"] == r.rows
     assert r.rows == 1 + sum(isinstance(i, tuple) for i in items)
     assert r.bad == len(bad)
@@ -172,10 +173,10 @@ def test_an_interrupted_import_resumes_after_its_last_block(tmp_path):
 
     with Corpus(tmp_path / "c.duckdb", block_bytes=2000) as corpus:
         with pytest.raises(Interrupted):
-            corpus.import_s2([shard], progress=stop_after_two_blocks)
+            import_s2(corpus, [shard], progress=stop_after_two_blocks)
         partial = corpus.counts()["citations"]
         assert 0 < partial < 200
-        (r,) = corpus.import_s2([shard])
+        (r,) = import_s2(corpus, [shard])
         assert r.rows == 200 - partial and r.bad == 1 and r.bad_lines[0].line == 201
         assert corpus.counts()["citations"] == 200
         assert corpus._one("SELECT count(*) FROM (SELECT DISTINCT citing, cited FROM citations)")[0] == 200
@@ -295,7 +296,7 @@ def test_corpus_fetches_seeds_by_every_paper_id_kind(tmp_path):
     ids = write_jsonl_gz(tmp_path / "paper-ids-0.jsonl.gz",
                          [json.dumps({"sha": old_sha, "corpusid": 900003, "primary": False})])
     with Corpus(tmp_path / "c.duckdb") as corpus:
-        corpus.import_s2([papers, cites, ids])
+        import_s2(corpus, [papers, cites, ids])
     with Corpus(tmp_path / "c.duckdb", read_only=True) as corpus:
         source = CorpusSource(corpus)
         asked = [normalise_identifier("arXiv:2101.00001v3"), normalise_identifier("https://doi.org/10.9999/synth.2"),

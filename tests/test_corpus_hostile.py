@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from graph.sources.corpus_import import Corpus
+
+from graph.sources.s2_import import import_s2
 from graph.errors import CitegraphError
 
 from test_corpus import synth_citation, synth_paper, write_jsonl_gz
@@ -57,7 +59,7 @@ def test_a_truncated_gzip_shard_is_reported_as_truncated(tmp_path):
     shard.write_bytes(data[: len(data) // 2])
     with Corpus(tmp_path / "c.duckdb", block_bytes=1 << 16) as corpus:
         with pytest.raises(CitegraphError, match="truncated.*download it again"):
-            corpus.import_s2([shard])
+            import_s2(corpus, [shard])
 
 
 def test_a_gz_file_that_is_not_gzip_is_reported(tmp_path):
@@ -65,7 +67,7 @@ def test_a_gz_file_that_is_not_gzip_is_reported(tmp_path):
     shard.write_text(synth_paper(0) + "\n")
     with Corpus(tmp_path / "c.duckdb") as corpus:
         with pytest.raises(CitegraphError, match="not a valid gzip file"):
-            corpus.import_s2([shard])
+            import_s2(corpus, [shard])
 
 
 def test_a_binary_csv_and_missing_columns_are_reported(tmp_path):
@@ -110,8 +112,8 @@ def test_the_same_s2_citations_from_a_recompressed_shard_are_not_doubled(tmp_pat
     plain.parent.mkdir()
     plain.write_text("\n".join(lines) + "\n")
     with Corpus(tmp_path / "c.duckdb") as corpus:
-        (first,) = corpus.import_s2([shard])
-        (again,) = corpus.import_s2([plain])
+        (first,) = import_s2(corpus, [shard])
+        (again,) = import_s2(corpus, [plain])
         assert first.rows == len(lines) and again.rows == 0
         assert corpus.counts()["citations"] == len(lines)
 
@@ -121,7 +123,7 @@ def test_null_ids_are_unmatched_citations_but_missing_ids_are_bad_lines_and_neve
         synth_citation(1, 0), '{"citingcorpusid": 900005, "citedcorpusid": null}', "{}",
         '{"citedcorpusid": 900003}', '{"citingcorpusid": null, "citedcorpusid": 900004}'])
     with Corpus(tmp_path / "c.duckdb") as corpus:
-        (r,) = corpus.import_s2([shard])
+        (r,) = import_s2(corpus, [shard])
         nulls = corpus._one("SELECT count(*) FROM citations WHERE citing IS NULL OR cited IS NULL")[0]
     assert (r.rows, r.unmatched, r.bad) == (1, 2, 2) and nulls == 0
     assert [b.line for b in r.bad_lines] == [3, 4]
@@ -183,7 +185,7 @@ def test_running_out_of_memory_is_a_message_not_a_traceback(tmp_path):
         corpus.memory_limit = "1MB"  # below what check_memory_limit lets through: DuckDB's own refusal
         corpus._run("SET memory_limit='1MB'")
         with pytest.raises(CitegraphError, match="ran out of memory within --memory-limit 1MB"):
-            corpus.import_s2([shard])
+            import_s2(corpus, [shard])
         corpus._run("SET memory_limit='256MB'")
         assert corpus.counts()["papers"] == 0  # all of the import or none of it
 
@@ -259,7 +261,7 @@ def test_placeholder_dois_in_an_s2_shard_are_dropped_and_counted(tmp_path):
     write_jsonl_gz(shard, [synth_paper(i, externalids={"ArXiv": None, "DOI": doi})
                            for i, doi in enumerate(["N/A", "10.1234/", "0", "10.5555/synth.3", "", None])])
     with Corpus(tmp_path / "c.duckdb") as corpus:
-        (report,) = corpus.import_s2([shard])
+        (report,) = import_s2(corpus, [shard])
         dois = sorted(d for (d,) in corpus._run("SELECT doi FROM papers WHERE doi IS NOT NULL"))
     assert dois == ["10.5555/synth.3"]
     assert report.notes == ["3 DOI values are not DOIs (N/A, 0, a prefix alone…): dropped, so they merge no papers"]

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from graph.errors import S2ConfigError, S2RequestError, S2UnavailableError
+from graph.sources.s2 import S2ConfigError, S2RequestError, S2UnavailableError
 from graph.expansion import ExpansionOptions, expand
 from graph.seeds import read_seeds
 from graph.sources.s2 import S2Config, S2Source

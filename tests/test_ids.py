@@ -120,3 +120,20 @@ def test_arxiv_year():
     assert arxiv_year("2307.09288") == 2023
     assert arxiv_year("hep-th/9901001") is None
     assert arxiv_year("1713.00001") is None
+
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_a_corpus_paper_id_reads_back_as_its_row_and_as_a_seed(n):
+    from graph.s2_ids import corpus_number, corpus_paper_id
+
+    pid = corpus_paper_id(n)
+    assert corpus_number(pid) == n and corpus_number(f" {pid.lower()} ") == n
+    assert normalise_identifier(pid) == PaperId("corpus", str(n))
+
+
+@pytest.mark.parametrize("other", ["CorpusId:", "CorpusId:x7", "204e3073870fae3d05bcbc2f6a8e263d9b72e776",
+                                   "CorpusId:7/refs", "arxiv:1706.03762"])
+def test_other_ids_name_no_corpus_row(other):
+    from graph.s2_ids import corpus_number
+
+    assert corpus_number(other) is None

@@ -211,7 +211,7 @@ def test_year_colours_use_the_maps_years_and_the_legend_shows_them(page, map_fil
 
 
 def test_the_seed_mark_is_distinct_from_every_fill_in_every_colouring(page):
-    from graph.colours import contrast_ratio
+    from contrast import contrast_ratio
 
     for colouring in ("year", "cluster"):
         page.select_option("#colour-by", colouring)

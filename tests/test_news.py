@@ -133,7 +133,7 @@ def test_the_store_keeps_the_newest_snapshot_and_one_per_earlier_month(tmp_path)
         times = [start + i * 5 * day for i in range(100)]  # every five days for 500 days
         for t in times:
             save_snapshot(store, "k", ["a"], {"p": {"relatedness": 1.0, "citations": int(t), "title": "SYNTH"}}, t)
-        kept = [r[0] for r in store._read("SELECT taken_at FROM news_snapshots ORDER BY taken_at")]
+        kept = [r[0] for r in store.query("SELECT taken_at FROM news_snapshots ORDER BY taken_at")]
         assert kept[-1] == times[-1]
         assert len(kept) <= MONTHS_KEPT + 2
         # --since a date between two kept snapshots gets the one before it

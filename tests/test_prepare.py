@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from graph.cli import cli
 from graph.sources.corpus_import import Corpus
+from graph.sources.s2_import import import_s2
 from graph.expansion import ExpansionOptions
 from graph.pipeline import build_map
 from graph.sources.corpus import CorpusSource
@@ -91,7 +92,7 @@ def prepared_s2(spark, s2_bulk_dir, synth_shards, tmp_path_factory):
     report = prepare_s2([str(s2_bulk_dir), str(root)], str(out), spark=spark, now_year=2017)
     db = base / "s2.duckdb"
     with Corpus(db) as corpus:
-        imported = corpus.import_s2([s2_bulk_dir, root])
+        imported = import_s2(corpus, [s2_bulk_dir, root])
     return out, report, db, imported
 
 

@@ -4,10 +4,12 @@ import networkx as nx
 import pytest
 
 from graph.analysis import analyse
-from graph.colours import (CLUSTER_PALETTE, OTHER_CLUSTER, SEED_MARK, contrast_ratio, cluster_colour, year_colours)
+from graph.colours import CLUSTER_PALETTE, OTHER_CLUSTER, SEED_MARK, cluster_colour, year_colours
 from graph.export import bibtex, papers_table
 from graph.render import map_data, short_label
 from graph.text import display_title
+
+from contrast import contrast_ratio
 
 
 def latex_map():

@@ -1,15 +1,20 @@
 """The S2 source over real HTTP against the local API server."""
 
+import asyncio
 import time
 
 import pytest
 
-from graph.errors import S2NotFoundError, S2RequestError, S2UnavailableError, SeedError
+from graph.errors import SeedError
+from graph.sources.s2 import S2NotFoundError, S2RequestError, S2UnavailableError
 from graph.ids import PaperId, normalise_identifier
-from graph.sources.s2 import is_s2_paper_id, paper_url, s2_request_id
+from graph.sources.s2 import PAPER_FIELDS, is_s2_paper_id, paper_url, s2_request_id
+from graph.sources.s2_http import RequestStats, S2HttpRequester
+from graph.sources.s2_records import check_s2_paper
 from graph.testing.s2_server import Faults, S2Dataset, S2TestServer
 
 from cassettes import CassetteApp
+from conftest import fast_config
 
 
 def test_batch_is_aligned_with_the_input_and_null_for_unknown_ids(synth_server, synth_dataset, make_source):
@@ -172,12 +177,23 @@ def test_pacing_spaces_requests_to_the_rate(synth_server, make_source):
     assert time.monotonic() - t0 >= 5 / 20
 
 
-def test_client_errors_are_not_retried(synth_server, make_source):
-    src = make_source(synth_server.url)
+def _get_paper(api_url: str, paper_id: str, fields: str = ",".join(PAPER_FIELDS)):
+    """``GET /paper/{id}`` through the source's HTTP client (pacing, retries, errors), as S2 answers it."""
+    async def get():
+        requester = S2HttpRequester(fast_config(api_url), RequestStats())
+        try:
+            return await requester.get_data_async(f"{api_url}/graph/v1/paper/{paper_id}", f"fields={fields}", {})
+        finally:
+            await requester.aclose()
+
+    return asyncio.run(get())
+
+
+def test_client_errors_are_not_retried(synth_server):
     with pytest.raises(S2NotFoundError):
-        src.get_paper("ARXIV:9999.99999")
+        _get_paper(synth_server.url, "ARXIV:9999.99999")
     with pytest.raises(S2RequestError, match="Unrecognized or unsupported fields"):
-        src.get_paper("ARXIV:2101.00001", fields=["nonsense"])
+        _get_paper(synth_server.url, "ARXIV:2101.00001", fields="nonsense")
     assert len(synth_server.request_log) == 2
 
 
@@ -283,11 +299,12 @@ def test_real_title_match_and_errors(s2_responses_dir, make_source):
         rec = src.match_title("mining association rules between")
         assert rec.paper_id == "6fe8c5bf8dddaadf10c765133d38dfef5714347f"
         assert rec.title == "Mining association rules between sets of items in large databases"
-        assert src.get_paper("10.1093/mind/lix.236.433").title == "Computing Machinery and Intelligence"
+        turing = check_s2_paper(_get_paper(server.url, "10.1093/mind/lix.236.433"), source="s2", fetched_at=0)
+        assert turing.title == "Computing Machinery and Intelligence"
         with pytest.raises(S2NotFoundError):
-            src.get_paper("0")
+            _get_paper(server.url, "0")
         with pytest.raises(S2RequestError, match="Unrecognized or unsupported fields"):
-            src.get_paper("10.1093/mind/lix.236.433", fields=["unknown"])
+            _get_paper(server.url, "10.1093/mind/lix.236.433", fields="unknown")
 
 
 def test_real_full_paper_record_parses(s2_responses_dir):

@@ -4,6 +4,7 @@ knows Semantic Scholar's numbers, syntax or wording."""
 
 import ast
 import dataclasses
+import string
 from pathlib import Path
 
 import networkx as nx
@@ -11,6 +12,7 @@ import pytest
 
 import graph
 from graph.sources.corpus_import import Corpus
+from graph.sources.s2_import import import_s2
 from graph.errors import Interrupted, PlanTooLongError
 from graph.expansion import ExpansionOptions, expand
 from graph.ids import PaperId, alias_key
@@ -39,7 +41,7 @@ def every_source(tmp_path, synth_server):
     with gzip.open(shard, "wt") as fh:
         fh.write(json.dumps({"corpusid": 1, "externalids": {"ArXiv": "2001.00001", "DOI": None}, "title": "One"}))
     with Corpus(tmp_path / "c.duckdb") as corpus:
-        corpus.import_s2([shard])
+        import_s2(corpus, [shard])
     with Corpus(tmp_path / "c.duckdb", read_only=True) as corpus, S2Source(fast_config(synth_server.url)) as s2:
         yield [s2, CorpusSource(corpus), GraphSource(nx.DiGraph([("a", "b")]))]
 
@@ -239,14 +241,29 @@ def test_misses_and_broken_answers_are_worded_by_the_source():
 S2_TEXT = ("semanticscholar", "Semantic Scholar", "S2_API_KEY", "batch lookup returned null", "ARXIV", "DOI:",
            "CorpusId:", "paperId", "externalIds")
 S2_NUMBERS = {9999, 10_000}
-S2_MODULES = {"s2", "s2_records"}
+# the id forms other sources and seed reading share with S2 (a corpus's papers are CorpusId:N, a user
+# pastes semanticscholar.org links): the one S2 module any module may import from
+S2_SHARED_IDS = "s2_ids"
 
 
-def s2_specifics(source: str, *, allowed_text: tuple[str, ...] = (), allowed_functions: tuple[str, ...] = (),
-                 allowed_imports: frozenset = frozenset(), numbers: frozenset = frozenset()) -> list[str]:
+def is_s2_module(name: str) -> bool:
+    """The convention: a module whose stem is ``s2`` or starts with ``s2_`` is an S2 module and may hold
+    Semantic Scholar specifics (``sources/s2_http.py``, ``cli/s2_imports.py``, ``testing/s2_server.py``...).
+
+    >>> is_s2_module("graph.sources.s2_records"), is_s2_module("s2"), is_s2_module("news_s2")
+    (True, True, False)
+    """
+    stem = name.replace("/", ".").removesuffix(".py").split(".")[-1]
+    return stem == "s2" or stem.startswith("s2_")
+
+
+def s2_specifics(source: str, *, facade: bool = False, allowed_functions: tuple[str, ...] = (),
+                 allowed_text: tuple[str, ...] = (), allowed_imports: frozenset = frozenset()) -> list[str]:
     """What in ``source``'s code (not its comments or docstrings) is Semantic Scholar-specific:
-    S2 strings, S2 numbers (and ``numbers``), ``.s2`` attributes, imports from the S2 modules, getattr probing of a
-    source. ``allowed_functions``: functions whose strings may name S2 (parsing users' S2 URLs)."""
+    S2 strings and numbers, ``.s2`` attributes, functions or classes named for S2, getattr probing of a
+    source, and imports of S2 modules (but for :data:`S2_SHARED_IDS`). A package's ``__init__`` (a
+    ``facade``) may import from S2 modules: that is how a package lists what it exports.
+    ``allowed_*``: only for the modules of another branch still moving their S2 parts (see ``SPARK``)."""
     tree = ast.parse(source)
     docstrings = {id(n.body[0].value) for n in ast.walk(tree)
                   if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
@@ -256,20 +273,27 @@ def s2_specifics(source: str, *, allowed_text: tuple[str, ...] = (), allowed_fun
     found = []
     for node in ast.walk(tree):
         where = f"line {getattr(node, 'lineno', '?')}"
-        if isinstance(node, ast.Constant) and id(node) not in docstrings and id(node) not in exempt:
+        if id(node) in exempt:
+            continue
+        if isinstance(node, ast.Constant) and id(node) not in docstrings:
             if isinstance(node.value, str):
                 found += [f"{where}: {t!r}" for t in S2_TEXT if t in node.value and t not in allowed_text]
-            elif isinstance(node.value, int) and not isinstance(node.value, bool) and node.value in S2_NUMBERS | numbers:
+            elif isinstance(node.value, int) and not isinstance(node.value, bool) and node.value in S2_NUMBERS:
                 found.append(f"{where}: {node.value}")
         elif isinstance(node, ast.Attribute) and node.attr == "s2":
             found.append(f"{where}: .s2")
-        elif (isinstance(node, (ast.FunctionDef, ast.ClassDef)) and "s2" in node.name.split("_")
-              and id(node) not in exempt):
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and (
+                "s2" in node.name.lower().split("_") or node.name[:3] in ("S2" + c for c in string.ascii_uppercase)):
             found.append(f"{where}: defines {node.name}")
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] in S2_MODULES:
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and not facade:
+            # `from .sources.s2 import X`, `from .sources import s2_records`, `import graph.sources.s2`
+            module = getattr(node, "module", None) or ""
+            named = [module] if isinstance(node, ast.ImportFrom) and module else []
+            named += [a.name if isinstance(node, ast.Import) else f"{module}.{a.name}" for a in node.names]
+            hits = [m for m in named if any(is_s2_module(part) and part != S2_SHARED_IDS for part in m.split("."))]
             names = {a.name for a in node.names}
-            if not names <= allowed_imports:
-                found.append(f"{where}: imports {sorted(names - allowed_imports)} from {node.module}")
+            if hits and not names <= allowed_imports:
+                found.append(f"{where}: imports {sorted(names - allowed_imports)} from an S2 module ({hits[0]})")
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
               and "source" in ast.unparse(node.args[0])):
             found.append(f"{where}: {ast.unparse(node)}")
@@ -281,10 +305,15 @@ def s2_specifics(source: str, *, allowed_text: tuple[str, ...] = (), allowed_fun
     "LIST_CAP = 9999",
     "batch = getattr(self.source, 'batch_limit', BATCH)",
     "from .sources.s2 import S2Source",
+    "from .sources import s2",
+    "from .sources.s2_http import S2HttpRequester",
+    "from ..sources import s2_records",
+    "import graph.sources.s2",
     "url = 'https://www.semanticscholar.org/paper/' + pid",
     "hint = f'or set S2_API_KEY for a higher rate ({n} requests)'",
     "def f(n):\n    return f'CorpusId:{n}'",
     "def check_s2_paper(data):\n    return data",
+    "class S2Thing:\n    pass",
     "pid = data.get('paperId')",
     "if kind.upper() == 'ARXIV':\n    pass",
 ])
@@ -292,40 +321,33 @@ def test_the_check_finds_s2_specifics(snippet):
     assert s2_specifics(snippet)
 
 
-def test_the_check_ignores_prose():
+def test_the_check_ignores_prose_and_the_shared_id_forms():
     assert s2_specifics('"""Works over Semantic Scholar (ARXIV:x)."""\n# LIST_CAP = 9999\nx = 1') == []
+    assert s2_specifics("from ..s2_ids import corpus_paper_id\nfrom graph import s2_ids") == []
+    assert s2_specifics("from .sources.s2 import S2Source", facade=True) == []
+    assert s2_specifics("from .sources.s2 import S2Source\nx = 'CorpusId:'", facade=True)  # only imports
 
 
-# what may name S2 outside the S2 modules, and why; every other module (render, export, the session,
-# the pipeline, expansion, the CLI's commands and options...) may not at all. What is left here lives
-# in files whose S2 parts have not moved into an S2 module yet (see the comments).
-ALLOWED = {
-    # the sources package exports its sources and picks the default one (open_source)
-    "sources/__init__.py": {"allowed_imports": frozenset({"S2Config", "S2Source"})},
-    # a corpus's (and a graph built from one) paper ids are CorpusId:N, its own id form
-    "sources/corpus.py": {"allowed_text": ("CorpusId:",)},
-    "sources/memory.py": {"allowed_text": ("CorpusId:",)},
-    # not moved yet: parsing a user's semanticscholar.org URL into a PaperId (seed-input normalisation),
-    # the loader of S2's bulk datasets (their file format) and its command
-    "ids.py": {"allowed_functions": ("_from_url",)},
-    "sources/corpus_import.py": {"allowed_functions": ("_s2_files", "import_s2")},
-    "cli/imports.py": {"allowed_functions": ("import_s2_command",)},
-    # the same for Spark: `citegraph prepare s2` reads S2's bulk datasets (their file format, their
-    # DOI: id form) into a prepared corpus, whose works keep the corpus's CorpusId:N ids
-    "prepare/inputs.py": {"allowed_functions": ("s2_inputs", "parse_s2", "s2_tables"), "allowed_text": ("DOI:",)},
+# the spark branch's modules whose S2 parts it moves into S2 modules (graph/prepare/s2_inputs.py,
+# graph/cli/s2_prepare.py): spark branch removes this, and the lead deletes it at merge
+SPARK = {
+    "prepare/inputs.py": {"allowed_functions": ("s2_inputs", "parse_s2", "s2_tables"), "allowed_text": ("DOI:",),
+                          "allowed_imports": frozenset({"DATASETS", "detect_kind", "s2_files"})},
     "prepare/job.py": {"allowed_functions": ("prepare_s2",)},
-    "prepare/works.py": {"allowed_text": ("CorpusId:",)},
     "cli/prepare.py": {"allowed_functions": ("prepare_s2_command",)},
 }
-MODULES = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
-                 if p.stem not in S2_MODULES and p.name != "s2_server.py")  # the test server speaks S2
+MODULES = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if not is_s2_module(p.stem))
 
 
 def test_the_scan_covers_the_whole_package():
-    assert {"expansion.py", "store.py", "session.py", "pipeline.py", "cli/maps.py", "analysis/summary.py"} <= set(
-        MODULES) and not set(ALLOWED) - set(MODULES)
+    assert {"expansion.py", "store.py", "session.py", "pipeline.py", "cli/maps.py", "analysis/summary.py",
+            "ids.py", "sources/__init__.py", "sources/corpus.py", "sources/corpus_import.py",
+            "cli/imports.py"} <= set(MODULES) and not set(SPARK) - set(MODULES)
+    assert {"s2.py", "s2_ids.py", "s2_server.py", "s2_import.py", "s2_imports.py"} <= {
+        p.name for p in PACKAGE.rglob("*.py")} - {m.split("/")[-1] for m in MODULES}
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_no_semantic_scholar_specifics_outside_the_s2_modules(module):
-    assert s2_specifics((PACKAGE / module).read_text(encoding="utf-8"), **ALLOWED.get(module, {})) == []
+    source = (PACKAGE / module).read_text(encoding="utf-8")
+    assert s2_specifics(source, facade=module.endswith("__init__.py"), **SPARK.get(module, {})) == []

@@ -76,6 +76,28 @@ def test_a_failed_transaction_keeps_earlier_data(tmp_path):
         assert set(store.get_papers(["a", "b"])) == {"a"}
 
 
+def test_other_modules_keep_their_tables_through_the_public_sql(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        assert not store.has_table("extra")
+        assert store.query("SELECT count(*) FROM sqlite_master WHERE name = 'extra'") == [(0,)]  # reading made none
+        store.add_table("CREATE TABLE IF NOT EXISTS extra (k TEXT PRIMARY KEY, v INTEGER)")
+        store.add_table("CREATE TABLE IF NOT EXISTS extra (k TEXT PRIMARY KEY, v INTEGER)")  # again: a no-op
+        store.execute_many("INSERT INTO extra VALUES (?, ?)", [("a", 1), ("b", 2)])
+        with pytest.raises(RuntimeError):  # the caller's transaction holds both statements, or neither
+            with store.transaction():
+                store.execute_many("INSERT INTO extra VALUES (?, ?)", [("c", 3)])
+                raise RuntimeError("interrupted")
+        with pytest.raises(StoreError, match="refused by the store"):  # a duplicate key: nothing of it written
+            store.execute_many("INSERT INTO extra VALUES (?, ?)", [("d", 4), ("a", 5)])
+        with pytest.raises(StoreError, match="reading .* failed"):
+            store.query("SELECT nope FROM extra")
+        with pytest.raises(ValueError, match="CREATE TABLE IF NOT EXISTS"):
+            store.add_table("DROP TABLE papers")
+    with Store(tmp_path / "s.sqlite") as store:  # the store's own schema is untouched, the table kept
+        assert store.has_table("extra") and store.query("SELECT k, v FROM extra ORDER BY k") == [("a", 1), ("b", 2)]
+        assert store.count("papers") == 0
+
+
 def test_newer_schema_gives_an_actionable_error(tmp_path):
     path = tmp_path / "s.sqlite"
     Store(path).close()
@@ -216,4 +238,8 @@ def test_a_read_only_store_serves_an_offline_run(tmp_path, synth_server):
             offline = expand(seeds, store, None, ExpansionOptions(progress=False, offline=True))
             with pytest.raises(StoreError, match="read-only.*--offline"):
                 store.put_papers([PaperRecord("new", title="SYNTH")])
+            # the public SQL of the modules with tables of their own: reads work, a new table is refused
+            assert store.has_table("papers") and not store.has_table("extra")
+            with pytest.raises(StoreError, match="read-only"):
+                store.add_table("CREATE TABLE IF NOT EXISTS extra (k TEXT)")
     assert sorted(offline.graph) == sorted(online.graph) and len(offline.graph) > 2

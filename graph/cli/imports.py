@@ -1,4 +1,5 @@
-"""`citegraph import`: local corpora."""
+"""`citegraph import`: local corpora (the group, `import csv`, and what every import prints;
+`import s2` is in :mod:`.s2_imports`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 
 from .common import cli
 
+
 @cli.group("import")
 def import_group():
     """Load a local corpus (S2 bulk datasets or citation CSVs) into DuckDB.
@@ -18,7 +20,7 @@ def import_group():
     """
 
 
-def _import_progress(desc):
+def import_progress(desc):
     from tqdm import tqdm  # here, not at the top: the CLI's startup stays light
 
     bar = tqdm(desc=desc, unit=" rows", unit_scale=True, leave=False, file=sys.stderr)
@@ -33,7 +35,7 @@ def _import_progress(desc):
     return bar, update
 
 
-def _print_reports(reports, counts):
+def print_reports(reports, counts):
     for r in reports:
         if r.skipped:
             click.echo(f"{r.file}: {r.kind}: skipped, {r.skipped}")
@@ -51,30 +53,6 @@ def _print_reports(reports, counts):
         if r.bad > 10:
             click.echo(f"  … {r.bad - 10:,} more bad lines")
     click.echo("corpus now holds: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
-
-
-@import_group.command("s2")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", required=True, type=click.Path(dir_okay=False),
-              help="The corpus database file (created if missing; env CITEGRAPH_CORPUS).")
-@click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit, 256MB to 1PiB; it spills to disk beyond.")
-def import_s2_command(paths, corpus_path, memory_limit):
-    """Stream S2 bulk dataset shards (papers, citations, abstracts, tldrs,
-    paper-ids; .jsonl or .jsonl.gz, files or folders) into a corpus.
-
-    Each shard's dataset is recognised from its keys. Loading a shard twice adds
-    nothing; bad lines are reported with file, line and reason, and the rest loads.
-    """
-    from ..sources.corpus_import import Corpus
-
-    bar, update = _import_progress("importing")
-    try:
-        with Corpus(corpus_path, memory_limit=memory_limit) as corpus:
-            reports = corpus.import_s2(paths, progress=update)
-            bar.close()
-            _print_reports(reports, corpus.counts())
-    finally:
-        bar.close()  # before an error's message, so the bar does not overwrite it
 
 
 def csv_column_options(f):
@@ -121,4 +99,4 @@ def import_csv_command(papers, edges, corpus_path, **columns):
         report = corpus.import_csv(papers, edges, **columns)
         if report.columns:
             click.echo("columns: " + ", ".join(f"{k} = {v}" for k, v in report.columns.items()))
-        _print_reports([report], corpus.counts())
+        print_reports([report], corpus.counts())

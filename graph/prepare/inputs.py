@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from ..sources.corpus_import import (DATASETS, MAX_BAD_REPORTED, BadLine, _check_text_file, _s2_files, detect_kind,
-                      recognise_csv_columns)
+from ..sources.corpus_import import MAX_BAD_REPORTED, BadLine, _check_text_file
+from ..sources.csv_import import recognise_csv_columns
+from ..sources.s2_import import DATASETS, detect_kind, s2_files
 from ..errors import CitegraphError
 
 # the folder names of the S2 bulk datasets, for URIs whose shards cannot be opened here to detect their kind
@@ -69,7 +70,7 @@ def s2_inputs(paths: Sequence[str]) -> dict[str, list[str]]:
     recognises them; a URI by its dataset folder name (``.../papers/``)."""
     by_kind: dict[str, list[str]] = {}
     local = [p for p in paths if not is_uri(p)]
-    for path in _s2_files(local):
+    for path in s2_files(local):
         by_kind.setdefault(detect_kind(path), []).append(str(path.resolve()))
     for uri in (p for p in paths if is_uri(p)):
         parts = [s for s in str(uri).rstrip("/").split("/") if s]

@@ -35,6 +35,7 @@ def _decide_groups(frame):
     import networkx as nx
     import pandas as pd
 
+    from ..s2_ids import corpus_paper_id
     from ..versions import version_groups
 
     # a missing value may come as NaN (pandas' missing string): graph.versions reads None as missing,
@@ -53,7 +54,7 @@ def _decide_groups(frame):
         r = info[n]
         cites = value(r.citationcount)
         return (value(r.title) is None, -(int(cites) if cites is not None else 0), -int(r.indegree),
-                f"CorpusId:{n}")
+                corpus_paper_id(n))
 
     out = []
     for group in version_groups(G):

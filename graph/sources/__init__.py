@@ -23,9 +23,9 @@ def open_source(*, corpus: str | Path | None = None, api_url: str | None = None,
                 timeout: float | None = None, max_wait: float | None = None,
                 log: Callable[[str], None] | None = None) -> Iterator[PaperSource]:
     """The default source, open for the ``with`` block: the local ``corpus`` (read-only) when one is
-    given, else Semantic Scholar at ``api_url``, paced at ``rate`` requests/s, with ``timeout`` seconds
-    per attempt and ``max_wait`` per request (each ``None``: from the environment, else the default;
-    see :class:`S2Config`). ``log`` gets what must be seen (long waits)."""
+    given, else the API source (Semantic Scholar) at ``api_url``, paced at ``rate`` requests/s, with
+    ``timeout`` seconds per attempt and ``max_wait`` per request (each ``None``: from the environment,
+    else the default; see :meth:`S2Source.from_settings`). ``log`` gets what must be seen (long waits)."""
     if corpus:
         from .prepared import open_corpus
 
@@ -34,8 +34,5 @@ def open_source(*, corpus: str | Path | None = None, api_url: str | None = None,
         with opened:
             yield source
         return
-    # what was given wins over the environment (S2_API_URL, S2_RATE, S2_TIMEOUT, S2_MAX_WAIT)
-    config = S2Config.from_env(api_url=api_url and api_url.rstrip("/"), rate=rate, timeout=timeout,
-                               max_wait=max_wait)
-    with S2Source(config, log=log) as source:
+    with S2Source.from_settings(api_url=api_url, rate=rate, timeout=timeout, max_wait=max_wait, log=log) as source:
         yield source

@@ -8,29 +8,18 @@ expansion reads only the k-hop neighbourhood it needs.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Iterable, Iterator, Sequence
 
-from .corpus_import import Corpus
 from ..errors import Interrupted, SeedError
 from ..ids import PaperId, normalise_identifier, normalise_title
 from ..model import CitationEdge, PaperRecord
+from ..s2_ids import corpus_number, corpus_paper_id
 from .base import STOPPED, FetchedPaper, LocalSource, Page, SourceLimits
+from .corpus_import import Corpus
 
 _COLUMNS = ("corpusid, sha, title, year, venue, authors, arxiv, doi, citationcount, referencecount, "
             "influentialcitationcount, publicationdate")
-
-
-def corpus_id(n: int) -> str:
-    """The paper id of corpus row ``n``: ``CorpusId:N``."""
-    return f"CorpusId:{n}"
-
-
-def _number(paper_id: str) -> int | None:
-    # the number in a paper id this source returned (corpus_id's form)
-    m = re.fullmatch(r"corpusid:(\d+)", paper_id.strip(), re.IGNORECASE)
-    return int(m.group(1)) if m else None
 
 
 class CorpusSource(LocalSource):
@@ -80,7 +69,7 @@ class CorpusSource(LocalSource):
         out: list[int | None] = [None] * len(ids)
         for pos, asked in enumerate(ids):
             if isinstance(asked, str):
-                n = _number(asked)
+                n = corpus_number(asked)
                 if n is not None:
                     out[pos] = n
                     continue
@@ -137,11 +126,11 @@ class CorpusSource(LocalSource):
             (n, sha, title, year, venue, authors, arxiv, doi, cites, nrefs, infl, date, abstract, tldr) = r
             if n in found:
                 continue
-            record = PaperRecord(corpus_id(n), title=title, year=year, venue=venue, authors=list(authors or []),
+            record = PaperRecord(corpus_paper_id(n), title=title, year=year, venue=venue, authors=list(authors or []),
                                  corpus_id=n, arxiv_id=arxiv, doi=doi, citation_count=cites, reference_count=nrefs,
                                  influential_citation_count=infl, abstract=abstract, tldr=tldr,
                                  publication_date=date, source="corpus:s2" if sha else "corpus", fetched_at=now)
-            found[n] = FetchedPaper(record, [corpus_id(c) for c in sorted(refs.get(n, []))] if with_references
+            found[n] = FetchedPaper(record, [corpus_paper_id(c) for c in sorted(refs.get(n, []))] if with_references
                                     else None)
         return [found.get(n) if n is not None else None for n in numbers]
 
@@ -156,7 +145,7 @@ class CorpusSource(LocalSource):
                              "ORDER BY jaro_winkler_similarity(norm_title, ?) DESC LIMIT 1", [norm, norm])
         if not rows:
             return None
-        got = self.fetch_papers([corpus_id(rows[0][0])], with_references=False)[0]
+        got = self.fetch_papers([corpus_paper_id(rows[0][0])], with_references=False)[0]
         return got.record if got else None
 
     def prefetch_citations(self, paper_ids: Iterable[str], limit: int) -> None:
@@ -164,9 +153,9 @@ class CorpusSource(LocalSource):
         self._check_interrupt()
         import pyarrow as pa
 
-        numbers = sorted({n for n in map(_number, paper_ids) if n is not None})
+        numbers = sorted({n for n in map(corpus_number, paper_ids) if n is not None})
         for n in numbers:
-            self._citations[corpus_id(n)] = []
+            self._citations[corpus_paper_id(n)] = []
         if not numbers:
             return
         self.corpus.db.register("w", pa.table({"n": pa.array(numbers, pa.int64())}))
@@ -179,8 +168,8 @@ class CorpusSource(LocalSource):
         finally:
             self.corpus.db.unregister("w")
         for cited, citing, infl, intents, contexts in rows:
-            self._citations[corpus_id(cited)].append(CitationEdge(
-                corpus_id(citing), corpus_id(cited), infl, tuple(intents) if intents is not None else None,
+            self._citations[corpus_paper_id(cited)].append(CitationEdge(
+                corpus_paper_id(citing), corpus_paper_id(cited), infl, tuple(intents) if intents is not None else None,
                 tuple(contexts) if contexts is not None else None))
 
     def iter_citations(self, paper_id: str, limit: int, start: int = 0) -> Iterator[Page]:

@@ -25,6 +25,7 @@ import networkx as nx
 
 from ..ids import PaperId, normalise_title
 from ..model import CitationEdge, PaperRecord
+from ..s2_ids import corpus_paper_id
 from .base import FetchedPaper, LocalSource, Page, SourceLimits
 
 _RECORD_FIELDS = set(PaperRecord.__dataclass_fields__) - {"paper_id", "source", "fetched_at", "links"}
@@ -55,7 +56,7 @@ class GraphSource(LocalSource):
             return self._by_arxiv.get(paper_id.value.lower())
         if paper_id.kind == "doi":
             return self._by_doi.get(paper_id.value.lower())
-        name = {"s2": paper_id.value, "corpus": f"CorpusId:{paper_id.value}"}.get(paper_id.kind)
+        name = {"s2": paper_id.value, "corpus": corpus_paper_id(paper_id.value)}.get(paper_id.kind)
         return name if name is not None and name in self.graph else None
 
     def truncation_note(self, listed: int, total: int) -> str:

@@ -15,10 +15,11 @@ from typing import Sequence
 
 import networkx as nx
 
-from .corpus_import import check_memory_limit
+from .corpus_db import CorpusDatabase, check_memory_limit
 from ..errors import CitegraphError, StoreCorruptError
 from ..ids import PaperId
-from .corpus import CorpusSource, _number, corpus_id
+from ..s2_ids import corpus_number
+from .corpus import CorpusSource
 
 MANIFEST = "citegraph-prepared.json"  # graph.prepare.job writes it last: its presence means complete
 PREPARED_FORMAT = 1
@@ -39,7 +40,7 @@ def is_prepared(path: str | Path) -> bool:
     return (Path(path) / MANIFEST).is_file()
 
 
-class PreparedCorpus:
+class PreparedCorpus(CorpusDatabase):
     """A prepared corpus opened read-only: DuckDB views ``papers`` (the works), ``citations``,
     ``abstracts``, ``tldrs``, ``paper_ids`` and ``aliases`` over its Parquet files."""
 
@@ -60,9 +61,9 @@ class PreparedCorpus:
         if not isinstance(self.manifest, dict) or self.manifest.get("format") != PREPARED_FORMAT:
             raise StoreCorruptError(f"{self.path} is a prepared corpus of another format; prepare it again "
                                     "with this citegraph")
-        self.db = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
-                                                     "autoload_known_extensions": False})
-        self._run(f"SET memory_limit='{check_memory_limit(memory_limit)}'")
+        self.memory_limit = check_memory_limit(memory_limit)
+        self.db = self._connect(":memory:")
+        self._run(f"SET memory_limit='{self.memory_limit}'")
         try:
             for view, folder in (("papers", "works"), ("citations", "citations"), ("abstracts", "abstracts"),
                                  ("tldrs", "tldrs"), ("paper_ids", "paper_ids"), ("aliases", "aliases")):
@@ -78,27 +79,6 @@ class PreparedCorpus:
         except duckdb.Error as exc:
             raise StoreCorruptError(f"{self.path} holds Parquet files DuckDB cannot read "
                                     f"({str(exc).splitlines()[0]}); run `citegraph prepare` again") from None
-
-    def _run(self, sql: str, params: list | None = None) -> list:
-        return self.db.execute(sql, params or []).fetchall()
-
-    def _one(self, sql: str, params: list | None = None):
-        rows = self._run(sql, params)
-        return rows[0] if rows else None
-
-    def counts(self) -> dict[str, int]:
-        """Rows per table."""
-        return {t: self._one(f"SELECT count(*) FROM {t}")[0]
-                for t in ("papers", "citations", "abstracts", "tldrs", "paper_ids")}
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> "PreparedCorpus":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class PreparedSource(CorpusSource):
@@ -131,7 +111,7 @@ class PreparedSource(CorpusSource):
         import pyarrow as pa
 
         G.graph["corpus_works"] = (self.corpus.manifest.get("counts") or {}).get("works")
-        numbers = {n: _number(str(n)) for n in G}
+        numbers = {n: corpus_number(str(n)) for n in G}
         wanted = sorted({v for v in numbers.values() if v is not None})
         if not wanted:
             return
@@ -159,4 +139,4 @@ def open_corpus(path: str | Path):
     return corpus, CorpusSource(corpus)
 
 
-__all__ = ["PreparedCorpus", "PreparedSource", "corpus_id", "is_prepared", "open_corpus"]
+__all__ = ["PreparedCorpus", "PreparedSource", "is_prepared", "open_corpus"]

@@ -1,0 +1,216 @@
+"""Semantic Scholar's bulk datasets (papers, citations, abstracts, tldrs, paper-ids; ``.jsonl`` or
+``.jsonl.gz`` shards) streamed into a local corpus: the datasets' JSON structures, recognising a
+shard's dataset from its keys, and :func:`import_s2`.
+
+Example::
+
+    with Corpus("s2.duckdb") as corpus:
+        import_s2(corpus, ["papers/", "citations/"])
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from ..errors import CitegraphError
+from ..identifiers import DOI_PATTERN
+from .corpus_import import (MAX_BAD_REPORTED, NORM_TITLE, BadLine, Corpus, ImportReport, _digest, _line_blocks,
+                            _open_text, _read)
+
+# per dataset: the JSON structure to parse and the SELECT list that maps it to the table
+DATASETS = {
+    "papers": dict(
+        structure={"corpusid": "BIGINT", "externalids": {"ArXiv": "VARCHAR", "DOI": "VARCHAR"}, "url": "VARCHAR",
+                   "title": "VARCHAR", "authors": [{"name": "VARCHAR"}], "venue": "VARCHAR", "year": "INTEGER",
+                   "referencecount": "INTEGER", "citationcount": "INTEGER", "influentialcitationcount": "INTEGER",
+                   "publicationdate": "VARCHAR"},
+        key="s.corpusid",
+        select=("s.corpusid, regexp_extract(s.url, '([0-9a-f]{40})$', 1), s.title, " + NORM_TITLE.format(t="s.title")
+                + ", s.year, nullif(s.venue, ''), list_transform(s.authors, lambda a: a.name), s.externalids.ArXiv, "
+                "CASE WHEN regexp_matches(lower(trim(s.externalids.DOI)), '" + DOI_PATTERN + "') "
+                "THEN lower(trim(s.externalids.DOI)) END, s.citationcount, s.referencecount, s.influentialcitationcount, "
+                "s.publicationdate"),
+        unique="corpusid"),
+    "citations": dict(
+        structure={"citingcorpusid": "BIGINT", "citedcorpusid": "BIGINT", "isinfluential": "BOOLEAN",
+                   "intents": ["VARCHAR"], "contexts": ["VARCHAR"]},
+        # NULL unless both ids are there (`citing IS NOT NULL AND cited` was false, not NULL, for a missing
+        # citing id, and let rows without ids in)
+        key="CASE WHEN s.citingcorpusid IS NOT NULL AND s.citedcorpusid IS NOT NULL THEN 1 END",
+        # a row that has both id fields, one of them null: S2 lists references it did not match to a paper
+        null_ok=("json_type(json_extract(line, '$.citingcorpusid')) IS NOT NULL AND "
+                 "json_type(json_extract(line, '$.citedcorpusid')) IS NOT NULL AND "
+                 "(json_type(json_extract(line, '$.citingcorpusid')) = 'NULL' OR "
+                 "json_type(json_extract(line, '$.citedcorpusid')) = 'NULL')"),
+        select="s.citingcorpusid, s.citedcorpusid, s.isinfluential, s.intents, s.contexts",
+        unique=None,  # too many rows to check one by one: a shard loads once (by digest)
+        missing="no citingcorpusid or citedcorpusid, or one that is not a number"),
+    "abstracts": dict(structure={"corpusid": "BIGINT", "abstract": "VARCHAR"}, key="s.corpusid",
+                      select="s.corpusid, s.abstract", unique="corpusid"),
+    "tldrs": dict(structure={"corpusid": "BIGINT", "text": "VARCHAR"}, key="s.corpusid",
+                  select="s.corpusid, s.text", unique="corpusid"),
+    "paper_ids": dict(structure={"sha": "VARCHAR", "corpusid": "BIGINT", "primary": "BOOLEAN"}, key="s.sha",
+                      select="s.sha, s.corpusid, s.primary", unique="sha"),
+}
+_KIND_BY_KEYS = [({"citingcorpusid"}, "citations"), ({"sha", "corpusid"}, "paper_ids"),
+                 ({"abstract", "corpusid"}, "abstracts"), ({"model", "text", "corpusid"}, "tldrs"),
+                 ({"corpusid", "title"}, "papers")]
+
+
+def s2_files(paths: Sequence[str | Path]) -> list[Path]:
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and
+                              (f.name.endswith(".jsonl") or f.name.endswith(".jsonl.gz") or f.name.endswith(".json.gz"))))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise CitegraphError(f"{p} does not exist; give S2 bulk dataset files or folders")
+    return out
+
+
+def detect_kind(path: Path) -> str:
+    """Which S2 dataset a shard holds, from the keys of its first JSON line."""
+    with _open_text(path) as fh:
+        for raw in _lines(fh, path):
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(obj, dict):
+                continue
+            keys = set(obj)
+            for needed, kind in _KIND_BY_KEYS:
+                if needed <= keys:
+                    return kind
+            raise CitegraphError(f"{path}: not an S2 dataset this version knows (keys {sorted(keys)[:6]}); "
+                                 f"expected papers, citations, abstracts, tldrs or paper-ids")
+    raise CitegraphError(f"{path} has no JSON object line at all; is it an S2 bulk dataset shard?")
+
+
+def _lines(fh, path: Path) -> Iterator[bytes]:
+    """The lines of the first 64 MiB of ``fh`` (enough to find the first JSON object)."""
+    data = _read(fh, 4 << 20, path)
+    yield from data.splitlines()
+
+
+
+def import_s2(corpus: Corpus, paths: Sequence[str | Path], *,
+              progress: Callable[[ImportReport, int], None] | None = None) -> list[ImportReport]:
+    """Stream S2 bulk dataset shards (``.jsonl`` / ``.jsonl.gz``) into the corpus.
+
+    The dataset of each shard is recognised from its keys. A shard already loaded
+    (same digest) is skipped, and one whose import was interrupted resumes after
+    its last committed block; within papers, abstracts, TLDRs and paper-ids a row
+    whose key is already present is not added again. Bad lines are reported with
+    file, line and reason, and the rest loads. ``progress(report, rows_so_far)`` is
+    called after every block.
+    """
+    reports = []
+    for path in s2_files(paths):
+        reports.append(_import_shard(corpus, path, progress))
+    return reports
+
+
+def _import_shard(corpus: Corpus, path: Path, progress) -> ImportReport:
+    kind = detect_kind(path)
+    report = ImportReport(str(path), kind)
+    digest = _digest(path)
+    done = corpus._one("SELECT lines, complete FROM shard_progress WHERE digest = ? AND kind = ?", [digest, kind])
+    if done and done[1]:
+        report.skipped = "already loaded (same shard)"
+        return report
+    resume_after = done[0] if done else 0
+    spec = DATASETS[kind]
+    structure = json.dumps(spec["structure"]).replace("'", "''")
+    table = kind
+    t0 = time.perf_counter()
+    lines_done = resume_after
+    # one transaction per block, recorded with the shard's progress: memory stays bounded on
+    # billion-row shards, and an interrupted import resumes after the last committed block
+    placeholders = 0
+    for first, lines in _line_blocks(path, corpus.block_bytes):
+        if first + len(lines) - 1 <= resume_after:
+            continue
+        with corpus._transaction():
+            added, bad, unmatched, placeholder_dois = _load_block(corpus, table, spec, structure, first, lines)
+            lines_done = first + len(lines) - 1
+            corpus._run("INSERT OR REPLACE INTO shard_progress VALUES (?, ?, ?, ?, false)",
+                        [digest, kind, str(path), lines_done])
+        report.rows += added
+        report.bad += len(bad)
+        report.unmatched += unmatched
+        placeholders += placeholder_dois
+        room = MAX_BAD_REPORTED - len(report.bad_lines)
+        report.bad_lines.extend(BadLine(str(path), n, why) for n, why in bad[:max(0, room)])
+        report.seconds = time.perf_counter() - t0
+        if progress:
+            progress(report, report.rows)
+    if placeholders:
+        report.notes.append(f"{placeholders:,} DOI values are not DOIs (N/A, 0, a prefix alone…): dropped, "
+                            "so they merge no papers")
+    with corpus._transaction():
+        corpus._run("INSERT OR REPLACE INTO shard_progress VALUES (?, ?, ?, ?, true)",
+                    [digest, kind, str(path), lines_done])
+        corpus._run("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, now())",
+                    [str(path), digest, kind, report.rows, report.bad, time.perf_counter() - t0])
+    report.seconds = time.perf_counter() - t0
+    return report
+
+def _load_block(corpus: Corpus, table: str, spec: dict, structure: str, first: int, lines: list[str]):
+    """Insert one block of JSON lines; returns (rows added, [(line, reason) of bad lines], rows with a null id
+    the data allows, placeholder DOIs dropped)."""
+    import pyarrow as pa
+
+    block = pa.table({"n": pa.array(range(first, first + len(lines)), pa.int64()),
+                      "line": pa.array(lines, pa.string())})
+    corpus.db.register("block", block)
+    try:
+        parsed = (f"SELECT n, from_json(line, '{structure}') AS s FROM block "
+                  f"WHERE line <> '' AND json_valid(line) AND json_type(line) = 'OBJECT'")
+        dedupe = ""
+        if spec["unique"]:
+            dedupe = (f" AND {spec['select'].split(',')[0]} NOT IN "
+                      f"(SELECT {spec['unique']} FROM {table} WHERE {spec['unique']} IS NOT NULL)")
+        elif table == "citations":
+            # deduplicated by key, not only by shard digest: the same rows from a renamed or recompressed
+            # shard add nothing. The range condition lets DuckDB skip row groups by their min/max.
+            lo, hi = corpus._one(f"SELECT min(s.citingcorpusid), max(s.citingcorpusid) FROM ({parsed})")
+            if lo is not None and corpus._one("SELECT count(*) FROM (SELECT 1 FROM citations WHERE citing "
+                                              "BETWEEN ? AND ? LIMIT 1)", [lo, hi])[0]:
+                dedupe = (" AND NOT EXISTS (SELECT 1 FROM citations c WHERE c.citing BETWEEN "
+                          f"{int(lo)} AND {int(hi)} AND c.citing = s.citingcorpusid "
+                          "AND c.cited = s.citedcorpusid)")
+        before = corpus._count(table)
+        corpus._run(f"INSERT INTO {table} SELECT {spec['select']} FROM ({parsed}) "
+                    f"WHERE ({spec['key']}) IS NOT NULL{dedupe}")
+        added = corpus._count(table) - before
+        # rows whose id is null where the data allows it (S2 lists citations it could not match to a
+        # paper) are counted apart: they are normal, not bad lines
+        # CASE, because DuckDB evaluates both sides of AND: json_extract must only see valid JSON
+        null_ok = (f"(CASE WHEN line <> '' AND json_valid(line) AND json_type(line) = 'OBJECT' "
+                   f"THEN ({spec.get('null_ok', 'false')}) ELSE false END)")
+        missing = spec.get("missing", "no id field").replace("'", "''")
+        null_rows = corpus._one(
+            f"SELECT count(*) FROM block WHERE n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL) "
+            f"AND {null_ok}")[0]
+        bad = corpus._run(
+            f"SELECT n, CASE WHEN NOT json_valid(line) THEN 'not valid JSON' "
+            f"WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object' "
+            f"ELSE '{missing}' END FROM block WHERE line <> '' AND "
+            f"(NOT json_valid(line) OR json_type(line) <> 'OBJECT' OR "
+            f"(n IN (SELECT n FROM ({parsed}) WHERE ({spec['key']}) IS NULL) AND NOT ({null_ok}))) ORDER BY n")
+        # placeholder DOIs (N/A, 0, a prefix alone) the select dropped: counted for the report
+        placeholder_dois = corpus._one(
+            f"SELECT count(*) FROM ({parsed}) WHERE nullif(trim(s.externalids.DOI), '') IS NOT NULL AND NOT "
+            f"regexp_matches(lower(trim(s.externalids.DOI)), '{DOI_PATTERN}')")[0] if table == "papers" else 0
+    finally:
+        try:
+            corpus.db.unregister("block")
+        except corpus._duckdb.Error:
+            pass  # the transaction failed (out of memory): the rollback drops the view with it
+    return added, bad, null_rows, placeholder_dois
