@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ..threads import start_daemon
 from .s2_config import S2Config, S2ConfigError, S2NotFoundError, S2RequestError, S2UnavailableError, shown_url
 
 
@@ -260,8 +261,8 @@ class LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="citegraph-s2")
-        self.thread.start()
+        # blocks Ctrl-C's SIGINT: taken here, it would leave the main thread waiting on the call's future
+        self.thread = start_daemon(self.loop.run_forever, name="citegraph-s2")
         self.pending: set = set()  # calls in flight, so that interrupt() can cancel them
         self._pending_lock = threading.Lock()
 
