@@ -1,19 +1,25 @@
-"""Background threads that leave Ctrl-C to the main thread.
+"""Ctrl-C reaches the main thread, whichever thread the kernel gives it to.
 
 The kernel hands a signal sent to the process (Ctrl-C's SIGINT, `kill`'s SIGTERM) to any thread that
-does not block it. Python runs its handler on the main thread only, and only once that thread runs
-Python code again: a main thread waiting on a lock without a timeout (a queue, a future, a prompt's
-read) never wakes for a signal another thread took, and the program ignores Ctrl-C. So the threads
-citegraph starts block those signals; threads they start inherit the mask.
+does not block it, and native libraries start threads of their own (numpy's OpenBLAS does at import).
+Python runs its handler on the main thread only, and only once that thread runs Python code again: a
+main thread waiting without a timeout (on a queue, a future, a prompt's read) never wakes for a signal
+another thread took, and the program ignores Ctrl-C. So the threads citegraph starts block those
+signals (threads they start inherit the mask), and the main thread waits in short slices
+(:func:`result_of`, :func:`wait_readable`), between which a pending Ctrl-C is raised.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import select
 import signal
 import threading
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+# how long the main thread waits before looking for a Ctrl-C another thread took: the worst delay
+SLICE_SECONDS = 0.25
 
 
 def start_daemon(target: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> threading.Thread:
@@ -33,3 +39,29 @@ def start_daemon(target: Callable[..., Any], *args: Any, name: str | None = None
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def result_of(future: concurrent.futures.Future) -> Any:
+    """``future.result()``, waited for in slices so that a Ctrl-C taken by another thread is raised here.
+
+    >>> done = concurrent.futures.Future()
+    >>> done.set_result("answer")
+    >>> result_of(done)
+    'answer'
+    """
+    while True:
+        try:
+            return future.result(timeout=SLICE_SECONDS)
+        except concurrent.futures.TimeoutError:
+            continue
+
+
+def wait_readable(stream: IO) -> None:
+    """Return once ``stream`` (a terminal, a pipe) has input or has ended, waiting in slices so that a
+    Ctrl-C taken by another thread is raised here; a stream without a file descriptor returns at once."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    while not select.select([fd], [], [], SLICE_SECONDS)[0]:
+        pass

@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# no per-example time limit: hypothesis's default 200 ms deadline is a wall-clock bound, and on a loaded
+# 2-core machine a store round trip can pass it (the suite runs no timed assertion)
+settings.register_profile("citegraph", deadline=None)
+settings.load_profile("citegraph")
 
 from graph.sources.s2 import S2Config, S2Source
 from graph.testing.s2_server import S2Dataset, S2TestServer

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import click
 
 from ..errors import CitegraphError
+from ..threads import wait_readable
 
 # The library (pandas, scikit-learn, scipy, networkx, httpx) is imported inside the commands,
 # so that --help, --version and usage errors answer at once.
@@ -155,12 +156,20 @@ def _confirm():
     def ask(msg: str) -> bool:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             return False
-        try:
-            return click.confirm(msg + " Go on?", default=False, err=True)
-        except click.Abort as exc:
-            if ended_input(exc):
-                return False  # Ctrl-D at the prompt: no (a Ctrl-C stops the run)
-            raise
+        while True:
+            click.echo(msg + " Go on? [y/N]: ", nl=False, err=True)
+            # waited for in slices, not in one read: a Ctrl-C another thread took is raised here
+            wait_readable(sys.stdin)
+            line = sys.stdin.readline()
+            if not line:  # Ctrl-D at the prompt: no (a Ctrl-C stops the run)
+                click.echo("", err=True)
+                return False
+            answer = line.strip().lower()
+            if answer in ("y", "yes"):
+                return True
+            if answer in ("", "n", "no"):
+                return False
+            click.echo("Error: invalid input", err=True)
     return ask
 
 

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ..threads import start_daemon
+from ..threads import result_of, start_daemon
 from .s2_config import S2Config, S2ConfigError, S2NotFoundError, S2RequestError, S2UnavailableError, shown_url
 
 
@@ -289,7 +289,7 @@ class LoopThread:
         if interrupted is not None and interrupted.is_set():
             future.cancel()
         try:
-            return future.result()
+            return result_of(future)
         except BaseException:
             # Ctrl-C (or any error here) while a request is in flight: cancel it, so it does not fail
             # later when the client closes and asyncio print a "never retrieved" traceback at exit
