@@ -552,3 +552,23 @@ def test_citegraphs_threads_leave_ctrl_c_to_the_main_thread():
     start_daemon(outer).join()
     assert len(masks) == 2 and all({signal.SIGINT, signal.SIGTERM} <= mask for mask in masks)
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # this thread still takes it
+
+
+@pytest.mark.parametrize("wait", ["result_of(concurrent.futures.Future())", "wait_readable(os.fdopen(os.pipe()[0]))"])
+def test_a_ctrl_c_another_thread_takes_still_stops_the_main_threads_wait(wait):
+    # a native library's thread (numpy's OpenBLAS starts some) may take the process's SIGINT; the main
+    # thread, waiting on a future that never completes or a pipe nobody writes to, must still raise it
+    script = ("import concurrent.futures, os, signal, threading\n"
+              "from graph.threads import result_of, wait_readable\n"
+              "ready = threading.Event()\n"
+              "def other():\n"
+              "    ready.wait()\n"
+              "    signal.pthread_kill(threading.get_ident(), signal.SIGINT)  # taken by this thread\n"
+              "threading.Thread(target=other, daemon=True).start()\n"
+              "try:\n"
+              "    ready.set()\n"
+              f"    {wait}\n"
+              "except KeyboardInterrupt:\n"
+              "    raise SystemExit(130)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130, done.stderr
