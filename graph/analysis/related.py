@@ -26,12 +26,13 @@ says them in words.
 A reading list mixes topics (:mod:`graph.analysis.topics`). The fused score is
 computed per topic, from that topic's seeds only, each seed weighted by its
 inverse frequency (evidence through a seed the whole graph cites counts for
-little); the ranked list then interleaves the topics in proportion to their
-shares, alternating with the papers most related to all the seeds (half the
-places), so every topic is served and no one topic or the foundations fill the
-top. Each paper says which topic it serves (``topic``, the one it scores best
-for); ``relatedness`` is its score for that topic and ``related_rank`` its place
-in the list. The evidence columns (``co_citations`` ...) count every seed,
+little). Each paper serves the topic it scores best for (``topic``;
+``relatedness`` is its score for that topic and ``related_rank`` its place in the
+list), and a topic's own ranking holds the papers that serve it, by the geometric
+mean of their score for all the seeds and for the topic. The ranked list then
+interleaves the topics' rankings in proportion to their shares with the papers
+most related to all the seeds (:data:`ALL_SEEDS_SHARE` of the places), so every
+topic is served and no one topic or the foundations fill the top. The evidence columns (``co_citations`` ...) count every seed,
 unweighted.
 """
 
@@ -279,9 +280,10 @@ def relatedness(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = Non
     With one topic, papers come by the fused score over every seed (``relatedness``). With
     several (``topics``, default :func:`graph.analysis.topics.seed_topics`), the list
     interleaves (:func:`interleave`) the papers most related to all the seeds, for
-    :data:`ALL_SEEDS_SHARE` of the places, with each topic's own ranking (its seeds only,
-    weighted by inverse frequency) for the rest, in proportion to the topics' shares; each
-    paper serves the topic it scores best for (``topic``), and ``relatedness`` is that score.
+    :data:`ALL_SEEDS_SHARE` of the places, with each topic's own ranking (:func:`topic_rankings`
+    of the scores over its seeds only, weighted by inverse frequency) for the rest, in proportion
+    to the topics' shares; each paper serves the topic it scores best for (``topic``), and
+    ``relatedness`` is that score.
 
     Columns: ``related_rank`` (1 first), ``topic``, ``relatedness``, every column of
     :func:`evidence_table` over all the seeds, and ``why`` (the evidence in words). Papers with
