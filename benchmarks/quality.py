@@ -213,7 +213,7 @@ def report(df: pd.DataFrame) -> str:
                        f"(target 1.2x, no worse at R@20/R@100): {'met' if ok else 'NOT met'}; "
                        f"rank / personalised PageRank at R@50: "
                        f"{m.loc['citegraph rank', 'R@50'] / m.loc['personalised PageRank', 'R@50']:.3f}x "
-                       f"(the same walk by construction)")
+                       f"(the same walk when the seeds are one topic)")
         runs = df[df["k"] == k].drop_duplicates(["sample", "review"])
         out.append(f"k = {k}: {len(runs)} reviews; truth in the graph: {runs['in_graph'].mean():.0%}")
     return "\n".join(out)
