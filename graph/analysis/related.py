@@ -32,8 +32,8 @@ list), and a topic's own ranking holds the papers that serve it, by the geometri
 mean of their score for all the seeds and for the topic. The ranked list then
 interleaves the topics' rankings in proportion to their shares with the papers
 most related to all the seeds (:data:`ALL_SEEDS_SHARE` of the places), so every
-topic is served and no one topic or the foundations fill the top. The evidence columns (``co_citations`` ...) count every seed,
-unweighted.
+topic is served and no one topic or the foundations fill the top. The evidence
+columns (``co_citations`` ...) count every seed, unweighted.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ FITTED_WEIGHTS: dict[str, float] = {
 FITTED_INTERCEPT = -5.3975
 FEATURES = tuple(FITTED_WEIGHTS)
 # with several topics, the share of the list's places that go to the papers most related to all the
-# seeds (the rest: each topic's own ranking); chosen on the tuning lists of quality.py --mixed
+# seeds (the rest: each topic's own ranking); chosen on the tuning lists of quality.py --mixed (0.2 and
+# 0.4 within 0.005 of it, 0.5 with the previous per-topic rankings a little behind; README)
 ALL_SEEDS_SHARE = 0.3
 ALL_SEEDS = "all the seeds"
 
