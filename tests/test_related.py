@@ -418,10 +418,11 @@ def test_interleave_follows_the_shares_in_every_prefix_and_places_a_paper_once()
 def test_related_serves_every_topic_and_says_which():
     g = _two_subjects({"a1": "Quantisation", "a2": "Quantisation", "b1": "Serving"})
     r = relatedness(g, ["a1", "a2", "b1"])
-    # half the places go to the papers most related to all the seeds (the hub first), the rest to the
-    # topics, 2 : 1 as their seeds: Serving's best paper is 4th
-    assert list(r.index[:4]) == ["hub", "pa0", "pa1", "pb0"]
-    assert list(r["topic"][:4]) == ["Quantisation", "Quantisation", "Quantisation", "Serving"]
+    # 30% of the places go to the papers most related to all the seeds, the rest to the topics, 2 : 1 as
+    # their seeds (Sainte-Laguë): Quantisation's best (the hub), then all the seeds' best left (pa0), then
+    # Serving's best (pb0), 3rd rather than after every paper of the larger topic
+    assert list(r.index[:4]) == ["hub", "pa0", "pb0", "pa1"]
+    assert list(r["topic"][:4]) == ["Quantisation", "Quantisation", "Serving", "Quantisation"]
     assert list(r["related_rank"]) == list(range(1, len(r) + 1))
     pb = r.loc["pb0"]
     assert pb["topic"] == "Serving"
@@ -431,6 +432,24 @@ def test_related_serves_every_topic_and_says_which():
                                                               seed_weights(g, ["a1", "a2", "b1"])))
     assert list(one.index[:5]) == ["hub", "pa0", "pa1", "pa2", "pb0"]
     assert not one["why"].str.startswith("serves").any()
+
+
+def test_a_topics_ranking_holds_the_papers_that_serve_it_by_the_geometric_mean_of_both_scores():
+    import pandas as pd
+
+    from graph.analysis.related import topic_rankings
+
+    overall = pd.Series({"p": 0.9, "q": 0.1, "r": 0.6, "s": 0.8})
+    scores = pd.DataFrame({"A": [0.3, 0.99, 0.6, 0.2], "B": [0.1, 0.1, 0.1, 0.7]}, index=["p", "q", "r", "s"])
+    serves = scores.idxmax(axis=1)
+    ranked = topic_rankings(overall, scores, serves)
+    # s serves B only; within A neither score alone decides: overall alone says p, r, q, A's alone q, r, p;
+    # their geometric means are r 0.6, p 0.52, q 0.31
+    assert ranked == {"A": ["r", "p", "q"], "B": ["s"]}
+    # equal keys keep the order ``overall`` comes in (the caller sorts it by relatedness, then co-citations)
+    tie = topic_rankings(pd.Series({"x": 0.5, "y": 0.5}), pd.DataFrame({"A": [0.5, 0.5]}, index=["x", "y"]),
+                         pd.Series({"x": "A", "y": "A"}))
+    assert tie == {"A": ["x", "y"]}
 
 
 def test_rank_restarts_per_topic_so_the_hub_every_topic_reaches_is_not_first():
@@ -500,7 +519,7 @@ def test_the_map_and_the_tables_carry_each_papers_topic():
 
     g = _two_subjects({"a1": "Quantisation", "a2": "Quantisation", "b1": "Serving"})
     a = analyse(g, ["a1", "a2", "b1"])
-    assert list(a.non_seeds().index[:4]) == ["hub", "pa0", "pa1", "pb0"]  # the related list's order
+    assert list(a.non_seeds().index[:4]) == ["hub", "pa0", "pb0", "pa1"]  # the related list's order
     table = scores_table(a)
     assert table.loc["b1", "topic"] == "Serving" and table.loc["pb0", "topic"] == "Serving"
     data = map_data(g, a, "SYNTH")

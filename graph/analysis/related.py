@@ -26,13 +26,14 @@ says them in words.
 A reading list mixes topics (:mod:`graph.analysis.topics`). The fused score is
 computed per topic, from that topic's seeds only, each seed weighted by its
 inverse frequency (evidence through a seed the whole graph cites counts for
-little); the ranked list then interleaves the topics in proportion to their
-shares, alternating with the papers most related to all the seeds (half the
-places), so every topic is served and no one topic or the foundations fill the
-top. Each paper says which topic it serves (``topic``, the one it scores best
-for); ``relatedness`` is its score for that topic and ``related_rank`` its place
-in the list. The evidence columns (``co_citations`` ...) count every seed,
-unweighted.
+little). Each paper serves the topic it scores best for (``topic``;
+``relatedness`` is its score for that topic and ``related_rank`` its place in the
+list), and a topic's own ranking holds the papers that serve it, by the geometric
+mean of their score for all the seeds and for the topic. The ranked list then
+interleaves the topics' rankings in proportion to their shares with the papers
+most related to all the seeds (:data:`ALL_SEEDS_SHARE` of the places), so every
+topic is served and no one topic or the foundations fill the top. The evidence
+columns (``co_citations`` ...) count every seed, unweighted.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ FITTED_WEIGHTS: dict[str, float] = {
 FITTED_INTERCEPT = -5.3975
 FEATURES = tuple(FITTED_WEIGHTS)
 # with several topics, the share of the list's places that go to the papers most related to all the
-# seeds (the rest: each topic's own ranking); chosen on the tuning lists of quality.py --mixed
-ALL_SEEDS_SHARE = 0.5
+# seeds (the rest: each topic's own ranking); chosen on the tuning lists of quality.py --mixed (0.2 and
+# 0.4 within 0.005 of it, 0.5 with the previous per-topic rankings a little behind; README)
+ALL_SEEDS_SHARE = 0.3
 ALL_SEEDS = "all the seeds"
 
 
@@ -232,6 +234,26 @@ def interleave(rankings: dict, shares: dict) -> list[tuple]:
         out.append((paper, t))
 
 
+def topic_rankings(overall: pd.Series, scores: pd.DataFrame, serves: pd.Series) -> dict:
+    """Each topic's own ranking: the papers that serve it (``serves``: paper -> the topic it scores
+    best for), ordered by the geometric mean of their score for all the seeds (``overall``, in the
+    order ties are to keep) and their score for the topic (``scores``: paper x topic). A paper serves
+    one topic, so a paper every topic's seeds relate to takes one topic's place, not each one's, and
+    within a topic the papers related to the whole list come before those only its seeds point to.
+
+    >>> overall = pd.Series([0.9, 0.5, 0.4], index=["p", "q", "r"])
+    >>> scores = pd.DataFrame({"A": [0.8, 0.1, 0.9], "B": [0.2, 0.6, 0.1]}, index=["p", "q", "r"])
+    >>> topic_rankings(overall, scores, scores.idxmax(axis=1))
+    {'A': ['p', 'r'], 'B': ['q']}
+    """
+    out = {}
+    for name in scores.columns:
+        members = serves.index[serves == name]
+        key = np.sqrt(overall.loc[members] * scores.loc[members, name])
+        out[name] = key.sort_values(ascending=False, kind="mergesort").index.tolist()
+    return out
+
+
 def topic_scores(G: nx.DiGraph, topics: SeedTopics, *, cm: CitationMatrix, model: RelatednessModel,
                  text=None) -> dict:
     """Each topic's evidence table (:func:`evidence_table` over its seeds, seeds weighted by their
@@ -259,9 +281,10 @@ def relatedness(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = Non
     With one topic, papers come by the fused score over every seed (``relatedness``). With
     several (``topics``, default :func:`graph.analysis.topics.seed_topics`), the list
     interleaves (:func:`interleave`) the papers most related to all the seeds, for
-    :data:`ALL_SEEDS_SHARE` of the places, with each topic's own ranking (its seeds only,
-    weighted by inverse frequency) for the rest, in proportion to the topics' shares; each
-    paper serves the topic it scores best for (``topic``), and ``relatedness`` is that score.
+    :data:`ALL_SEEDS_SHARE` of the places, with each topic's own ranking (:func:`topic_rankings`
+    of the scores over its seeds only, weighted by inverse frequency) for the rest, in proportion
+    to the topics' shares; each paper serves the topic it scores best for (``topic``), and
+    ``relatedness`` is that score.
 
     Columns: ``related_rank`` (1 first), ``topic``, ``relatedness``, every column of
     :func:`evidence_table` over all the seeds, and ``why`` (the evidence in words). Papers with
@@ -285,15 +308,12 @@ def relatedness(G: nx.DiGraph, seeds: Sequence, *, references: dict | None = Non
     if several:
         per_topic = topic_scores(G, topics, cm=cm, model=model, text=text)
         scores = pd.DataFrame({name: tev["score"] for name, tev in per_topic.items()}).reindex(ev.index).fillna(0.0)
-        rankings = {ALL_SEEDS: ev.index.tolist()}
-        for name in scores:
-            tev = per_topic[name].reindex(ev.index)
-            rankings[name] = tev.sort_values(["score", "co_citations"], ascending=False, kind="mergesort").index.tolist()
+        best = scores.idxmax(axis=1)  # the topic each paper serves: the one it scores best for
+        rankings = {ALL_SEEDS: ev.index.tolist(), **topic_rankings(ev["relatedness"], scores, best)}
         shares = {ALL_SEEDS: ALL_SEEDS_SHARE, **{k: (1 - ALL_SEEDS_SHARE) * v for k, v in topics.shares().items()}}
         order = [p for p, _ in interleave(rankings, shares)]
         ev = ev.loc[order]
-        best = scores.loc[order].idxmax(axis=1)  # the topic each paper serves: the one it scores best for
-        ev["topic"] = best.to_numpy()
+        ev["topic"] = best.loc[order].to_numpy()
         ev["relatedness"] = [float(scores.at[p, t]) for p, t in zip(order, ev["topic"])]
         why = {}
         for t, papers in ev.groupby("topic", sort=False).groups.items():
