@@ -35,6 +35,7 @@ from .analysis.results import CitationPaths, MapAnalysis, TopicClusters
 from .errors import AnalysisError, Cancelled, CitegraphError, Interrupted, SeedError
 from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .export import write_map
+from .growth import KeptReads
 from .ids import normalise_identifier
 from .outputs import reading_list
 from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, grown_by, report_seed_list, run_summary
@@ -140,6 +141,9 @@ class Explorer:
             # a store that cannot be opened (damaged, wrong schema) must not leave the source open
             self._stack.close()
             raise
+        # what the session's expansions read from the store, kept between actions (see graph.growth)
+        self._reads = KeptReads(self.store)
+        self._stored_run: MapRun | None = None  # the run whose graph and analysis are kept in the store
         for r in self.store.repaired:
             self.warn(f"warning: the store {self.store.path} held {r}; they were set to null and will be fetched "
                       "again with --refresh")
@@ -254,22 +258,30 @@ class Explorer:
     def _build(self) -> MapRun:
         if self._run is None:  # what reading the seeds noted, said once
             report_seed_list(self.seed_list, self.log)
-        from .cache import cached_expansion
+        from .cache import cached_expansion, store_fingerprint
 
         seeds = list(self.seed_list.seeds)
-        result = cached_expansion(seeds, store=self.store, source=self.source, options=self._working, log=self.log,
-                                  expand=lambda: expand_seeds(seeds, store=self.store, source=self.source,
-                                                              options=self._working, log=self.log))
+        self._reads.check(store_fingerprint(self.store))  # written by another process since: read afresh
+        expand_now = lambda: expand_seeds(seeds, store=self._reads, source=self.source, options=self._working,
+                                          log=self.log)
+        first = self._run is None
+        # the first map is the one a command about the same seeds builds: kept in the store for it; later maps
+        # (a seed added, removed) are the session's own, and rebuilt from the kept reads faster than read back
+        result = (cached_expansion(seeds, store=self.store, source=self.source, options=self._working, log=self.log,
+                                   expand=expand_now) if first else expand_now())
         for pid in self._expanded:
             result = grown_by(result, self._expand_one(pid))
+        self._reads.fingerprint = store_fingerprint(self.store)
         self._run, self._analysis = MapRun(self.seed_list, result), None
+        if first:
+            self._stored_run = self._run
         return self._run
 
     def _expand_one(self, paper_id: str) -> ExpansionResult:
         # the paper's neighbourhood by the same expansion as a seed's, with the same store and pacing
         seed = Seed(pid=normalise_identifier(paper_id, allow_title=False), input=paper_id, source="<expanded>",
                     line=0)
-        return expand([seed], self.store, self.source, self._working, log=self.log)
+        return expand([seed], self._reads, self.source, self._working, log=self.log)
 
     def analysis(self) -> MapAnalysis:
         """The analysis of the current map (computed once per change)."""
@@ -284,8 +296,10 @@ class Explorer:
                 if self._progress.state == "working":
                     self._set(stage="analysing the map")
                 return analyse_map(run, top=self.top, method=self.method, resolution=self.resolution)
-            # kept in the store: another command asking of the same graph reads it back
-            self._analysis = cached_analysis(self.store, run, (self.top, self.method, self.resolution), compute)
+            # kept in the store: another command asking of the same graph reads it back (the session's later
+            # maps are its own: digesting and keeping them would cost more than the analysis saves)
+            self._analysis = (cached_analysis(self.store, run, (self.top, self.method, self.resolution), compute)
+                              if run is self._stored_run else compute())
             self._analysis_of = run
         return self._analysis
 
