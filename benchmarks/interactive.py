@@ -79,9 +79,24 @@ def serve_actions(url: str, store: Path) -> dict:
     from graph.testing.browser import launch, wait_until_settled
 
     work = Path(tempfile.mkdtemp(prefix="citegraph-interactive-"))
-    ex = Explorer([str(READING_LIST)], store=store, api_url=url, rate=0)
-    ex.build()
-    app = ServeApp(ex, seed_file=work / "seeds.txt")
+
+    def opened() -> Explorer:
+        # as `citegraph serve` starts: the map built and analysed before the page is served
+        ex = Explorer([str(READING_LIST)], store=store, api_url=url, rate=0)
+        ex.build()
+        ex.session_summary()
+        return ex
+
+    try:
+        from graph.serve_runner import Runner
+    except ImportError:  # before the runner (#17): the server took the session itself
+        ex = opened()
+        app = ServeApp(ex, seed_file=work / "seeds.txt")
+        stop = ex.close
+    else:
+        runner = Runner.start(opened)
+        app = ServeApp(runner, seed_file=work / "seeds.txt")
+        stop = runner.stop
     server = make_server(app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     out = {}
@@ -145,7 +160,7 @@ def serve_actions(url: str, store: Path) -> dict:
     finally:
         app.close()
         server.shutdown()
-        ex.close()
+        stop()
     return out
 
 

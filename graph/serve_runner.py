@@ -46,6 +46,9 @@ class Runner:
     def run(self) -> None:
         """Do the calls as they come, until :meth:`stop` (or a ``KeyboardInterrupt``, which stops the
         call under way as a Ctrl-C does, answers it as cancelled and is raised again)."""
+        from .growth import freeze_long_lived
+
+        freeze_long_lived()  # the first map and the store's kept reads live as long as the server
         while not self._stopping.is_set():
             job = self._calls.get()
             if job is None:

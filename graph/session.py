@@ -35,7 +35,7 @@ from .analysis.results import CitationPaths, MapAnalysis, TopicClusters
 from .errors import AnalysisError, Cancelled, CitegraphError, Interrupted, SeedError
 from .expansion import ExpansionOptions, ExpansionResult, ResolvedSeed, expand
 from .export import write_map
-from .growth import KeptReads
+from .growth import KeptReads, collector_paused
 from .ids import normalise_identifier
 from .outputs import reading_list
 from .pipeline import MapRun, RunSummary, analyse_map, expand_seeds, grown_by, report_seed_list, run_summary
@@ -217,7 +217,8 @@ class Explorer:
         self._unchanged = False
         self._set(state="working", action=name, stage="", planned=0, done=0, requests=0, message="")
         try:
-            result = work()
+            with collector_paused():
+                result = work()
         except BaseException as exc:
             self.seed_list.seeds, self._removed, self._expanded = saved
             sent = self.source.requests - before
@@ -298,8 +299,9 @@ class Explorer:
                 return analyse_map(run, top=self.top, method=self.method, resolution=self.resolution)
             # kept in the store: another command asking of the same graph reads it back (the session's later
             # maps are its own: digesting and keeping them would cost more than the analysis saves)
-            self._analysis = (cached_analysis(self.store, run, (self.top, self.method, self.resolution), compute)
-                              if run is self._stored_run else compute())
+            with collector_paused():
+                self._analysis = (cached_analysis(self.store, run, (self.top, self.method, self.resolution),
+                                                  compute) if run is self._stored_run else compute())
             self._analysis_of = run
         return self._analysis
 
