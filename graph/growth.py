@@ -69,6 +69,11 @@ class KeptReads:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is kept (no read yet, or all forgotten)."""
+        return not self._papers and not any(self._edges.values())
+
     def forget(self) -> None:
         """Forget every kept read (the store changed behind the session's back)."""
         self._papers.clear()

@@ -18,7 +18,7 @@ import threading
 from concurrent.futures import Future
 from typing import Any, Callable, TypeVar
 
-from .errors import Cancelled
+from .errors import Cancelled, CitegraphError
 from .session import Explorer, Progress
 
 T = TypeVar("T")
@@ -48,6 +48,10 @@ class Runner:
         call under way as a Ctrl-C does, answers it as cancelled and is raised again)."""
         from .growth import freeze_long_lived
 
+        try:
+            self.explorer.keep_reads()  # the first action reads from memory as the later ones do
+        except CitegraphError:
+            pass  # a store that cannot be read now says so on the first action that needs it
         freeze_long_lived()  # the first map and the store's kept reads live as long as the server
         while not self._stopping.is_set():
             job = self._calls.get()

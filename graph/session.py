@@ -261,6 +261,25 @@ class Explorer(MapQuestions):
             self._stored_run = self._run
         return self._run
 
+    def keep_reads(self) -> None:
+        """Read into memory what the next action will read from the store, if the map is built and
+        nothing is kept yet (a map read back from the results cache read nothing): ``serve`` calls it
+        before serving, so its first action is as quick as the later ones. Makes no request."""
+        self._check_open()
+        if self._run is None or not self._reads.empty:
+            return
+        from .cache import store_fingerprint
+
+        quiet = dataclasses.replace(self.options, offline=True, progress=False, on_progress=None, confirm=None)
+        with collector_paused():
+            self._reads.check(store_fingerprint(self.store))
+            expand_seeds(list(self.seed_list.seeds), store=self._reads, source=self.source, options=quiet,
+                         log=lambda m: None)
+            for pid in self._expanded:
+                seed = Seed(pid=normalise_identifier(pid, allow_title=False), input=pid, source="<expanded>", line=0)
+                expand([seed], self._reads, self.source, quiet)
+            self._reads.fingerprint = store_fingerprint(self.store)
+
     def _expand_one(self, paper_id: str) -> ExpansionResult:
         # the paper's neighbourhood by the same expansion as a seed's, with the same store and pacing
         seed = Seed(pid=normalise_identifier(paper_id, allow_title=False), input=paper_id, source="<expanded>",

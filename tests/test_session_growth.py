@@ -68,6 +68,19 @@ def test_a_store_written_by_another_process_is_read_afresh(synth_server, synth_d
         assert_same_run(ex.run, rebuilt(ex, synth_server.url))
 
 
+def test_a_map_read_back_from_the_store_keeps_its_reads_when_asked_without_a_request(synth_server, tmp_path):
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=synth_server.url, rate=0) as ex:
+        ex.build()
+    sent = len(synth_server.request_log)
+    with Explorer(["2101.00000"], store=tmp_path / "s.sqlite", api_url=synth_server.url, rate=0) as ex:
+        ex.build()  # read back from the results cache: nothing read from the store's tables
+        assert ex._reads.empty
+        ex.keep_reads()  # as serve does before serving
+        assert not ex._reads.empty and len(synth_server.request_log) == sent
+        ex.add_seeds(["2101.00001"])
+        assert_same_run(ex.run, rebuilt(ex, synth_server.url))
+
+
 def test_the_reading_list_grown_and_shrunk_is_the_rebuilt_graph(reading_list_map, arxiv_server, tmp_path):
     store = tmp_path / "s.sqlite"
     shutil.copy(reading_list_map[2], store)  # the clean map's store, built once per test session
