@@ -32,8 +32,8 @@ def collector_paused() -> Iterator[None]:
 
     A session holds about a million objects (the kept reads, the graph, its analysis) and an action
     makes as many: the collector's full passes, each walking all of them, took 0.6-1.2 s of an
-    action's 2-4 s of CPU. Nothing an action makes is garbage before it ends; what it dropped (the
-    previous graph) is collected once afterwards.
+    action's 2-4 s of CPU. What an action throws away is freed by reference counting as before; the
+    cycles it leaves (the previous graph) are collected once the collector is on again.
     """
     was = gc.isenabled()
     gc.disable()
@@ -46,7 +46,8 @@ def collector_paused() -> Iterator[None]:
 
 def freeze_long_lived() -> None:
     """Leave what is alive now (the modules, the first map, the store's kept reads) out of the
-    collector's later passes: a server holds it until it stops (:func:`gc.freeze`)."""
+    collector's later passes (:func:`gc.freeze`): a server holds most of it until it stops. The first
+    map's cycles stay in memory once it is replaced, a one-off cost of one map."""
     gc.collect()
     gc.freeze()
 
