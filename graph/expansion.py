@@ -22,90 +22,28 @@ cannot be shared.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-import networkx as nx
 from rapidfuzz import fuzz
 from tqdm import tqdm
 
+from .citation_graph import build_graph, citation_graph  # noqa: F401  (build_graph: importable from here)
 from .errors import CitegraphError, PlanTooLongError, SourceError
+from .expansion_model import ExpansionOptions, ExpansionResult, ResolvedSeed
 from .ids import alias_key, normalise_title
 from .model import CitationEdge, ListState, PaperLinks, PaperRecord
+from .neighbourhood import COUPLING_CITERS, SECOND_DEGREE_SHARE, neighbours, pick, second_degree  # noqa: F401
 from .seeds import Seed
 from .sources.base import FetchedPaper, PaperSource, SourceLimits
 from .store import Store
+from .progress_text import ReportedBar, duration
 from .text import plural
-from .versions import merge_versions
 
-# citers of each seed reference read to find papers coupled with the seeds: one page over the API
-COUPLING_CITERS = 1000
+_duration = duration  # the name graph.news imports
+
+__all__ = ["Expander", "ExpansionOptions", "ExpansionResult", "ResolvedSeed", "build_graph", "expand"]
+
 TITLE_MATCH_MIN = 85  # rapidfuzz token_sort_ratio between asked and returned title
-SECOND_DEGREE_SHARE = 5  # 1/5 of --max-papers is kept for the second-degree papers
-
-
-@dataclass
-class ExpansionOptions:
-    """How far to expand. ``max_papers`` bounds the graph; ``depth`` 2 adds the
-    papers that the 1-hop papers cite (their citations are not listed: each
-    would cost requests)."""
-
-    depth: int = 1
-    max_citations: int = 1000
-    max_papers: int | None = 5000
-    refresh: bool = False
-    offline: bool = False
-    progress: bool = True
-    # called as ``on_progress(stage, done, total)`` when a stage plans its requests and after each
-    # one, so a long-running caller (``citegraph serve``) can show progress; it may raise to cancel
-    # between requests (everything fetched before is already stored)
-    on_progress: Callable[[str, int, int], None] | None = None
-    # second-degree papers: co-cited with the seeds (cited by the seeds' citers; their ids are
-    # already in the store) and coupled with them (citing the seeds' references). Coupling needs
-    # the citers of every seed reference: one query in a local corpus, one request per reference
-    # over the API, so ``None`` means "on where the source lists citers cheaply".
-    co_cited: bool = True
-    coupled: bool | None = None
-    min_evidence: int = 2  # co-cited by / sharing at least this many papers with the seeds
-    # a step planned to take longer than this (at the source's pace) needs ``confirm`` to agree;
-    # None: no limit (``--yes``)
-    max_plan_seconds: float | None = 3600.0
-    confirm: Callable[[str], bool] | None = None
-
-
-@dataclass
-class ResolvedSeed:
-    """A seed and the paper it resolved to, or the ``reason`` it did not."""
-
-    seed: Seed
-    paper_id: str | None
-    reason: str | None = None
-
-
-@dataclass
-class ExpansionResult:
-    graph: nx.DiGraph
-    seeds: list[ResolvedSeed]
-    requests: int = 0
-    request_floor: int = 0
-    cache_hits: int = 0
-    truncated: list[dict] = field(default_factory=list)
-    failures: list[dict] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    plan: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    # each paper's stored references, papers outside the graph included (for full coupling)
-    references: dict[str, list[str]] = field(default_factory=dict)
-    # candidates co-cited and coupled with the seeds, how many were added and how many left out for room
-    second_degree: dict = field(default_factory=dict)
-
-    @property
-    def resolved(self) -> list[ResolvedSeed]:
-        return [s for s in self.seeds if s.paper_id]
-
-    @property
-    def unresolved(self) -> list[ResolvedSeed]:
-        return [s for s in self.seeds if not s.paper_id]
 
 
 class Expander:
@@ -157,7 +95,7 @@ class Expander:
         ``max_plan_seconds`` runs only if ``confirm`` agrees (else :class:`PlanTooLongError`)."""
         seconds = self.source.seconds_for(n_requests)
         if seconds >= 1:
-            msg += f", about {_duration(seconds)}"
+            msg += f", about {duration(seconds)}"
         note = self.source.deadline_note
         if note and not self.plan:
             msg += f"; {note}"  # said once, in the plan's first line
@@ -165,19 +103,19 @@ class Expander:
         limit = self.opt.max_plan_seconds
         if limit is not None and seconds > limit:
             if self.opt.confirm is not None and self.opt.confirm(
-                    f"This step makes {n_requests:,} requests, about {_duration(seconds)} at the current rate."):
+                    f"This step makes {n_requests:,} requests, about {duration(seconds)} at the current rate."):
                 return
             hint = f", or {self.source.rate_hint}" if self.source.rate_hint else ""
             raise PlanTooLongError(
-                f"this step would make {n_requests:,} requests, about {_duration(seconds)} at the current rate "
-                f"(more than {_duration(limit)}); pass --yes to run it anyway, or lower --max-citations / "
+                f"this step would make {n_requests:,} requests, about {duration(seconds)} at the current rate "
+                f"(more than {duration(limit)}); pass --yes to run it anyway, or lower --max-citations / "
                 f"--max-papers / --depth{hint}. Nothing was requested for it yet")
 
     def _bar(self, total: int, desc: str):
         bar = tqdm(total=total, desc=desc, unit="req", disable=not self.opt.progress or total == 0, leave=False)
         if self.opt.on_progress is None or total == 0:
             return bar
-        return _ReportedBar(bar, desc, total, self.opt.on_progress)
+        return ReportedBar(bar, desc, total, self.opt.on_progress)
 
     def _store_fetched(self, fetched: Iterable[FetchedPaper]) -> None:
         fetched = list(fetched)
@@ -396,103 +334,6 @@ class Expander:
         return self.source.limits.request_floor(self.n_id_lookups, self.n_title_lookups,
                                                 self.citations_listed, self.detail_stages)
 
-    def neighbours(self, ids: set[str], *, citing_too: bool = True) -> dict[str, int]:
-        """Papers that ``ids`` cite (and, with ``citing_too``, papers citing them), each with
-        how many of ``ids`` it is linked to."""
-        score: dict[str, int] = {}
-        for e in self.store.edges_touching(ids, direction="out"):
-            if e.cited not in ids:
-                score[e.cited] = score.get(e.cited, 0) + 1
-        if citing_too:
-            # citers as the listing gave them: citations known from other papers' reference lists
-            # (fetched later, or by other runs) would make the neighbourhood depend on history
-            for e in self.store.edges_touching(ids, direction="in", listed_only=True):
-                if e.citing not in ids:
-                    score[e.citing] = score.get(e.citing, 0) + 1
-        return score
-
-    def second_degree(self, seed_ids: list[str], members: set[str], room: int | None) -> dict:
-        """Add papers co-cited with the seeds and papers coupled with them.
-
-        Co-cited: cited by at least ``min_evidence`` of the seeds' citers (their reference
-        lists are stored by now, so finding them costs nothing). Coupled: citing at least
-        ``min_evidence`` of the seeds' references (needs those references' citers: one
-        page each). The strongest (co-citations + shared references) fill ``room``; their
-        details and references cost ``limits.batches(M)`` requests.
-        """
-        seeds = set(seed_ids)
-        evidence: dict[str, int] = {}
-        counts = {"co_cited": 0, "coupled": 0, "added": 0, "dropped_for_room": 0}
-        if room is not None and room <= 0:
-            self._say("no room left under --max-papers for papers co-cited or coupled with the seeds")
-            return {"chosen": [], **counts}
-        if self.opt.co_cited:
-            citers = {e.citing for e in self.store.edges_touching(seeds, direction="in", listed_only=True)} - seeds
-            co = _distinct_counts((e.citing, e.cited) for e in self.store.edges_touching(citers, direction="out"))
-            co = {p: c for p, c in co.items() if c >= self.opt.min_evidence and p not in members}
-            counts["co_cited"] = len(co)
-            evidence.update(co)
-        refs = sorted({e.cited for e in self.store.edges_touching(seeds, direction="out")} - seeds)
-        coupled = self.opt.coupled
-        if coupled is None:
-            # on where listing citers is cheap; offline, wherever an earlier run listed them,
-            # so that --offline rebuilds the graph that run built
-            coupled = (self.source.limits.cheap_citations if self.source is not None
-                       else bool(self.store.get_list_states(refs, "citations")))
-        if coupled:
-            # at most one page of each reference's citers (one request each over an API)
-            n = COUPLING_CITERS if self.limits is None else min(COUPLING_CITERS, self.limits.page_size)
-            self.fetch_citations(refs, limit=n, what="seed references (for coupling)", note_truncation=False)
-            cp = _distinct_counts((e.cited, e.citing)
-                                  for e in self.store.edges_touching(refs, direction="in", listed_only=True))
-            cp = {p: c for p, c in cp.items() if c >= self.opt.min_evidence and p not in members and p not in seeds}
-            counts["coupled"] = len(cp)
-            for p, c in cp.items():
-                evidence[p] = evidence.get(p, 0) + c
-        chosen = _pick(evidence, room)
-        counts["added"] = len(chosen)
-        counts["dropped_for_room"] = len(evidence) - len(chosen)
-        if counts["dropped_for_room"]:
-            self._say(f"{counts['dropped_for_room']} weaker co-cited or coupled papers left out: "
-                      f"--max-papers {self.opt.max_papers} reached")
-        if chosen:
-            self.fetch_details(chosen, "papers co-cited or coupled with the seeds")
-        return {"chosen": chosen, **counts}
-
-
-class _ReportedBar:
-    """A tqdm bar that also reports each step to ``ExpansionOptions.on_progress``."""
-
-    def __init__(self, bar, desc: str, total: int, hook: Callable[[str, int, int], None]) -> None:
-        self.bar, self.desc, self.total, self.hook, self.done = bar, desc, total, hook, 0
-
-    def __enter__(self) -> "_ReportedBar":
-        self.bar.__enter__()
-        self.hook(self.desc, 0, self.total)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.bar.__exit__(*exc)
-
-    def update(self, n: int = 1) -> None:
-        self.bar.update(n)
-        self.done += n
-        self.hook(self.desc, self.done, self.total)
-
-
-def _distinct_counts(pairs: Iterable[tuple[str, str]]) -> dict[str, int]:
-    """For pairs (witness, paper): how many distinct witnesses each paper has."""
-    seen: dict[str, set[str]] = {}
-    for witness, paper in pairs:
-        seen.setdefault(paper, set()).add(witness)
-    return {p: len(w) for p, w in seen.items()}
-
-
-def _pick(scores: dict[str, int], room: int | None) -> list[str]:
-    ranked = sorted(scores, key=lambda p: (-scores[p], p))
-    return ranked if room is None else ranked[:max(0, room)]
-
-
 def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
            options: ExpansionOptions | None = None, log: Callable[[str], None] = lambda m: None,
            ) -> ExpansionResult:
@@ -530,88 +371,23 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
             # seeds dozens of times: they take at most 80% of the room
             room -= opt.max_papers // SECOND_DEGREE_SHARE
         # citations are listed for the seeds only (each list costs requests); deeper levels follow references
-        scores = ex.neighbours(frontier, citing_too=level == 1)
-        chosen = _pick({p: s for p, s in scores.items() if p not in members}, room)
+        scores = neighbours(store, frontier, citing_too=level == 1)
+        chosen = pick({p: s for p, s in scores.items() if p not in members}, room)
         if chosen:
             ex.fetch_details(chosen, f"depth-{level} papers")
             members.update(chosen)
             frontier = set(chosen)
         if level == 1 and seed_ids:
             room = None if opt.max_papers is None else opt.max_papers - len(members)
-            second = ex.second_degree(seed_ids, members, room)
+            second = second_degree(ex, seed_ids, members, room)
             members.update(second.pop("chosen"))
         if not chosen:
             break
-    out_edges = store.edges_touching(members, direction="out")
-    graph = build_graph(store, members, resolved, out_edges, links=source.links if source is not None else PaperLinks.of)
-    references: dict[str, list[str]] = {}
-    for e in out_edges:
-        references.setdefault(e.citing, []).append(e.cited)
-    # one node per work: the store keeps every record, the graph merges their versions
-    graph, references, alias = merge_versions(graph, references)
-    for problem in graph.graph.get("version_problems", ()):
-        log(f"warning: {problem}")
-    for r in resolved:
-        if r.paper_id in alias:
-            r.paper_id = alias[r.paper_id]
+    graph, references = citation_graph(store, members, resolved,
+                                       links=source.links if source is not None else PaperLinks.of, log=log)
     return ExpansionResult(
         graph=graph, seeds=resolved, requests=(src.requests if src is not None else 0) - requests_before,
         request_floor=ex.floor,
         cache_hits=ex.cache_hits, truncated=ex.truncated, failures=ex.failures, missing=ex.missing,
         plan=ex.plan, seconds=time.perf_counter() - t0, references=references, second_degree=second,
     )
-
-
-def build_graph(store: Store, members: set[str], resolved: list[ResolvedSeed],
-                out_edges: list[CitationEdge],
-                links: Callable[[PaperRecord], PaperLinks] = PaperLinks.of) -> nx.DiGraph:
-    """The citation graph over ``members`` (edge u -> v: u cites v), metadata on nodes.
-
-    ``out_edges`` are the stored edges whose citing paper is a member; ``links`` (the source's)
-    fills each record's links, which the store does not keep."""
-    papers = store.get_papers(members)
-    g = nx.DiGraph()
-    seed_info: dict[str, Seed] = {}
-    for r in resolved:
-        if r.paper_id and r.paper_id not in seed_info:
-            seed_info[r.paper_id] = r.seed
-    for pid in sorted(members):
-        rec = papers.get(pid) or PaperRecord(pid)
-        rec.links = links(rec)
-        attrs = rec.to_dict()
-        del attrs["paper_id"]
-        s = seed_info.get(pid)
-        attrs.update(
-            is_seed=s is not None,
-            seed_section=s.section if s else None,
-            seed_input=s.input if s else None,
-            seed_source=f"{s.source}:{s.line}" if s else None,
-            seed_stars=s.stars if s else None,
-            must_read=bool(s and s.must_read),
-            has_details=pid in papers and papers[pid].title is not None,
-        )
-        g.add_node(pid, **attrs)
-    # in a fixed order: the store answers in an order that follows Python's per-process string hashing, and
-    # the adjacency order is the summation order of every score (two runs must give the same bytes)
-    for e in sorted(out_edges, key=lambda e: (e.citing, e.cited)):
-        if e.cited in members and e.citing != e.cited:
-            g.add_edge(e.citing, e.cited, is_influential=e.is_influential,
-                       intents=list(e.intents) if e.intents else None,
-                       contexts=list(e.contexts) if e.contexts else None)
-    g.graph["seeds"] = [r.paper_id for r in resolved if r.paper_id]
-    return g
-
-
-def _duration(seconds: float) -> str:
-    """``5.4 h``, ``12 min``, ``40 s``.
-
-    >>> _duration(19367), _duration(720), _duration(40)
-    ('5.4 h', '12 min', '40 s')
-    """
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s"
-
-

@@ -17,10 +17,10 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 
-from .analysis import CitationPaths, MapAnalysis, SimilarityWeights, analyse, citation_paths
+from .analysis.results import CitationPaths, MapAnalysis
 from .errors import NothingUsableError
 from .expansion import ExpansionOptions, ExpansionResult, expand
 from .export import scores_table, write_map  # noqa: F401  (the export path, importable from here)
@@ -30,6 +30,9 @@ from .seeds import Seed, SeedList, read_seeds
 from .sources.base import PaperSource
 from .store import Store
 from .text import display_title, plural
+
+if TYPE_CHECKING:
+    from .analysis.similarity import SimilarityWeights
 
 
 @dataclass
@@ -122,6 +125,8 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
         raise NothingUsableError(f"cannot resolve {bad or 'two distinct papers'}")
     g = store.citation_graph()
     g.add_nodes_from(ids)  # a paper with no stored citations is still a paper: "no path", not "unknown"
+    from .analysis.paths import citation_paths
+
     res = citation_paths(g, ids[0], ids[1], one_hop_longer=one_hop_longer)
     on_paths = res.papers
     known = store.get_papers(on_paths)
@@ -136,10 +141,15 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
 
 
 def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resolution: float = 1.0,
-                min_similarity: float = 0.2, weights: SimilarityWeights = SimilarityWeights()) -> MapAnalysis:
-    """Run :func:`graph.analysis.analyse` on a map's graph with its resolved seeds."""
+                min_similarity: float = 0.2, weights: "SimilarityWeights | None" = None) -> MapAnalysis:
+    """Run :func:`graph.analysis.analyse` on a map's graph with its resolved seeds (``weights``: the
+    similarity's, default :class:`~graph.analysis.similarity.SimilarityWeights`)."""
+    # imported here: a command answered from the store needs neither scipy nor the analysis modules
+    from .analysis.similarity import SimilarityWeights
+    from .analysis.summary import analyse
+
     return analyse(run.graph, run.graph.graph["seeds"], top=top, method=method, resolution=resolution,
-                   min_similarity=min_similarity, weights=weights, references=run.references)
+                   min_similarity=min_similarity, weights=weights or SimilarityWeights(), references=run.references)
 
 
 def bibtex_selection(analysis: MapAnalysis, *, cluster: int | None = None, top: int | None = None) -> list:

@@ -190,10 +190,12 @@ def _session(seeds=(), *, store_path=None, api_url=None, rate=None, timeout=None
     """The library session (:class:`graph.session.Explorer`) a command works in: the store and the
     source (Semantic Scholar, or a local corpus, whose maps are built in a throwaway in-memory
     store unless --store is given), opened once and closed when the command ends."""
-    from ..seeds_zotero import with_collection
     from ..session import Explorer
 
-    seeds = with_collection(seeds, collection)  # a Zotero library's items of --collection (PATH::A/B)
+    if collection:
+        from ..seeds_zotero import with_collection
+
+        seeds = with_collection(seeds, collection)  # a Zotero library's items of --collection (PATH::A/B)
     quiet = flags["quiet"]
     # warnings (invalid values repaired, long waits) are shown even with --quiet
     with Explorer(seeds, store=store_path, corpus=corpus_path, api_url=api_url, rate=rate, timeout=timeout,
