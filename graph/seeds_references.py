@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import SeedError
 from .ids import PaperId, normalise_identifier
@@ -243,7 +243,7 @@ def parse_ris(text: str, source: str = "<ris>") -> SeedList:
     return out
 
 
-def reference_reader(path: Path, text: str):
+def reference_reader(path: Path, text: str) -> Callable[[str, str], SeedList] | None:
     """The parser for a reference manager's export, by extension (``.json``, ``.ris``) or content
     (a RIS ``TY  -`` line first, a CSL-JSON list), or None for other seed files."""
     suffix = path.suffix.lower()
