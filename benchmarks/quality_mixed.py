@@ -251,3 +251,8 @@ def report_loo(df: pd.DataFrame) -> str:
     out.append("Positions under `related`: " + ", ".join(
         f"{r.left_out} {'-' if np.isnan(r.position) else int(r.position)}" for r in worst.itertuples()))
     return "\n".join(out)
+
+
+if __name__ == "__main__":
+    # run on its own it would print nothing and exit 0, as if it had measured something
+    sys.exit("quality_mixed.py is run by quality.py: python benchmarks/quality.py --mixed (or --loo); --help there")

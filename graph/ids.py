@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from .errors import SeedError
-from .s2_ids import ids_in_link
+from .s2_ids import ids_in_link, paper_sha
 
 # kinds a source resolves by identifier (the others: a title match, or not at all)
 ID_KINDS = ("s2", "corpus", "arxiv", "doi")
@@ -28,7 +28,6 @@ _ARXIV_RE = re.compile(rf"^(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v\d+)?$")
 _ARXIV_PREFIX_RE = re.compile(r"^arxiv\s*:\s*", re.IGNORECASE)
 _DOI_RE = re.compile(r"^(?:doi\s*:\s*)?(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE)
 _ARXIV_DOI_RE = re.compile(rf"^10\.48550/arxiv\.(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v\d+)?$", re.IGNORECASE)
-_S2_HEX_RE = re.compile(r"^[0-9a-f]{40}$", re.IGNORECASE)
 _CORPUS_RE = re.compile(r"^corpus_?id\s*:\s*(?P<n>\d+)$", re.IGNORECASE)
 _URL_RE = re.compile(r"^https?://", re.IGNORECASE)
 # no title is this long; an identifier this long is a mistake (a whole file pasted) and would be sent as is
@@ -123,8 +122,9 @@ def _identifier(raw: str) -> PaperId | None:
     m = _DOI_RE.match(raw)
     if m:
         return _from_doi(m.group("doi"))
-    if _S2_HEX_RE.match(raw):
-        return PaperId("s2", raw.lower())
+    sha = paper_sha(raw)
+    if sha:
+        return PaperId("s2", sha)
     m = _CORPUS_RE.match(raw)
     if m:
         return PaperId("corpus", str(int(m.group("n"))))

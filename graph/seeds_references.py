@@ -16,14 +16,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import SeedError
 from .ids import PaperId, normalise_identifier
 from .seed_list import Seed, SeedList, SeedProblem
-from .seeds_text import _id_in_prose
+from .seeds_text import id_in_prose
 
-_NOT_BIBLIOGRAPHIC = ("note", "attachment", "annotation")
+# item types of a reference manager that are not references (Zotero's and CSL-JSON's names)
+NOT_BIBLIOGRAPHIC = ("note", "attachment", "annotation")
 
 
 # -- one record to one seed --------------------------------------------------------------------------------
@@ -37,14 +38,14 @@ def _first_id(candidates: Iterable[str | None], prose: Iterable[str | None] = ()
         try:
             pid = normalise_identifier(text, allow_title=False)
         except SeedError:
-            found = _id_in_prose(text)
+            found = id_in_prose(text)
             if found is not None:
                 return found
             continue
         if pid.resolvable_by_id:
             return text, pid
     for text in prose:
-        found = _id_in_prose(str(text)) if text else None
+        found = id_in_prose(str(text)) if text else None
         if found is not None:
             return found
     return None
@@ -57,7 +58,8 @@ def _arxiv_field(value: str | None) -> str | None:
     return None
 
 
-def _year(value) -> int | None:
+def year_in(value: object) -> int | None:
+    """The first plausible year (1800-2099) written in ``value`` (a date, a string, a number), or ``None``."""
     m = re.search(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)", str(value or ""))
     return int(m.group(1)) if m else None
 
@@ -79,7 +81,8 @@ def record_seed(*, source: str, line: int, title: str | None, arxiv: Iterable[st
                 heading_path=tuple(section.split(" / ")) if section else (), year_hint=year)
 
 
-def _add(out: SeedList, got: Seed | SeedProblem) -> None:
+def add_seed(out: SeedList, got: Seed | SeedProblem) -> None:
+    """Put what :func:`record_seed` gave into ``out``: a seed among its seeds, a problem among its problems."""
     (out.seeds if isinstance(got, Seed) else out.problems).append(got)
 
 
@@ -156,15 +159,15 @@ def parse_csl_json(text: str, source: str = "<csl-json>") -> SeedList:
         if isinstance(issued, dict):
             parts = issued.get("date-parts")
             if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
-                year = _year(parts[0][0])
-            year = year or _year(issued.get("raw") or issued.get("literal"))
+                year = year_in(parts[0][0])
+            year = year or year_in(issued.get("raw") or issued.get("literal"))
         title = item.get("title") if isinstance(item.get("title"), str) else None
         label = str(item.get("id") or f"record {n}")
-        _add(out, record_seed(source=source, line=line, title=title, label=label,
-                              arxiv=[item.get("number"), item.get("archive_location"),
-                                     *(ln for n in _strings(item.get("note")) for ln in n.splitlines())],
-                              doi=item.get("DOI") if isinstance(item.get("DOI"), str) else None,
-                              urls=_strings(item.get("URL")), prose=_strings(item.get("note")), year=year))
+        add_seed(out, record_seed(source=source, line=line, title=title, label=label,
+                                 arxiv=[item.get("number"), item.get("archive_location"),
+                                        *(ln for n in _strings(item.get("note")) for ln in n.splitlines())],
+                                 doi=item.get("DOI") if isinstance(item.get("DOI"), str) else None,
+                                 urls=_strings(item.get("URL")), prose=_strings(item.get("note")), year=year))
     return out
 
 
@@ -236,14 +239,14 @@ def parse_ris(text: str, source: str = "<ris>") -> SeedList:
         entry = parsed[0]
         title = entry.get("title") or entry.get("primary_title")
         notes = _strings(entry.get("notes")) + _strings(entry.get("note"))
-        _add(out, record_seed(source=source, line=line, title=title, label=entry.get("id") or f"record {n}",
-                              arxiv=[entry.get("number"), *notes], doi=entry.get("doi"),
-                              urls=_strings(entry.get("urls")), prose=notes,
-                              year=_year(entry.get("year") or entry.get("publication_year") or entry.get("date"))))
+        add_seed(out, record_seed(source=source, line=line, title=title, label=entry.get("id") or f"record {n}",
+                                 arxiv=[entry.get("number"), *notes], doi=entry.get("doi"),
+                                 urls=_strings(entry.get("urls")), prose=notes,
+                                 year=year_in(entry.get("year") or entry.get("publication_year") or entry.get("date"))))
     return out
 
 
-def reference_reader(path: Path, text: str):
+def reference_reader(path: Path, text: str) -> Callable[[str, str], SeedList] | None:
     """The parser for a reference manager's export, by extension (``.json``, ``.ris``) or content
     (a RIS ``TY  -`` line first, a CSL-JSON list), or None for other seed files."""
     suffix = path.suffix.lower()

@@ -26,7 +26,7 @@ _ID_IN_TEXT = re.compile(
 _MARKUP = re.compile(r"^\s*(?:[-*+>]|\d+[.)]|\[[ xX]\])\s+|[*_`]+")
 
 
-def _id_in_prose(line: str) -> tuple[str, PaperId] | None:
+def id_in_prose(line: str) -> tuple[str, PaperId] | None:
     """The first resolvable identifier (arXiv, DOI, S2, CorpusId, or a link to one) inside a line."""
     for m in _ID_IN_TEXT.finditer(line):
         token = m.group(0).rstrip(".,;:)")
@@ -85,7 +85,7 @@ def parse_identifier_list(text: str, source: str = "<ids>") -> SeedList:
             out.problems.append(SeedProblem(source, n, item, str(exc)))
             continue
         if pid.kind == "title" or not pid.resolvable_by_id:
-            found = _id_in_prose(item)
+            found = id_in_prose(item)
             if found is not None:
                 out.seeds.append(Seed(pid=found[1], input=found[0], source=source, line=n))
                 continue

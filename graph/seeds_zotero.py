@@ -16,7 +16,7 @@ from typing import Iterable
 
 from .errors import SeedError, SeedFileError
 from .seed_list import SeedList, SeedProblem
-from .seeds_references import _NOT_BIBLIOGRAPHIC, _add, _year, parse_csl_json, parse_ris, record_seed
+from .seeds_references import NOT_BIBLIOGRAPHIC, add_seed, parse_csl_json, parse_ris, record_seed, year_in
 
 __all__ = ["parse_csl_json", "parse_ris", "read_zotero_library", "split_collection", "with_collection",
            "zotero_database"]
@@ -181,10 +181,10 @@ def _read_library(lib: _Library, collection: str | None, where: str) -> SeedList
                                    "orderIndex, itemID"):
         member_of.setdefault(iid, []).append(cid)
     query = (f"SELECT i.itemID, i.key FROM items i JOIN {types} t ON t.itemTypeID = i.itemTypeID "
-             f"WHERE t.typeName NOT IN ({', '.join('?' * len(_NOT_BIBLIOGRAPHIC))})")
+             f"WHERE t.typeName NOT IN ({', '.join('?' * len(NOT_BIBLIOGRAPHIC))})")
     if "deletedItems" in {r[0] for r in lib.db.execute("SELECT name FROM sqlite_master")}:
         query += " AND i.itemID NOT IN (SELECT itemID FROM deletedItems)"
-    params: list = list(_NOT_BIBLIOGRAPHIC)
+    params: list = list(NOT_BIBLIOGRAPHIC)
     chosen = None
     if collection:
         chosen = lib.find_collection(collection, paths)
@@ -203,10 +203,10 @@ def _read_library(lib: _Library, collection: str | None, where: str) -> SeedList
         section = " / ".join(paths[in_collection].split("/")) if in_collection in paths else ""
         got = record_seed(source=where, line=row, title=v.get("title"), label=f"item {key}",
                           arxiv=[v.get("archiveID"), v.get("number")], doi=v.get("DOI"), urls=[v.get("url")],
-                          prose=[v.get("extra")], year=_year(v.get("date")), section=section)
+                          prose=[v.get("extra")], year=year_in(v.get("date")), section=section)
         if isinstance(got, SeedProblem):
             got = SeedProblem(where, row, f"item {key}", got.reason)
-        _add(out, got)
+        add_seed(out, got)
     if not items:
         out.notes.append(f"{where}: no items" + (" in this collection (items of its subcollections are not "
                                                  "included, as in Zotero's default view)" if collection else ""))

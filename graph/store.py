@@ -26,13 +26,16 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .errors import StoreCorruptError, StoreError
 from .model import CitationEdge, ListState, PaperRecord
 from .store_schema import (APPLICATION_ID, PAPER_COLS, SCHEMA_VERSION, check_and_create, check_read_only_version,
                            connect_read_only, disk_problem, is_damage, is_permission, recognise, repair, rollback,
                            store_in_cache, writable)
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Store", "store_in_cache"]
 _PAPER_COLS = PAPER_COLS
@@ -109,6 +112,7 @@ class Store:
 
     # -- lifecycle -------------------------------------------------------
     def close(self) -> None:
+        """Close the connection; what was written is already committed."""
         self._db.close()
 
     def __enter__(self) -> "Store":
@@ -235,6 +239,8 @@ class Store:
         self.execute_many(sql, rows)
 
     def get_papers(self, paper_ids: Iterable[str]) -> dict[str, PaperRecord]:
+        """The stored records of ``paper_ids``, by id, checked again as they are read; ids the store
+        does not hold are left out."""
         out: dict[str, PaperRecord] = {}
         for chunk in _chunks(list(paper_ids), 900):
             q = f"SELECT {', '.join(_PAPER_COLS)} FROM papers WHERE paper_id IN ({', '.join('?' * len(chunk))})"
@@ -250,6 +256,7 @@ class Store:
         return out
 
     def count(self, table: str) -> int:
+        """Rows in one of the store's own tables (``papers``, ``edges``, ``lists``, ``aliases``)."""
         if table not in {"papers", "edges", "lists", "aliases"}:
             raise StoreError(f"no table {table!r}")
         return self.query(f"SELECT COUNT(*) FROM {table}")[0][0]
@@ -284,7 +291,7 @@ class Store:
                 ))
         return out
 
-    def citation_graph(self):
+    def citation_graph(self) -> nx.DiGraph:
         """Every stored edge as a ``networkx.DiGraph`` with titles and years on the nodes
         (for paths through everything ever fetched)."""
         import networkx as nx
@@ -298,6 +305,7 @@ class Store:
 
     # -- list completeness -----------------------------------------------
     def put_list_state(self, state: ListState) -> None:
+        """Record how much of a paper's reference or citation list is stored (replacing the last record)."""
         self.execute_many(
             "INSERT OR REPLACE INTO lists VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(state.paper_id, state.kind, state.n_items, state.total, int(state.complete),
@@ -305,6 +313,8 @@ class Store:
         )
 
     def get_list_states(self, paper_ids: Iterable[str], kind: str) -> dict[str, ListState]:
+        """What is recorded of the ``kind`` lists of ``paper_ids``, by paper id; ids without a record
+        are left out."""
         out = {}
         for chunk in _chunks(list(paper_ids), 900):
             q = (f"SELECT paper_id, kind, n_items, total, complete, truncated, fetched_at, limit_asked "
@@ -315,6 +325,8 @@ class Store:
 
     # -- aliases: what an input ID resolved to (or why it did not) ---------
     def put_alias(self, alias: str, paper_id: str | None, reason: str | None = None) -> None:
+        """Record what the input id ``alias`` resolved to, or (``paper_id`` None) why it did not, so it
+        is not asked again."""
         self.execute_many("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)",
                           [(alias, paper_id, reason, time.time())])
 

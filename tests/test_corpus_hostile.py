@@ -178,6 +178,24 @@ def test_memory_limits_duckdb_cannot_work_with_are_refused_in_one_line(tmp_path,
     assert not (tmp_path / "c.duckdb").exists()  # refused before the corpus was made
 
 
+def test_an_import_into_a_file_or_pipe_draws_no_progress_bar(tmp_path):
+    """Redirected output keeps every frame of a bar: the report and an error ran into them
+    (``importing: 0.00 rows [00:00, ? rows/s]error: --memory-limit ...``)."""
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    shard = tmp_path / "papers.jsonl.gz"
+    write_jsonl_gz(shard, [synth_paper(i) for i in range(50)])
+    loaded = CliRunner().invoke(cli, ["import", "s2", str(shard), "--corpus", str(tmp_path / "c.duckdb")])
+    refused = CliRunner().invoke(cli, ["import", "s2", str(shard), "--corpus", str(tmp_path / "d.duckdb"),
+                                       "--memory-limit", "lots"])
+    assert loaded.exit_code == 0 and "papers: 50 rows" in loaded.output, loaded.output
+    assert refused.exit_code == 1 and refused.output.startswith("error: --memory-limit"), refused.output
+    for res in (loaded, refused):
+        assert "\r" not in res.output and "rows/s]" not in res.output, res.output
+
+
 def test_running_out_of_memory_is_a_message_not_a_traceback(tmp_path):
     shard = tmp_path / "papers.jsonl.gz"
     write_jsonl_gz(shard, [synth_paper(i) for i in range(2000)])

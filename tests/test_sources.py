@@ -238,8 +238,10 @@ def test_misses_and_broken_answers_are_worded_by_the_source():
 # -- no Semantic Scholar specifics outside the S2 modules ----------------------------------------
 
 # S2's request-ID syntax, its JSON field names, its wording and its key variable; its list cap
-S2_TEXT = ("semanticscholar", "Semantic Scholar", "S2_API_KEY", "batch lookup returned null", "ARXIV", "DOI:",
-           "CorpusId:", "paperId", "externalIds")
+S2_TEXT = ("S2_API_KEY", "batch lookup returned null", "ARXIV", "DOI:", "CorpusId:", "paperId", "externalIds",
+           "citedPaper", "citingPaper", "/graph/v1/")
+# S2's name, found whatever its case ("semantic scholar" in a message is as specific as "Semantic Scholar")
+S2_WORDS = ("semanticscholar", "semantic scholar")
 S2_NUMBERS = {9999, 10_000}
 # the id forms other sources and seed reading share with S2 (a corpus's papers are CorpusId:N, a user
 # pastes semanticscholar.org links): the one S2 module any module may import from
@@ -257,12 +259,23 @@ def is_s2_module(name: str) -> bool:
     return stem == "s2" or stem.startswith("s2_")
 
 
+def is_s2_name(name: str) -> bool:
+    """A name S2 code gives its functions and classes: ``S2Source``, ``S2_RATE``, ``check_s2_paper``.
+
+    >>> is_s2_name("S2Source"), is_s2_name("s2_records"), is_s2_name("PS2X"), is_s2_name("S2s")
+    (True, True, False, False)
+    """
+    return "s2" in name.lower().split("_") or name[:3] in ("S2" + c for c in string.ascii_uppercase + "_")
+
+
 def s2_specifics(source: str, *, facade: bool = False, allowed_functions: tuple[str, ...] = (),
                  allowed_text: tuple[str, ...] = (), allowed_imports: frozenset = frozenset()) -> list[str]:
     """What in ``source``'s code (not its comments or docstrings) is Semantic Scholar-specific:
-    S2 strings and numbers, ``.s2`` attributes, functions or classes named for S2, getattr probing of a
-    source, and imports of S2 modules (but for :data:`S2_SHARED_IDS`). A package's ``__init__`` (a
-    ``facade``) may import from S2 modules: that is how a package lists what it exports.
+    S2 strings and numbers, ``.s2`` attributes, functions or classes named for S2 and their use (an
+    S2 name imported through a package, ``from .sources import S2Source``, is as specific as one
+    imported from its module), getattr probing of a source, and imports of S2 modules (but for
+    :data:`S2_SHARED_IDS`). A package's ``__init__`` (a ``facade``) may import from S2 modules and
+    use what it imports: that is how a package lists what it exports and picks its default source.
     ``allowed_*``: only for the modules of another branch still moving their S2 parts (see ``SPARK``)."""
     tree = ast.parse(source)
     docstrings = {id(n.body[0].value) for n in ast.walk(tree)
@@ -278,13 +291,19 @@ def s2_specifics(source: str, *, facade: bool = False, allowed_functions: tuple[
         if isinstance(node, ast.Constant) and id(node) not in docstrings:
             if isinstance(node.value, str):
                 found += [f"{where}: {t!r}" for t in S2_TEXT if t in node.value and t not in allowed_text]
+                found += [f"{where}: {t!r}" for t in S2_WORDS if t in node.value.lower()]
             elif isinstance(node.value, int) and not isinstance(node.value, bool) and node.value in S2_NUMBERS:
                 found.append(f"{where}: {node.value}")
         elif isinstance(node, ast.Attribute) and node.attr == "s2":
             found.append(f"{where}: .s2")
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and (
-                "s2" in node.name.lower().split("_") or node.name[:3] in ("S2" + c for c in string.ascii_uppercase)):
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and is_s2_name(node.name):
             found.append(f"{where}: defines {node.name}")
+        elif (isinstance(node, ast.Name) and is_s2_name(node.id) and not facade
+              and node.id not in allowed_imports and node.id != S2_SHARED_IDS):
+            found.append(f"{where}: uses {node.id}")
+        elif (isinstance(node, ast.Attribute) and is_s2_name(node.attr) and not facade
+              and node.attr not in allowed_imports):
+            found.append(f"{where}: uses .{node.attr}")
         elif isinstance(node, (ast.Import, ast.ImportFrom)) and not facade:
             # `from .sources.s2 import X`, `from .sources import s2_records`, `import graph.sources.s2`
             module = getattr(node, "module", None) or ""
@@ -294,6 +313,8 @@ def s2_specifics(source: str, *, facade: bool = False, allowed_functions: tuple[
             names = {a.name for a in node.names}
             if hits and not names <= allowed_imports:
                 found.append(f"{where}: imports {sorted(names - allowed_imports)} from an S2 module ({hits[0]})")
+            elif s2_names := sorted(n for n in names - allowed_imports if is_s2_name(n) and n != S2_SHARED_IDS):
+                found.append(f"{where}: imports {s2_names}, named for S2")
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
               and "source" in ast.unparse(node.args[0])):
             found.append(f"{where}: {ast.unparse(node)}")
@@ -316,6 +337,14 @@ def s2_specifics(source: str, *, facade: bool = False, allowed_functions: tuple[
     "class S2Thing:\n    pass",
     "pid = data.get('paperId')",
     "if kind.upper() == 'ARXIV':\n    pass",
+    # an S2 name reached through a package's re-export, or used without an import of its own
+    "from .sources import S2Source",
+    "import graph.sources as sources\nsource = sources.S2Source()",
+    "source = S2Source.from_settings()",
+    "rate = S2_RATE",
+    "raise SystemExit('cannot reach semantic scholar')",
+    "cited = row['citedPaper']",
+    "url = base + '/graph/v1/paper/batch'",
 ])
 def test_the_check_finds_s2_specifics(snippet):
     assert s2_specifics(snippet)
@@ -326,6 +355,10 @@ def test_the_check_ignores_prose_and_the_shared_id_forms():
     assert s2_specifics("from ..s2_ids import corpus_paper_id\nfrom graph import s2_ids") == []
     assert s2_specifics("from .sources.s2 import S2Source", facade=True) == []
     assert s2_specifics("from .sources.s2 import S2Source\nx = 'CorpusId:'", facade=True)  # only imports
+    # the picker of a package's default source names it
+    assert s2_specifics("from .s2 import S2Source\nsource = S2Source.from_settings()", facade=True) == []
+    # names that merely contain the letters
+    assert s2_specifics("ps2 = 1\nS2s = ps2\nx.mS2Y = 'Arxiv doi:'") == []
 
 
 # the spark branch's modules whose S2 parts it moves into S2 modules (graph/prepare/s2_inputs.py,

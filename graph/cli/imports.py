@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
@@ -20,10 +21,13 @@ def import_group():
     """
 
 
-def import_progress(desc):
+def import_progress(desc: str) -> tuple[Any, Callable[[Any, int], None]]:
+    """A progress bar of rows imported, and the callback an import reports its rows to. The bar is
+    drawn on a terminal only: redirected to a file, its carriage-return frames would be kept
+    and run into the report and the error messages that follow."""
     from tqdm import tqdm  # here, not at the top: the CLI's startup stays light
 
-    bar = tqdm(desc=desc, unit=" rows", unit_scale=True, leave=False, file=sys.stderr)
+    bar = tqdm(desc=desc, unit=" rows", unit_scale=True, leave=False, file=sys.stderr, disable=None)
     state = {"file": None, "seen": 0}
 
     def update(report, rows):

@@ -12,7 +12,7 @@ from .imports import import_group, import_progress, print_reports
 @click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", required=True, type=click.Path(dir_okay=False),
               help="The corpus database file (created if missing; env CITEGRAPH_CORPUS).")
 @click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit, 256MB to 1PiB; it spills to disk beyond.")
-def import_s2_command(paths, corpus_path, memory_limit):
+def import_s2_command(paths: tuple[str, ...], corpus_path: str, memory_limit: str) -> None:
     """Stream S2 bulk dataset shards (papers, citations, abstracts, tldrs,
     paper-ids; .jsonl or .jsonl.gz, files or folders) into a corpus.
 

@@ -53,6 +53,8 @@ NORM_TITLE = "array_to_string(regexp_extract_all(lower({t}), '[\\pL\\pN_]+'), ' 
 
 @dataclass
 class BadLine:
+    """A line of an input file that was not loaded, and why."""
+
     file: str
     line: int
     reason: str
@@ -80,6 +82,7 @@ class ImportReport:
 
     @property
     def rows_per_second(self) -> float:
+        """Rows loaded per second of the import (0 before any time has passed)."""
         return self.rows / self.seconds if self.seconds else 0.0
 
 

@@ -162,7 +162,7 @@ class S2Source:
         """The paper's Semantic Scholar page (S2 ids have one), its DOI and arXiv pages."""
         return PaperLinks.of(record, page=paper_url(record.paper_id) if is_s2_paper_id(record.paper_id) else None)
 
-    def annotate(self, graph) -> None:
+    def annotate(self, graph: Any) -> None:
         """Nothing: the API's records say all it knows of each paper."""
 
     @property

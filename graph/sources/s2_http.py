@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Coroutine
 from urllib.parse import quote
 
 import httpx
@@ -143,7 +143,8 @@ class S2HttpRequester:
         if self.log is not None:
             self.log(msg)
 
-    async def get_data_async(self, url: str, parameters: str, headers: dict, payload: dict | None = None):
+    async def get_data_async(self, url: str, parameters: str, headers: dict,
+                             payload: dict | None = None) -> Any:
         """One API call with pacing, retries and a time budget; the decoded JSON answer."""
         endpoint = endpoint_name(url)
         if self._unreachable:
@@ -250,6 +251,7 @@ class S2HttpRequester:
                              r.status_code)
 
     async def aclose(self) -> None:
+        """Close the HTTP client, if one was opened (the next call opens another)."""
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -277,7 +279,7 @@ class LoopThread:
         for future in calls:
             future.cancel()
 
-    def run(self, coro, interrupted: threading.Event | None = None):
+    def run(self, coro: Coroutine[Any, Any, Any], interrupted: threading.Event | None = None) -> Any:
         """Run ``coro`` on the loop and wait for it. With ``interrupted``: a call started while it
         is set is cancelled (an interrupt landing between scheduling and registering is not lost)."""
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)

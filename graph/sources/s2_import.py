@@ -61,6 +61,8 @@ _KIND_BY_KEYS = [({"citingcorpusid"}, "citations"), ({"sha", "corpusid"}, "paper
 
 
 def s2_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The shard files ``paths`` name: files as given, folders' ``.jsonl``/``.jsonl.gz``/``.json.gz``
+    files found under them, in name order; a path that does not exist is refused."""
     out = []
     for p in map(Path, paths):
         if p.is_dir():

@@ -54,6 +54,8 @@ class S2Dataset:
 
     # -- lookups ---------------------------------------------------------------
     def resolve(self, raw_id: str) -> str | None:
+        """The paper id a request's id names (any form S2 takes: ``ARXIV:``, ``DOI:``, ``CorpusId:``,
+        ``URL:``...), or ``None`` where the dataset has no such paper."""
         raw_id = unquote(raw_id)
         if raw_id.lower() in self.alias:
             return self.alias[raw_id.lower()]
@@ -67,6 +69,7 @@ class S2Dataset:
         return self.alias.get(key.lower())
 
     def match_title(self, query: str) -> tuple[str, float] | None:
+        """The paper whose title best matches ``query`` and the match's score (0 to 1), or ``None``."""
         q = normalise_title(query)
         if q in self._title_exact:
             return self._title_exact[q], 1.0
@@ -132,6 +135,7 @@ class S2Dataset:
         return cls(papers, refs, info)
 
     def pid_of(self, index: int, prefix: str = "SYNTH") -> str:
+        """The paper id (40 hex digits, as S2's) of synthetic paper ``index``."""
         return hashlib.sha1(f"{prefix}/{index}".encode()).hexdigest()
 
 
