@@ -112,7 +112,9 @@ class Expander:
                 f"--max-papers / --depth{hint}. Nothing was requested for it yet")
 
     def _bar(self, total: int, desc: str):
-        bar = tqdm(total=total, desc=desc, unit="req", disable=not self.opt.progress or total == 0, leave=False)
+        # disable=None: drawn on a terminal only; redirected, its frames would run into the messages
+        off = True if not self.opt.progress or total == 0 else None
+        bar = tqdm(total=total, desc=desc, unit="req", disable=off, leave=False)
         if self.opt.on_progress is None or total == 0:
             return bar
         return ReportedBar(bar, desc, total, self.opt.on_progress)

@@ -423,3 +423,21 @@ def test_map_summary_names_papers_by_title(cli_env, tmp_path):
     line = next(l for l in res.stdout.splitlines() if "incomplete" in l)
     assert "incomplete citations of SYNTH paper 0:" in line
     assert not re.search(r"[0-9a-f]{40}", line)
+
+
+def test_rank_of_a_sectioned_list_shows_blank_not_none_for_the_seeds_topic(cli_env, tmp_path):
+    seeds = tmp_path / "list.md"
+    seeds.write_text("# SYNTH list\n\n## Section A\n\n1. **SYNTH paper 0**\n   - link: https://arxiv.org/abs/2101.00000\n\n"
+                     "## Section B\n\n1. **SYNTH paper 1**\n   - link: https://arxiv.org/abs/2101.00001\n",
+                     encoding="utf-8")
+    out = invoke("rank", str(seeds), "-q")
+    assert "SYNTH paper 0" in out and "None" not in out
+
+
+def test_progress_bars_are_drawn_on_a_terminal_only(synth_server, tmp_path):
+    env = {**os.environ, "S2_API_URL": synth_server.url, "S2_RATE": "0"}
+    done = subprocess.run([sys.executable, "-m", "graph", "map", "2101.00000", "--out", str(tmp_path / "out"),
+                           "--store", str(tmp_path / "s.sqlite")], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    # redirected, a bar's frames would run into the messages around them
+    assert done.returncode == 0 and "req/s" not in done.stderr and "\r" not in done.stderr, done.stderr

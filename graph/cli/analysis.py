@@ -53,10 +53,11 @@ def rank_command(seeds, limit, global_rank, rank_by, csv_path, as_json, **expans
         extra = ["corpus_pr_×avg", "field_pct"]
     # the topical walk restarts at the seeds, so they lead; say so rather than pass them off as findings
     view["seed"] = view["is_seed"].map({True: "seed", False: ""})
+    view["topic"] = view["topic"].fillna("")  # a seed serves no topic: blank, not "None"
     _emit(view, csv_path=None, as_json=False, limit=limit,
           columns=["rank", "seed", "title", "year", "topical_×avg", "pagerank_×avg", "in_graph_citations",
                    "global_citations", "authority_×avg", "hub_×avg", "momentum_%", *extra]
-          + (["topic"] if view["topic"].notna().any() else []),
+          + (["topic"] if (view["topic"] != "").any() else []),
           formats={"momentum_%": lambda x: f"{x:.0f}", "field_pct": lambda x: f"{x:.0f}"})
 
 
