@@ -14,7 +14,7 @@ into --shards shards per dataset. Then, each in its own process:
   iterations and seconds per iteration.
 
 Usage: nice -n 10 python benchmarks/prepare.py [--sizes 1000000 10000000] [--master local[2]]
-       [--driver-memory 6g] [--tol 1e-8] [--workdir DIR] [--keep] [--json FILE]
+       [--driver-memory 6g] [--tol 1e-6] [--workdir DIR] [--keep] [--json FILE]
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ def main() -> None:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--driver-memory", default="6g")
     ap.add_argument("--partitions", type=int, default=8)
-    ap.add_argument("--tol", type=float, default=1e-8)
+    ap.add_argument("--tol", type=float, default=1e-6)
     ap.add_argument("--workdir")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--json", help="also write the figures to this file")

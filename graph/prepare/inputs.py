@@ -185,7 +185,8 @@ def parse_s2(spark, kind: str, files: Sequence[str], staging: str):
 
 def s2_tables(spark, by_kind: dict[str, list[str]], staging: str):
     """Typed DataFrames of the S2 datasets given (papers, citations, abstracts, tldrs, paper_ids),
-    one row per key (the first read wins, as in the DuckDB import), and the file reports."""
+    one row per key (the first read wins, as in the DuckDB import; citations are grouped by the job), and the
+    file reports."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -215,7 +216,9 @@ def s2_tables(spark, by_kind: dict[str, list[str]], staging: str):
             df = good.select("file", "mid", num("citingcorpusid").alias("citing"),
                              num("citedcorpusid").alias("cited"), s("isinfluential").alias("isinfluential"),
                              s("intents").alias("intents"), s("contexts").alias("contexts"))
-            key = ["citing", "cited"]
+            # not deduplicated here: the job groups the citations by (citing work, cited work) anyway,
+            # which merges a repeated row into one (a sort of every citation row saved)
+            key = None
         elif kind in ("abstracts", "tldrs"):
             text = "abstract" if kind == "abstracts" else "text"
             df = good.select("file", "mid", num("corpusid").alias("corpusid"), s(text).alias(text))
@@ -224,6 +227,9 @@ def s2_tables(spark, by_kind: dict[str, list[str]], staging: str):
             df = good.select("file", "mid", s("sha").alias("sha"), num("corpusid").alias("corpusid"),
                              s("primary").alias("primary"))
             key = ["sha"]
+        if key is None:
+            tables[kind] = df.drop("file", "mid")
+            continue
         first = Window.partitionBy(*key).orderBy("file", "mid")
         tables[kind] = (df.withColumn("_k", F.row_number().over(first)).filter("_k = 1")
                         .drop("_k", "file", "mid"))

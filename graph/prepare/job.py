@@ -138,7 +138,8 @@ def _run(spark, out: str, read: Callable, *, now_year: int | None, tol: float, c
     log("PageRank over the whole graph")
     ranks, run = scores.pagerank(spark, ids, graph_edges, tol=tol, checkpoint_every=checkpoint_every, log=log)
     if not run.converged:
-        log(f"warning: PageRank stopped after {run.iterations} iterations, L1 change {run.last_change:.3g} > {tol}")
+        log(f"warning: PageRank stopped after {run.iterations} iterations, within {run.error_bound:.3g} "
+                f"of the exact ranks (L1), not {tol}")
     report.pagerank = {"alpha": run.alpha, "tol": run.tol, "iterations": run.iterations,
                        "last_change": run.last_change, "error_bound": run.error_bound, "converged": run.converged,
                        "dangling": "spread evenly over every work, as networkx.pagerank"}
