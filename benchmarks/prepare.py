@@ -7,7 +7,7 @@ into --shards shards per dataset. Then, each in its own process:
 
 * the DuckDB import of the same files (graph.sources.corpus_import.Corpus.import_s2): wall time, CPU time,
   rows/s, peak RSS;
-* the Spark preparation (graph.prepare.prepare_s2, --master, default local[2]): wall time,
+* the Spark preparation (graph.prepare.s2_inputs.prepare_s2, --master, default local[2]): wall time,
   CPU time (every process), rows/s, peak RSS of the Python driver, of the JVM (driver and executor are one JVM in
   local mode) and of the Python workers, and from Spark's event log the bytes read, the
   shuffle bytes written and read and the executors' CPU time, per stage family; PageRank
@@ -150,7 +150,7 @@ def step_duckdb(data: Path, work: Path) -> dict:
 
 
 def step_spark(data: Path, work: Path, args) -> dict:
-    from graph.prepare import prepare_s2
+    from graph.prepare.s2_inputs import prepare_s2
     from graph.prepare.spark import spark_session
 
     events = work / "spark-events"

@@ -65,21 +65,6 @@ def _conf(conf):
     return parse_conf(conf)
 
 
-@prepare_group.command("s2")
-@click.argument("paths", nargs=-1, required=True)
-@_spark_options
-def prepare_s2_command(paths, out, master, conf, now_year, tol):
-    """Prepare S2 bulk dataset shards (papers, citations, abstracts, tldrs,
-    paper-ids; .jsonl or .jsonl.gz, files or folders, or URIs such as
-    s3a://bucket/s2/papers/) into a prepared corpus.
-
-    Bad lines are reported with file, line and reason, and the rest goes through.
-    """
-    from ..prepare import prepare_s2
-
-    _report(prepare_s2(paths, out, master=master, conf=_conf(conf), now_year=now_year, tol=tol, log=_err))
-
-
 @prepare_group.command("csv")
 @click.option("--papers", "papers", multiple=True, required=True,
               help="CSV of papers, one row each; repeat to join files side by side by row.")
@@ -99,3 +84,6 @@ def prepare_csv_command(papers, edges, out, master, conf, now_year, tol, **colum
 
     _report(prepare_csv(papers, edges, out, master=master, conf=_conf(conf), now_year=now_year, tol=tol,
                         log=_err, **columns))
+
+
+from . import s2_prepare  # noqa: E402,F401  (registers `citegraph prepare s2`)
