@@ -7,14 +7,14 @@ into --shards shards per dataset. Then, each in its own process:
 
 * the DuckDB import of the same files (graph.sources.s2_import.import_s2): wall time, CPU time,
   rows/s, peak RSS;
-* the Spark preparation (graph.prepare.prepare_s2, --master, default local[2]): wall time,
+* the Spark preparation (graph.prepare.s2_inputs.prepare_s2, --master, default local[2]): wall time,
   CPU time (every process), rows/s, peak RSS of the Python driver, of the JVM (driver and executor are one JVM in
   local mode) and of the Python workers, and from Spark's event log the bytes read, the
   shuffle bytes written and read and the executors' CPU time, per stage family; PageRank
   iterations and seconds per iteration.
 
 Usage: nice -n 10 python benchmarks/prepare.py [--sizes 1000000 10000000] [--master local[2]]
-       [--driver-memory 6g] [--tol 1e-8] [--workdir DIR] [--keep] [--json FILE]
+       [--driver-memory 6g] [--tol 1e-6] [--workdir DIR] [--keep] [--json FILE]
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def step_duckdb(data: Path, work: Path) -> dict:
 
 
 def step_spark(data: Path, work: Path, args) -> dict:
-    from graph.prepare import prepare_s2
+    from graph.prepare.s2_inputs import prepare_s2
     from graph.prepare.spark import spark_session
 
     events = work / "spark-events"
@@ -209,7 +209,7 @@ def main() -> None:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--driver-memory", default="6g")
     ap.add_argument("--partitions", type=int, default=8)
-    ap.add_argument("--tol", type=float, default=1e-8)
+    ap.add_argument("--tol", type=float, default=1e-6)
     ap.add_argument("--workdir")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--json", help="also write the figures to this file")

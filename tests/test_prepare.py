@@ -6,7 +6,9 @@ corpus is prepared once per module; the data are small and the partitions few.
 
 import gzip
 import json
-import shutil
+import subprocess
+import sys
+import warnings
 
 import networkx as nx
 import pytest
@@ -18,7 +20,7 @@ from graph.sources.s2_import import import_s2
 from graph.expansion import ExpansionOptions
 from graph.pipeline import build_map
 from graph.sources.corpus import CorpusSource
-from graph.sources.prepared import MANIFEST, PreparedCorpus, PreparedSource
+from graph.sources.prepared import PreparedCorpus, PreparedSource
 from graph.store import Store
 from graph.versions import merge_versions, version_groups
 
@@ -33,7 +35,6 @@ def spark():
 
     session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
                                          "spark.ui.enabled": "false", "spark.driver.memory": "1g"})
-    session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
 
@@ -87,17 +88,47 @@ def prepared_s2(spark, s2_bulk_dir, synth_shards, tmp_path_factory):
     stale = base / "s2-prepared.tmp-prepare" / "works"
     stale.mkdir(parents=True)
     (stale / "part-0.parquet").write_bytes(b"PAR1 half a file")
-    from graph.prepare import prepare_s2
+    from graph.prepare.s2_inputs import prepare_s2
 
-    report = prepare_s2([str(s2_bulk_dir), str(root)], str(out), spark=spark, now_year=2017)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # PageRank is checked on the arXiv corpus; here a loose tolerance saves its iterations
+        report = prepare_s2([str(s2_bulk_dir), str(root)], str(out), spark=spark, now_year=2017, tol=1e-3)
     db = base / "s2.duckdb"
     with Corpus(db) as corpus:
         imported = import_s2(corpus, [s2_bulk_dir, root])
-    return out, report, db, imported
+    return out, report, db, imported, caught
+
+
+def test_spark_logs_only_errors_and_pandas_3_is_not_warned_about(spark, prepared_s2):
+    from graph.prepare.spark import PANDAS_WARNING
+
+    # from the JVM's start (the log4j file citegraph points it at), not a setLogLevel afterwards
+    assert str(spark.sparkContext._jvm.org.apache.logging.log4j.LogManager.getRootLogger().getLevel()) == "ERROR"
+    # the pandas UDFs (titles, version groups) ran under this pandas; PySpark's warning about it is silenced
+    assert not [w for w in prepared_s2[4] if PANDAS_WARNING in str(w.message)]
+
+
+def test_deciding_a_group_reads_pandas_missing_values_as_missing():
+    """pandas 3 gives a missing string as NaN (and Arrow may give None): neither is an arXiv ID
+    or a DOI that contradicts the other version's."""
+    import pandas as pd
+
+    from graph.prepare.works import _decide_buckets
+
+    frame = pd.DataFrame({
+        "label": [5, 5, 9], "corpusid": [7, 5, 9], "title": ["SYNTH a study of merging", "SYNTH A Study of Merging",
+                                                             "SYNTH alone"],
+        "year": [2020, float("nan"), 2021], "authors": [["SYNTH A"], None, []],
+        "doi": [float("nan"), None, None], "arxiv": ["2001.00001", float("nan"), None],
+        "citationcount": [1, 3, float("nan")], "indegree": [0, 2, 0]})
+    got = sorted(map(tuple, _decide_buckets(frame).to_numpy().tolist()))
+    # one work of 5 and 7, kept: 5 (more citations); 9, a work of one record, needs no row
+    assert got == [(5, 5, 0), (7, 5, 1)]
 
 
 def test_prepared_s2_holds_the_imported_works_and_edges(prepared_s2):
-    out, report, db, _ = prepared_s2
+    out, report, db, _, _ = prepared_s2
     assert not (out.parent / "s2-prepared.tmp-prepare").exists()
     with PreparedCorpus(out) as prepared, Corpus(db, read_only=True) as corpus:
         works = dict(prepared._run("SELECT corpusid, merged_ids FROM papers"))
@@ -124,7 +155,7 @@ def test_prepared_s2_holds_the_imported_works_and_edges(prepared_s2):
 
 
 def test_bad_lines_are_reported_as_the_import_reports_them(prepared_s2, synth_shards):
-    _, report, _, imported = prepared_s2
+    _, report, _, imported, _ = prepared_s2
     _, papers, citations = synth_shards
     for shard in (papers, citations):
         spark_side = next(r for r in report.files if r.file == str(shard))
@@ -137,7 +168,7 @@ def test_bad_lines_are_reported_as_the_import_reports_them(prepared_s2, synth_sh
 
 
 def test_scores_of_a_small_graph_worked_out_by_hand(prepared_s2):
-    out, report, _, _ = prepared_s2
+    out, report, _, _, _ = prepared_s2
     with PreparedCorpus(out) as prepared:
         rows = {r[0]: r[1:] for r in prepared._run(
             "SELECT corpusid, corpus_citations, citations_2y, citations_3y, momentum, field_percentile, field "
@@ -216,18 +247,21 @@ def test_whole_graph_pagerank_equals_networkx(arxiv_prepared, arxiv_graph):
     exact = nx.pagerank(H, alpha=0.85, tol=1e-13, max_iter=1000)
     with PreparedCorpus(out) as prepared:
         spark_pr = dict(prepared._run("SELECT corpusid, corpus_pagerank FROM papers"))
-    assert report.pagerank["converged"] and report.pagerank["error_bound"] < 1e-6
+    # the default tolerance is the L1 error the issue asks for; the bound is proven, the distance measured
+    assert report.pagerank["converged"] and report.pagerank["error_bound"] <= report.pagerank["tol"] == 1e-6
     assert abs(sum(spark_pr.values()) - 1) < 1e-9
     assert sum(abs(spark_pr[n] - exact[n]) for n in H) < 1e-6
 
 
-def test_reading_list_map_from_the_prepared_corpus_equals_the_imported_one(arxiv_prepared, arxiv_imported):
-    """The same map, work for work: every paper of the imported corpus's map is in the prepared
-    corpus's map as its work, with the same seeds; what the prepared map has more comes only from
-    merging versions corpus-wide (a work cites and is cited by what all its versions cite and are
-    cited by, where the imported map sees one version). The neighbourhood is taken whole (no
-    --max-papers or --max-citations cut, no thresholded second degree), since a cut would fall
-    differently on the larger neighbourhood of merged works."""
+def test_reading_list_map_from_the_prepared_corpus_equals_the_imported_one(arxiv_prepared, arxiv_imported,
+                                                                           arxiv_graph):
+    """The map of the reading list from the prepared corpus equals, work for work and edge for
+    edge, the map the imported corpus gives once its versions are merged corpus-wide: the seeds'
+    works and every work citing or cited by one (the neighbourhood taken whole: no --max-papers
+    or --max-citations cut, no thresholded second degree). The map the imported corpus gives
+    through expansion is smaller (2,845 papers and 21,238 edges against 3,316 and 29,346): it
+    merges only the versions it meets, so it lists the citations of the seed's record, not of
+    its other versions; every paper and edge it has is in the prepared map as its work's."""
     options = lambda: ExpansionOptions(progress=False, coupled=False, co_cited=False, max_papers=None,
                                        max_citations=1_000_000)
     out, _ = arxiv_prepared
@@ -236,17 +270,21 @@ def test_reading_list_map_from_the_prepared_corpus_equals_the_imported_one(arxiv
         runs["prepared"] = build_map([str(READING_LIST)], store=store, source=PreparedSource(prepared),
                                      options=options())
         work = {f"CorpusId:{a}": f"CorpusId:{w}" for a, w in prepared._run("SELECT corpusid, work FROM aliases")}
-        merged = {f"CorpusId:{w}" for (w,) in prepared._run("SELECT corpusid FROM papers WHERE merged_ids IS NOT NULL")}
     with Corpus(arxiv_imported, read_only=True) as corpus, Store(":memory:") as store:
         runs["imported"] = build_map([str(READING_LIST)], store=store, source=CorpusSource(corpus),
                                      options=options())
     gp, gi = runs["prepared"].graph, runs["imported"].graph
-    assert sorted(gp.graph["seeds"]) == sorted({work[s] for s in gi.graph["seeds"]})
+    # the imported corpus, its versions merged corpus-wide: the seeds' works and their neighbourhood
+    H, _, _ = merge_versions(arxiv_graph)
+    number = lambda n: int(n.split(":")[1])
+    seeds = {number(work[s]) for s in gi.graph["seeds"]}
+    members = seeds.union(*(set(H.predecessors(s)) | set(H.successors(s)) for s in seeds))
+    assert sorted(gp.graph["seeds"]) == sorted(f"CorpusId:{s}" for s in seeds)
+    assert set(gp) == {f"CorpusId:{n}" for n in members}
+    assert set(gp.edges) == {(f"CorpusId:{a}", f"CorpusId:{b}") for a, b in H.subgraph(members).edges}
+    # the map expansion gives over the imported corpus: all in it, as works
     assert {work[n] for n in gi} <= set(gp)
     assert {(work[a], work[b]) for a, b in gi.edges if work[a] != work[b]} <= set(gp.edges)
-    extra = set(gp) - {work[n] for n in gi}
-    # each paper only the prepared map has is there through a work that merges versions
-    assert all(any(m in merged for m in (*gp.predecessors(n), *gp.successors(n), n)) for n in extra)
     # the prepared corpus's whole-graph scores ride on the nodes
     assert all(gp.nodes[s]["corpus_pagerank"] > 0 for s in gp.graph["seeds"])
 
@@ -278,3 +316,16 @@ def test_a_folder_that_is_not_a_prepared_corpus_is_refused_in_one_line(tmp_path)
     res = CliRunner().invoke(cli, ["prepare", "s2", str(tmp_path), "--out", str(tmp_path / "o"),
                                    "--conf", "spark.executor.memory"])
     assert res.exit_code == 1 and "is not a Spark setting" in res.stderr
+
+
+def test_a_missing_csv_is_refused_in_one_line_before_spark_starts(tmp_path):
+    """In a process of its own, so that no JVM is running: the error is the one line printed."""
+    (tmp_path / "papers.csv").write_text("title\nSYNTH a paper\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-c", "from graph.cli import main; main()", "prepare", "csv",
+                          "--papers", str(tmp_path / "papers.csv"), "--edges", str(tmp_path / "missing.csv"),
+                          "--out", str(tmp_path / "out"), "--master", "local[1]"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1, res.stderr
+    assert res.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'missing.csv'} does not exist; check the --papers and --edges paths"], res.stderr
+    assert not (tmp_path / "out").exists()

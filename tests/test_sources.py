@@ -268,29 +268,23 @@ def is_s2_name(name: str) -> bool:
     return "s2" in name.lower().split("_") or name[:3] in ("S2" + c for c in string.ascii_uppercase + "_")
 
 
-def s2_specifics(source: str, *, facade: bool = False, allowed_functions: tuple[str, ...] = (),
-                 allowed_text: tuple[str, ...] = (), allowed_imports: frozenset = frozenset()) -> list[str]:
+def s2_specifics(source: str, *, facade: bool = False) -> list[str]:
     """What in ``source``'s code (not its comments or docstrings) is Semantic Scholar-specific:
     S2 strings and numbers, ``.s2`` attributes, functions or classes named for S2 and their use (an
     S2 name imported through a package, ``from .sources import S2Source``, is as specific as one
     imported from its module), getattr probing of a source, and imports of S2 modules (but for
     :data:`S2_SHARED_IDS`). A package's ``__init__`` (a ``facade``) may import from S2 modules and
-    use what it imports: that is how a package lists what it exports and picks its default source.
-    ``allowed_*``: only for the modules of another branch still moving their S2 parts (see ``SPARK``)."""
+    use what it imports: that is how a package lists what it exports and picks its default source."""
     tree = ast.parse(source)
     docstrings = {id(n.body[0].value) for n in ast.walk(tree)
                   if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
                   and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
-    exempt = {id(c) for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name in allowed_functions
-              for c in ast.walk(n)}
     found = []
     for node in ast.walk(tree):
         where = f"line {getattr(node, 'lineno', '?')}"
-        if id(node) in exempt:
-            continue
         if isinstance(node, ast.Constant) and id(node) not in docstrings:
             if isinstance(node.value, str):
-                found += [f"{where}: {t!r}" for t in S2_TEXT if t in node.value and t not in allowed_text]
+                found += [f"{where}: {t!r}" for t in S2_TEXT if t in node.value]
                 found += [f"{where}: {t!r}" for t in S2_WORDS if t in node.value.lower()]
             elif isinstance(node.value, int) and not isinstance(node.value, bool) and node.value in S2_NUMBERS:
                 found.append(f"{where}: {node.value}")
@@ -299,10 +293,9 @@ def s2_specifics(source: str, *, facade: bool = False, allowed_functions: tuple[
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and is_s2_name(node.name):
             found.append(f"{where}: defines {node.name}")
         elif (isinstance(node, ast.Name) and is_s2_name(node.id) and not facade
-              and node.id not in allowed_imports and node.id != S2_SHARED_IDS):
+              and node.id != S2_SHARED_IDS):
             found.append(f"{where}: uses {node.id}")
-        elif (isinstance(node, ast.Attribute) and is_s2_name(node.attr) and not facade
-              and node.attr not in allowed_imports):
+        elif (isinstance(node, ast.Attribute) and is_s2_name(node.attr) and not facade):
             found.append(f"{where}: uses .{node.attr}")
         elif isinstance(node, (ast.Import, ast.ImportFrom)) and not facade:
             # `from .sources.s2 import X`, `from .sources import s2_records`, `import graph.sources.s2`
@@ -311,9 +304,9 @@ def s2_specifics(source: str, *, facade: bool = False, allowed_functions: tuple[
             named += [a.name if isinstance(node, ast.Import) else f"{module}.{a.name}" for a in node.names]
             hits = [m for m in named if any(is_s2_module(part) and part != S2_SHARED_IDS for part in m.split("."))]
             names = {a.name for a in node.names}
-            if hits and not names <= allowed_imports:
-                found.append(f"{where}: imports {sorted(names - allowed_imports)} from an S2 module ({hits[0]})")
-            elif s2_names := sorted(n for n in names - allowed_imports if is_s2_name(n) and n != S2_SHARED_IDS):
+            if hits:
+                found.append(f"{where}: imports {sorted(names)} from an S2 module ({hits[0]})")
+            elif s2_names := sorted(n for n in names if is_s2_name(n) and n != S2_SHARED_IDS):
                 found.append(f"{where}: imports {s2_names}, named for S2")
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
               and "source" in ast.unparse(node.args[0])):
@@ -361,21 +354,13 @@ def test_the_check_ignores_prose_and_the_shared_id_forms():
     assert s2_specifics("ps2 = 1\nS2s = ps2\nx.mS2Y = 'Arxiv doi:'") == []
 
 
-# the spark branch's modules whose S2 parts it moves into S2 modules (graph/prepare/s2_inputs.py,
-# graph/cli/s2_prepare.py): spark branch removes this, and the lead deletes it at merge
-SPARK = {
-    "prepare/inputs.py": {"allowed_functions": ("s2_inputs", "parse_s2", "s2_tables"), "allowed_text": ("DOI:",),
-                          "allowed_imports": frozenset({"DATASETS", "detect_kind", "s2_files"})},
-    "prepare/job.py": {"allowed_functions": ("prepare_s2",)},
-    "cli/prepare.py": {"allowed_functions": ("prepare_s2_command",)},
-}
 MODULES = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if not is_s2_module(p.stem))
 
 
 def test_the_scan_covers_the_whole_package():
     assert {"expansion.py", "store.py", "session.py", "pipeline.py", "cli/maps.py", "analysis/summary.py",
             "ids.py", "sources/__init__.py", "sources/corpus.py", "sources/corpus_import.py",
-            "cli/imports.py"} <= set(MODULES) and not set(SPARK) - set(MODULES)
+            "cli/imports.py", "prepare/inputs.py", "prepare/job.py", "cli/prepare.py"} <= set(MODULES)
     assert {"s2.py", "s2_ids.py", "s2_server.py", "s2_import.py", "s2_imports.py"} <= {
         p.name for p in PACKAGE.rglob("*.py")} - {m.split("/")[-1] for m in MODULES}
 
@@ -383,4 +368,4 @@ def test_the_scan_covers_the_whole_package():
 @pytest.mark.parametrize("module", MODULES)
 def test_no_semantic_scholar_specifics_outside_the_s2_modules(module):
     source = (PACKAGE / module).read_text(encoding="utf-8")
-    assert s2_specifics(source, facade=module.endswith("__init__.py"), **SPARK.get(module, {})) == []
+    assert s2_specifics(source, facade=module.endswith("__init__.py")) == []

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from . import analysis, imports, maps, prepare, s2_imports  # noqa: F401  (each registers its commands)
+from . import analysis, imports, maps, prepare, s2_imports, s2_prepare  # noqa: F401  (each registers its commands)
 from ..errors import CitegraphError
 from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli, ended_input, report_error
 

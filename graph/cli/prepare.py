@@ -34,8 +34,9 @@ def _spark_options(f):
                           "spark.sql.shuffle.partitions=400, …")(f)
     f = click.option("--now-year", type=click.IntRange(1000, 3000),
                      help="The year recent citations count back from (default: the corpus's latest year).")(f)
-    f = click.option("--tol", type=click.FloatRange(0, 1e-2, min_open=True), default=1e-8, show_default=True,
-                     help="PageRank stops when one iteration changes the ranks by at most this (L1).")(f)
+    f = click.option("--tol", type=click.FloatRange(0, 1e-2, min_open=True), default=1e-6, show_default=True,
+                     help="PageRank stops when its ranks are provably within this of the exact PageRank (L1 "
+                          "distance; each factor of 10 tighter costs ~9 more iterations).")(f)
     return f
 
 
@@ -55,28 +56,13 @@ def _report(report) -> None:
                f"({c['merged_works']:,} works merge versions), {c['citations']:,} citations, in {report.seconds:.0f} s")
     click.echo(f"PageRank: {pr['iterations']} iterations, last L1 change {pr['last_change']:.2g} "
                f"(within {pr['error_bound']:.2g} of the exact ranks)"
-               + ("" if pr["converged"] else "; NOT converged: rerun with a larger --tol or more memory"))
+               + ("" if pr["converged"] else "; NOT converged: rerun with a larger --tol"))
 
 
 def _conf(conf):
     from ..prepare.spark import parse_conf
 
     return parse_conf(conf)
-
-
-@prepare_group.command("s2")
-@click.argument("paths", nargs=-1, required=True)
-@_spark_options
-def prepare_s2_command(paths, out, master, conf, now_year, tol):
-    """Prepare S2 bulk dataset shards (papers, citations, abstracts, tldrs,
-    paper-ids; .jsonl or .jsonl.gz, files or folders, or URIs such as
-    s3a://bucket/s2/papers/) into a prepared corpus.
-
-    Bad lines are reported with file, line and reason, and the rest goes through.
-    """
-    from ..prepare import prepare_s2
-
-    _report(prepare_s2(paths, out, master=master, conf=_conf(conf), now_year=now_year, tol=tol, log=_err))
 
 
 @prepare_group.command("csv")
@@ -98,3 +84,4 @@ def prepare_csv_command(papers, edges, out, master, conf, now_year, tol, **colum
 
     _report(prepare_csv(papers, edges, out, master=master, conf=_conf(conf), now_year=now_year, tol=tol,
                         log=_err, **columns))
+

@@ -13,9 +13,13 @@ PySpark is the optional extra ``citegraph[spark]``; it is imported inside the fu
 
 Example::
 
-    report = prepare_s2(["papers/", "citations/"], "prepared/", master="local[*]")
+    report = prepare_csv(["ids.csv.gz", "titles.csv.gz"], "edges.csv.gz", "prepared/", master="local[*]",
+                         title_column="titles")
+
+The S2 bulk datasets' reading and their job, ``prepare_s2``, are in :mod:`graph.prepare.s2_inputs`
+(what is S2-specific lives in S2 modules).
 """
 
-from .job import PrepareReport, prepare_csv, prepare_s2
+from .job import PrepareReport, prepare_csv
 
-__all__ = ["PrepareReport", "prepare_csv", "prepare_s2"]
+__all__ = ["PrepareReport", "prepare_csv"]

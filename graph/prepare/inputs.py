@@ -1,10 +1,8 @@
 """Reading the inputs of a preparation into Spark DataFrames of records, bad lines reported.
 
-The rules are the DuckDB import's (:mod:`graph.sources.corpus_import`): the dataset of an S2 shard is
-recognised from its keys, a line that is not a JSON object or lacks its id is a bad line
-(file, line number, reason) and the rest loads; a citation row naming a paper S2 did not
-match (one id null) is counted apart, not bad. A CSV paper row gets its 0-based row as
-corpus id and edges name papers by row or by an id column, as ``import csv`` does.
+The rules are the DuckDB import's (:mod:`graph.sources.corpus_import`). A CSV paper row gets
+its 0-based row as corpus id and edges name papers by row or by an id column, as ``import csv``
+does. The S2 bulk datasets are read by :mod:`graph.prepare.s2_inputs` with the helpers here.
 
 Line numbers are not a notion Spark keeps, so they are recovered from where each row was
 read: rows of one split of a file are contiguous in ``monotonically_increasing_id``, and the
@@ -19,28 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from ..sources.corpus_import import MAX_BAD_REPORTED, BadLine, _check_text_file
+from ..sources.corpus_import import BadLine, _check_text_file
 from ..sources.csv_import import recognise_csv_columns
-from ..sources.s2_import import DATASETS, detect_kind, s2_files
 from ..errors import CitegraphError
 
-# the folder names of the S2 bulk datasets, for URIs whose shards cannot be opened here to detect their kind
-DATASET_FOLDERS = {"papers": "papers", "citations": "citations", "abstracts": "abstracts", "tldrs": "tldrs",
-                   "paper-ids": "paper_ids", "paper_ids": "paper_ids"}
-
-# the JSON fields read per dataset; ids and numbers are read as text and cast, so that a number
-# written as a string ("123", as S2 writes citation ids) is read as DuckDB reads it
-SCHEMAS = {
-    "papers": ("corpusid STRING, externalids STRUCT<ArXiv: STRING, DOI: STRING>, url STRING, title STRING, "
-               "authors ARRAY<STRUCT<name: STRING>>, venue STRING, year STRING, referencecount STRING, "
-               "citationcount STRING, influentialcitationcount STRING, publicationdate STRING, "
-               "s2fieldsofstudy ARRAY<STRUCT<category: STRING, source: STRING>>"),
-    "citations": ("citingcorpusid STRING, citedcorpusid STRING, isinfluential BOOLEAN, intents ARRAY<STRING>, "
-                  "contexts ARRAY<STRING>"),
-    "abstracts": "corpusid STRING, abstract STRING",
-    "tldrs": "corpusid STRING, text STRING",
-    "paper_ids": "sha STRING, corpusid STRING, primary BOOLEAN",
-}
 ARXIV_PATTERN = r"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$"
 
 
@@ -63,25 +43,6 @@ class FileReport:
 def is_uri(path: str) -> bool:
     """Whether ``path`` names a file system Spark reads that is not the local one (``s3a://``, ``hdfs://``)."""
     return "://" in str(path) and not str(path).startswith("file://")
-
-
-def s2_inputs(paths: Sequence[str]) -> dict[str, list[str]]:
-    """The shards to read, by dataset: local files and folders as ``import s2`` finds and
-    recognises them; a URI by its dataset folder name (``.../papers/``)."""
-    by_kind: dict[str, list[str]] = {}
-    local = [p for p in paths if not is_uri(p)]
-    for path in s2_files(local):
-        by_kind.setdefault(detect_kind(path), []).append(str(path.resolve()))
-    for uri in (p for p in paths if is_uri(p)):
-        parts = [s for s in str(uri).rstrip("/").split("/") if s]
-        kind = next((DATASET_FOLDERS[s] for s in reversed(parts) if s in DATASET_FOLDERS), None)
-        if kind is None:
-            raise CitegraphError(f"{uri}: cannot tell which S2 dataset it holds; give a URI ending in a dataset "
-                                 "folder (papers/, citations/, abstracts/, tldrs/ or paper-ids/)")
-        by_kind.setdefault(kind, []).append(str(uri))
-    if not by_kind:
-        raise CitegraphError("no S2 shards (.jsonl, .jsonl.gz, .json.gz) among the paths given")
-    return by_kind
 
 
 def _spark_path(path: str) -> str:
@@ -128,117 +89,22 @@ def _local_name(file: str) -> str:
     return file
 
 
-def parse_s2(spark, kind: str, files: Sequence[str], staging: str):
-    """Parse the shards of one dataset into ``staging`` (Parquet), then report per file.
-    Returns (DataFrame of the good rows, typed; [FileReport])."""
-    from pyspark.sql import functions as F
-
-    lines = read_lines(spark, files)
-    parsed = lines.withColumn("s", F.from_json("value", SCHEMAS[kind] + ", _corrupt STRING",
-                                               {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"}))
-    is_object = F.ltrim("value").startswith("{") & F.col("s._corrupt").isNull()
-    if kind == "citations":
-        citing = F.expr("try_cast(s.citingcorpusid AS BIGINT)")
-        cited = F.expr("try_cast(s.citedcorpusid AS BIGINT)")
-        keys = F.json_object_keys("value")
-        # both id fields there, one of them null: S2 lists references it did not match to a paper
-        null_ok = (F.array_contains(keys, "citingcorpusid") & F.array_contains(keys, "citedcorpusid")
-                   & (F.col("s.citingcorpusid").isNull() | F.col("s.citedcorpusid").isNull()))
-        has_key = citing.isNotNull() & cited.isNotNull()
-    else:
-        key = "sha" if kind == "paper_ids" else "corpusid"
-        has_key = (F.col(f"s.{key}").isNotNull() if key == "sha"
-                   else F.expr("try_cast(s.corpusid AS BIGINT)").isNotNull())
-        null_ok = F.lit(False)
-    status = (F.when(F.col("value") == "", "empty").when(~is_object, "bad").when(has_key, "ok")
-              .when(null_ok, "unmatched").otherwise("bad"))
-    staged = parsed.withColumn("status", status).select(
-        "file", "split", "mid", "status", F.when(F.col("status") == "bad", F.col("value")).alias("value"),
-        F.when(F.col("status") == "ok", F.col("s")).alias("s"))
-    staged.write.mode("overwrite").parquet(staging)
-    staged = spark.read.parquet(staging)
-    splits = staged.groupBy("file", "split").agg(
-        F.min("mid").alias("first_mid"), F.count("*").alias("n"),
-        F.sum((F.col("status") == "ok").cast("long")).alias("ok"),
-        F.sum((F.col("status") == "bad").cast("long")).alias("bad"),
-        F.sum((F.col("status") == "unmatched").cast("long")).alias("unmatched")).collect()
-    reports = {}
-    for r in splits:
-        rep = reports.setdefault(r["file"], FileReport(_local_name(r["file"]), kind))
-        rep.rows += r["ok"]
-        rep.bad += r["bad"]
-        rep.unmatched += r["unmatched"]
-    if any(rep.bad for rep in reports.values()):
-        from pyspark.sql import Window
-
-        offsets = split_offsets(spark, [(r["file"], r["split"], r["first_mid"], r["n"]) for r in splits])
-        bad = (staged.filter(F.col("status") == "bad").join(F.broadcast(offsets), ["file", "split"])
-               .withColumn("line", F.col("mid") - F.col("first_mid") + F.col("first_line"))
-               .withColumn("k", F.row_number().over(Window.partitionBy("file").orderBy("line")))
-               .filter(F.col("k") <= MAX_BAD_REPORTED).select("file", "line", "value").collect())
-        missing = DATASETS[kind].get("missing", "no id field")
-        for r in sorted(bad, key=lambda r: (r["file"], r["line"])):
-            reports[r["file"]].bad_lines.append(BadLine(_local_name(r["file"]), int(r["line"]),
-                                                        _reason(r["value"], missing)))
-    good = staged.filter(F.col("status") == "ok").select("file", "mid", "s")
-    return good, [reports[f] for f in sorted(reports)]
-
-
-def s2_tables(spark, by_kind: dict[str, list[str]], staging: str):
-    """Typed DataFrames of the S2 datasets given (papers, citations, abstracts, tldrs, paper_ids),
-    one row per key (the first read wins, as in the DuckDB import), and the file reports."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    tables, reports = {}, []
-    for kind in ("papers", "citations", "abstracts", "tldrs", "paper_ids"):
-        if kind not in by_kind:
-            continue
-        good, reps = parse_s2(spark, kind, by_kind[kind], f"{staging}/{kind}")
-        reports.extend(reps)
-        s = lambda c: F.col(f"s.{c}")
-        num = lambda c, t="BIGINT": F.expr(f"try_cast(s.{c} AS {t})")
-        if kind == "papers":
-            df = good.select(
-                "file", "mid", num("corpusid").alias("corpusid"),
-                F.regexp_extract(s("url"), r"([0-9a-f]{40})$", 1).alias("sha"), s("title").alias("title"),
-                num("year", "INT").alias("year"), F.expr("nullif(s.venue, '')").alias("venue"),
-                F.expr("transform(s.authors, a -> a.name)").alias("authors"),
-                s("externalids.ArXiv").alias("arxiv"), F.lower(s("externalids.DOI")).alias("doi"),
-                num("citationcount", "INT").alias("citationcount"),
-                num("referencecount", "INT").alias("referencecount"),
-                num("influentialcitationcount", "INT").alias("influentialcitationcount"),
-                s("publicationdate").alias("publicationdate"),
-                F.expr("try_element_at(s.s2fieldsofstudy, 1).category").alias("field"))
-            df = df.withColumn("sha", F.expr("nullif(sha, '')"))
-            key = ["corpusid"]
-        elif kind == "citations":
-            df = good.select("file", "mid", num("citingcorpusid").alias("citing"),
-                             num("citedcorpusid").alias("cited"), s("isinfluential").alias("isinfluential"),
-                             s("intents").alias("intents"), s("contexts").alias("contexts"))
-            key = ["citing", "cited"]
-        elif kind in ("abstracts", "tldrs"):
-            text = "abstract" if kind == "abstracts" else "text"
-            df = good.select("file", "mid", num("corpusid").alias("corpusid"), s(text).alias(text))
-            key = ["corpusid"]
-        else:
-            df = good.select("file", "mid", s("sha").alias("sha"), num("corpusid").alias("corpusid"),
-                             s("primary").alias("primary"))
-            key = ["sha"]
-        first = Window.partitionBy(*key).orderBy("file", "mid")
-        tables[kind] = (df.withColumn("_k", F.row_number().over(first)).filter("_k = 1")
-                        .drop("_k", "file", "mid"))
-    if "papers" not in tables:
-        raise CitegraphError("no papers shard among the inputs; a prepared corpus needs the papers dataset")
-    return tables, reports
-
-
 def norm_title(col):
     """The normalised title column, as the DuckDB import computes it (lower case, runs of letters,
     digits and _ joined by one space)."""
     from pyspark.sql import functions as F
 
     return F.array_join(F.regexp_extract_all(F.lower(col), F.lit(r"([\p{L}\p{N}_]+)"), 1), " ")
+
+
+def check_csv_inputs(papers: Sequence[str], edges: str) -> None:
+    """Refuse, before Spark starts, local CSV files that are missing or not text (a URI is
+    Spark's to read)."""
+    for f in [*map(str, papers), str(edges)]:
+        if not is_uri(f):
+            if not Path(f).exists():
+                raise CitegraphError(f"{f} does not exist; check the --papers and --edges paths")
+            _check_text_file(Path(f))
 
 
 def csv_tables(spark, papers: Sequence[str], edges: str, *, title_column: str | None = None,
@@ -248,11 +114,7 @@ def csv_tables(spark, papers: Sequence[str], edges: str, *, title_column: str | 
     reads it (paper files joined side by side by row; corpus id = row), and the file report."""
     from pyspark.sql import functions as F
 
-    for f in list(papers) + [edges]:
-        if not is_uri(f):
-            if not Path(f).exists():
-                raise CitegraphError(f"{f} does not exist")
-            _check_text_file(Path(f))
+    check_csv_inputs(papers, edges)
     frames = []
     for f in papers:
         df = _read_csv(spark, f)
@@ -281,7 +143,8 @@ def csv_tables(spark, papers: Sequence[str], edges: str, *, title_column: str | 
     year = (F.col("year_raw").cast("int") if year_column else
             F.when(F.col("arxiv").rlike(r"^\d{4}\.") & F.substring("arxiv", 3, 2).cast("int").between(1, 12),
                    2000 + F.substring("arxiv", 1, 2).cast("int")))
-    rows = rows.withColumn("year", year).drop("year_raw")
+    # read once: the rows and the edges are used several times below (a gzipped CSV is one task)
+    rows = rows.withColumn("year", year).drop("year_raw").localCheckpoint()
     edge_df = _read_csv(spark, edges)
     for name, col in [("--citing-column", citing_column), ("--cited-column", cited_column)]:
         if col not in edge_df.columns:
@@ -296,10 +159,11 @@ def csv_tables(spark, papers: Sequence[str], edges: str, *, title_column: str | 
         b = ids.select(F.col("corpusid").cast("string").alias("b"), "corpusid")
         raw = raw.select(F.expr("cast(try_cast(a AS BIGINT) AS STRING)").alias("a"),
                          F.expr("cast(try_cast(b AS BIGINT) AS STRING)").alias("b"))
+    raw = raw.localCheckpoint()
     matched = (raw.join(a.withColumnRenamed("corpusid", "citing"), "a")
-               .join(b.withColumnRenamed("corpusid", "cited"), "b").select("citing", "cited"))
+               .join(b.withColumnRenamed("corpusid", "cited"), "b").select("citing", "cited")).localCheckpoint()
     total, n_matched = raw.count(), matched.count()
-    citations = matched.distinct().select("citing", "cited", F.lit(None).cast("boolean").alias("isinfluential"),
+    citations = matched.distinct().localCheckpoint().select("citing", "cited", F.lit(None).cast("boolean").alias("isinfluential"),
                                           F.lit(None).cast("array<string>").alias("intents"),
                                           F.lit(None).cast("array<string>").alias("contexts"))
     # a CSV's citation and reference counts are its own, in-corpus, as the import computes them

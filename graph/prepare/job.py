@@ -92,7 +92,7 @@ def _write(df, path: str, *, bucket_by: str | None, buckets: int, sort: Sequence
         df.repartition(max(1, buckets // 4)).sortWithinPartitions(*sort).write.mode("overwrite").parquet(path)
 
 
-def _run(spark, out: str, read: Callable, *, now_year: int | None, tol: float, checkpoint_every: int,
+def run_job(spark, out: str, read: Callable, *, now_year: int | None, tol: float, checkpoint_every: int,
          log: Callable[[str], None]) -> PrepareReport:
     from pyspark.sql import functions as F
 
@@ -138,7 +138,8 @@ def _run(spark, out: str, read: Callable, *, now_year: int | None, tol: float, c
     log("PageRank over the whole graph")
     ranks, run = scores.pagerank(spark, ids, graph_edges, tol=tol, checkpoint_every=checkpoint_every, log=log)
     if not run.converged:
-        log(f"warning: PageRank stopped after {run.iterations} iterations, L1 change {run.last_change:.3g} > {tol}")
+        log(f"warning: PageRank stopped after {run.iterations} iterations, within {run.error_bound:.3g} "
+                f"of the exact ranks (L1), not {tol}")
     report.pagerank = {"alpha": run.alpha, "tol": run.tol, "iterations": run.iterations,
                        "last_change": run.last_change, "error_bound": run.error_bound, "converged": run.converged,
                        "dangling": "spread evenly over every work, as networkx.pagerank"}
@@ -178,32 +179,16 @@ def _run(spark, out: str, read: Callable, *, now_year: int | None, tol: float, c
     return report
 
 
-def prepare_s2(paths: Sequence[str], out: str, *, spark=None, master: str | None = None,
-               conf: dict | None = None, now_year: int | None = None, tol: float = scores.TOL,
-               checkpoint_every: int = scores.CHECKPOINT_EVERY,
-               log: Callable[[str], None] = lambda m: None) -> PrepareReport:
-    """Prepare S2 bulk dataset shards (files, folders or URIs of papers, citations, abstracts,
-    tldrs, paper-ids) into the prepared corpus ``out``. ``spark``: a session to use (else one
-    is started on ``master`` with ``conf``)."""
-    by_kind = inputs.s2_inputs([str(p) for p in paths])
-    spark = spark or spark_session(master, conf)
-
-    def read(staging):
-        tables, files = inputs.s2_tables(spark, by_kind, staging)
-        return tables, files, {}
-
-    return _run(spark, str(out), read, now_year=now_year, tol=tol, checkpoint_every=checkpoint_every, log=log)
-
-
 def prepare_csv(papers: Sequence[str], edges: str, out: str, *, spark=None, master: str | None = None,
                 conf: dict | None = None, now_year: int | None = None, tol: float = scores.TOL,
                 checkpoint_every: int = scores.CHECKPOINT_EVERY, log: Callable[[str], None] = lambda m: None,
                 **columns) -> PrepareReport:
     """Prepare a citation graph kept as CSV (read as ``citegraph import csv`` reads it; ``columns``
     are its --*-column options) into the prepared corpus ``out``."""
+    inputs.check_csv_inputs(papers, edges)  # before the JVM starts: a wrong path is one line, no start-up noise
     spark = spark or spark_session(master, conf)
 
     def read(staging):
         return inputs.csv_tables(spark, [str(p) for p in papers], str(edges), **columns)
 
-    return _run(spark, str(out), read, now_year=now_year, tol=tol, checkpoint_every=checkpoint_every, log=log)
+    return run_job(spark, str(out), read, now_year=now_year, tol=tol, checkpoint_every=checkpoint_every, log=log)

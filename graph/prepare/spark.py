@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from typing import Iterable
+import tempfile
+import warnings
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 from ..errors import CitegraphError
 
@@ -16,6 +19,47 @@ LOCAL_DEFAULTS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "true",
 }
+
+
+# Spark's own log set to errors from the JVM's first line: its default profile prints a dozen
+# start-up lines (log4j profile, host name, native Hadoop) after whatever citegraph says
+LOG4J2 = """status = error
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+"""
+# PySpark 4.x warns that it "does not yet fully support pandas >= 3.0.0"; what citegraph runs
+# through pandas (its two pandas UDFs) is tested under pandas 3 (tests/test_prepare.py)
+PANDAS_WARNING = "PySpark does not yet fully support pandas"
+
+
+@contextmanager
+def quiet_pandas_warning() -> Iterator[None]:
+    """PySpark's warning about pandas 3 silenced inside the block (see :data:`PANDAS_WARNING`)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=PANDAS_WARNING, category=FutureWarning)
+        yield
+
+
+def log4j_options() -> str:
+    """The JVM option that points log4j at :data:`LOG4J2` (a file written once per user)."""
+    path = os.path.join(tempfile.gettempdir(), f"citegraph-spark-log4j2-{os.getuid() if hasattr(os, 'getuid') else 0}"
+                        ".properties")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            current = fh.read()
+    except OSError:
+        current = None
+    if current != LOG4J2:
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(LOG4J2)
+        os.replace(tmp, path)
+    return f"-Dlog4j2.configurationFile=file:{path}"
 
 
 def parse_conf(pairs: Iterable[str]) -> dict[str, str]:
@@ -58,10 +102,15 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None,
     builder = SparkSession.builder.appName(app_name)
     if master:
         builder = builder.master(master)
-    for key, value in {**LOCAL_DEFAULTS, **(conf or {})}.items():
+    settings = {**LOCAL_DEFAULTS, **(conf or {})}
+    # the quiet log first: a user's own driver options come after it and win
+    settings["spark.driver.extraJavaOptions"] = " ".join(
+        filter(None, [log4j_options(), settings.get("spark.driver.extraJavaOptions")]))
+    for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        return builder.getOrCreate()
+        with quiet_pandas_warning():
+            return builder.getOrCreate()
     except Exception as exc:  # the JVM did not start, or the master is unreachable
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CitegraphError(f"cannot start Spark ({first[:300]}); check --master and the Java runtime") from None

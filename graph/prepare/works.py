@@ -20,13 +20,14 @@ def _title_key_udf():
 
     from ..ids import normalise_title
     from ..versions import MIN_TITLE_WORDS
+    from .spark import quiet_pandas_warning
 
-    @pandas_udf("string")
     def title_key(titles: pd.Series) -> pd.Series:
         norm = (normalise_title(t) if isinstance(t, str) else "" for t in titles)
         return pd.Series([k if len(k.split()) >= MIN_TITLE_WORDS else None for k in norm], dtype=object)
 
-    return title_key
+    with quiet_pandas_warning():
+        return pandas_udf(title_key, "string")
 
 
 def _decide_groups(frame):
@@ -63,10 +64,23 @@ def _decide_groups(frame):
     return pd.DataFrame(out, columns=["corpusid", "work", "place"]).astype("int64")
 
 
+def _decide_buckets(frame):
+    """:func:`_decide_groups` for each candidate group of a bucket: one Python call per bucket of
+    groups instead of one per group (thousands of small groups cost more in calls than in work)."""
+    import pandas as pd
+
+    decided = [_decide_groups(group) for _, group in frame.groupby("label", sort=False)]
+    if not decided:
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in ("corpusid", "work", "place")})
+    return pd.concat(decided, ignore_index=True)
+
+
 def version_aliases(spark, papers, citations):
     """A DataFrame (corpusid, work, place) for every record of ``papers``: the work it belongs to
     (its kept record's corpus id) and its place in it (0 for the kept record)."""
     from pyspark.sql import functions as F
+
+    from .spark import quiet_pandas_warning
 
     title_key = _title_key_udf()
     keyed = papers.select("corpusid", F.array_compact(F.array(
@@ -96,7 +110,10 @@ def version_aliases(spark, papers, citations):
     members = (papers.join(labels.withColumnRenamed("node", "corpusid"), "corpusid")
                .join(indegree, "corpusid", "left").fillna(0, ["indegree"])
                .select("label", "corpusid", "title", "year", "authors", "doi", "arxiv", "citationcount", "indegree"))
-    decided = members.groupBy("label").applyInPandas(_decide_groups, "corpusid LONG, work LONG, place LONG")
+    buckets = 4 * int(spark.conf.get("spark.sql.shuffle.partitions"))
+    with quiet_pandas_warning():
+        decided = (members.withColumn("bucket", F.pmod(F.xxhash64("label"), F.lit(buckets)))
+                   .groupBy("bucket").applyInPandas(_decide_buckets, "corpusid LONG, work LONG, place LONG"))
     return (papers.select("corpusid").join(decided, "corpusid", "left")
             .select("corpusid", F.coalesce("work", "corpusid").alias("work"),
                     F.coalesce("place", F.lit(0)).alias("place")))
