@@ -6,7 +6,7 @@
 2. ``citegraph serve`` in headless Chromium: add a seed typed in the box, make a prior work
    a seed, remove a seed. Each is timed from the click to the page showing the new map
    (``body[data-version]`` bumped), with the moment its last request was answered (from the
-   progress events the page receives), the moment the toolbar said "done", and the CPU seconds
+   progress events the page receives), the moment the server sent its "done" event (the toolbar says it once the map is drawn), and the CPU seconds
    the server's process spent on it (the session's work, the HTTP answers; not the browser's).
 
 Targets on this 2-core machine: each warm command within 2 s; each serve action within 3 s
@@ -207,7 +207,7 @@ def main() -> None:
                 done = "never" if f["said done"] is None else f"{f['said done']:.2f} s"
                 print(f"{name:>25}: shown after {f['shown']:.2f} s ({f['requests']} requests; "
                       f"{f['after requests']:.2f} s after the last answer, target <= 3 s; "
-                      f"'done' said at {done}; {f['cpu']:.2f} s CPU of the server's process; load {f['load']:.1f})")
+                      f"the server's 'done' event at {done}; {f['cpu']:.2f} s CPU of the server's process; load {f['load']:.1f})")
     if args.json:
         for f in figures.values():
             if isinstance(f, dict):
