@@ -20,10 +20,10 @@ from typing import Any, Callable, TypeVar
 
 from .errors import Cancelled, CitegraphError
 from .session import Explorer, Progress
+from .threads import next_of
 
 T = TypeVar("T")
 STOPPING = "not started: the server is stopping"
-SIGNAL_POLL_SECONDS = 0.25
 
 
 class Runner:
@@ -56,12 +56,7 @@ class Runner:
         _load_analysis_modules()
         freeze_long_lived()  # the first map and the store's kept reads live as long as the server
         while not self._stopping.is_set():
-            try:
-                # with a timeout: a Ctrl-C the kernel hands to another thread (any thread may take a
-                # process's SIGINT) wakes no lock wait without one, and the server would never stop
-                job = self._calls.get(timeout=SIGNAL_POLL_SECONDS)
-            except queue.Empty:
-                continue
+            job = next_of(self._calls)  # in slices: a Ctrl-C another thread took still stops the server
             if job is None:
                 break
             fn, answer = job

@@ -6,12 +6,13 @@ Python runs its handler on the main thread only, and only once that thread runs 
 main thread waiting without a timeout (on a queue, a future, a prompt's read) never wakes for a signal
 another thread took, and the program ignores Ctrl-C. So the threads citegraph starts block those
 signals (threads they start inherit the mask), and the main thread waits in short slices
-(:func:`result_of`, :func:`wait_readable`), between which a pending Ctrl-C is raised.
+(:func:`result_of`, :func:`next_of`, :func:`wait_readable`), between which a pending Ctrl-C is raised.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import queue
 import select
 import signal
 import threading
@@ -53,6 +54,21 @@ def result_of(future: concurrent.futures.Future) -> Any:
         try:
             return future.result(timeout=SLICE_SECONDS)
         except concurrent.futures.TimeoutError:
+            continue
+
+
+def next_of(calls: queue.Queue) -> Any:
+    """``calls.get()``, waited for in slices so that a Ctrl-C taken by another thread is raised here.
+
+    >>> calls = queue.Queue()
+    >>> calls.put("job")
+    >>> next_of(calls)
+    'job'
+    """
+    while True:
+        try:
+            return calls.get(timeout=SLICE_SECONDS)
+        except queue.Empty:
             continue
 
 
