@@ -1,6 +1,9 @@
 """The S2 source over real HTTP against the local API server."""
 
 import asyncio
+import socket
+import struct
+import threading
 import time
 
 import pytest
@@ -339,3 +342,27 @@ def test_a_rate_limited_api_is_not_taken_for_unreachable(synth_server, make_sour
         src.fetch_papers(["ARXIV:2101.00001"], with_references=False)
     synth_server.faults = Faults()
     assert src.fetch_papers(["ARXIV:2101.00001"], with_references=False)[0].record.title == "SYNTH paper 1"
+
+
+@pytest.mark.parametrize("reset", [True, False], ids=["reset", "close"])
+def test_a_client_hanging_up_mid_answer_leaves_no_traceback(capsys, reset):
+    # an answer far larger than the loopback socket buffers: the server is still writing it when the
+    # client hangs up, so its write fails with BrokenPipe or ConnectionReset
+    big = b"x" * (48 << 20)
+    before = set(threading.enumerate())
+    with S2TestServer(app=lambda method, path, query, body: (200, big)) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(b"GET /graph/v1/paper/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert client.recv(1 << 16).startswith(b"HTTP/1.1 200")  # the answer has begun
+            # its handler is blocked writing the rest until the client reads or hangs up
+            handlers = [t for t in threading.enumerate()
+                        if t not in before and t.name.endswith("(process_request_thread)")]
+            assert handlers, "the request's handler thread was not found"
+            if reset:  # close with a TCP reset rather than a FIN
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        for thread in handlers:  # the handler has met the hang-up and finished
+            thread.join(60)
+            assert not thread.is_alive()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err, err
