@@ -318,3 +318,20 @@ def test_corpus_fetches_seeds_by_every_paper_id_kind(tmp_path):
                          ExpansionOptions(progress=False))
         assert [r.paper_id for r in res.seeds] == ["CorpusId:900002", "CorpusId:900002", "CorpusId:900001"]
         assert res.requests == res.request_floor == 0  # queries, not metered requests
+
+
+def test_import_s2_help_names_every_shard_suffix_a_folder_is_searched_for():
+    res = CliRunner().invoke(cli, ["import", "s2", "--help"])
+    assert res.exit_code == 0
+    # S2's own downloads end in .json.gz
+    assert set(re.findall(r"\.jsonl?(?:\.gz)?\b", res.output)) == {".jsonl", ".jsonl.gz", ".json.gz"}, res.output
+
+
+def test_a_folder_of_json_gz_shards_is_imported(tmp_path):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    write_jsonl_gz(folder / "papers-0.json.gz", [synth_paper(i) for i in range(3)])
+    res = CliRunner().invoke(cli, ["import", "s2", str(folder), "--corpus", str(tmp_path / "c.duckdb")])
+    assert res.exit_code == 0, res.output
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        assert corpus.counts()["papers"] == 3

@@ -14,7 +14,8 @@ from .imports import import_group, import_progress, print_reports
 @click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit, 256MB to 1PiB; it spills to disk beyond.")
 def import_s2_command(paths: tuple[str, ...], corpus_path: str, memory_limit: str) -> None:
     """Stream S2 bulk dataset shards (papers, citations, abstracts, tldrs,
-    paper-ids; .jsonl or .jsonl.gz, files or folders) into a corpus.
+    paper-ids; .jsonl, .jsonl.gz or .json.gz as S2 serves them, files or
+    folders) into a corpus.
 
     Each shard's dataset is recognised from its keys. Loading a shard twice adds
     nothing; bad lines are reported with file, line and reason, and the rest loads.

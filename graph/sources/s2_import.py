@@ -1,5 +1,5 @@
-"""Semantic Scholar's bulk datasets (papers, citations, abstracts, tldrs, paper-ids; ``.jsonl`` or
-``.jsonl.gz`` shards) streamed into a local corpus: the datasets' JSON structures, recognising a
+"""Semantic Scholar's bulk datasets (papers, citations, abstracts, tldrs, paper-ids; ``.jsonl``,
+``.jsonl.gz`` or ``.json.gz`` shards) streamed into a local corpus: the datasets' JSON structures, recognising a
 shard's dataset from its keys, and :func:`import_s2`.
 
 Example::
@@ -60,14 +60,18 @@ _KIND_BY_KEYS = [({"citingcorpusid"}, "citations"), ({"sha", "corpusid"}, "paper
                  ({"corpusid", "title"}, "papers")]
 
 
+# the shard names a folder is searched for (S2's own downloads end in .json.gz; `citegraph import s2 --help`
+# lists these)
+SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz")
+
+
 def s2_files(paths: Sequence[str | Path]) -> list[Path]:
     """The shard files ``paths`` name: files as given, folders' ``.jsonl``/``.jsonl.gz``/``.json.gz``
     files found under them, in name order; a path that does not exist is refused."""
     out = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and
-                              (f.name.endswith(".jsonl") or f.name.endswith(".jsonl.gz") or f.name.endswith(".json.gz"))))
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(SHARD_SUFFIXES)))
         elif p.exists():
             out.append(p)
         else:
@@ -103,7 +107,7 @@ def _lines(fh, path: Path) -> Iterator[bytes]:
 
 def import_s2(corpus: Corpus, paths: Sequence[str | Path], *,
               progress: Callable[[ImportReport, int], None] | None = None) -> list[ImportReport]:
-    """Stream S2 bulk dataset shards (``.jsonl`` / ``.jsonl.gz``) into the corpus.
+    """Stream S2 bulk dataset shards (``.jsonl``, ``.jsonl.gz`` or ``.json.gz``) into the corpus.
 
     The dataset of each shard is recognised from its keys. A shard already loaded
     (same digest) is skipped, and one whose import was interrupted resumes after
