@@ -344,3 +344,22 @@ def test_temporary_files_of_an_export_killed_midway_are_removed_by_the_next_run(
         write_atomic(target, lambda tmp: tmp.write_text("paper_id\n"))
         assert mine.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.papers.csv", "other.csv"]
+
+
+# -- the terminal --------------------------------------------------------------------------------------------
+
+def test_nothing_prompts_through_click_so_its_abort_is_always_a_ctrl_c():
+    # main() reports click's Abort as an interruption; click raises it for an end of input too, but only
+    # from its prompts, so none may come back (the run's own prompt takes Ctrl-D as a no: test_cli.py)
+    import re
+    from pathlib import Path
+
+    import graph
+
+    prompting = re.compile(r"click\.(prompt|confirm|getchar|pause|edit)\b|\bprompt\s*=|confirmation_option|"
+                           r"password_option|(^|[^\w.])input\(")
+    found = [f"{path}:{n}: {line.strip()}" for path in Path(graph.__file__).parent.rglob("*.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if prompting.search(line)]
+    assert found == []
+    assert prompting.search("ok = click.confirm('Go on?')") and prompting.search("x = input('> ')")
+    assert prompting.search("@click.option('--name', prompt=True)") and not prompting.search("s.input(1)")

@@ -6,7 +6,7 @@ import click
 
 from . import analysis, imports, maps, prepare, s2_imports, s2_prepare  # noqa: F401  (each registers its commands)
 from ..errors import CitegraphError
-from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli, ended_input, report_error
+from .common import EXIT_NOTHING, EXIT_OK, EXIT_USAGE, cli, report_error
 
 
 EXIT_INTERRUPTED = 130
@@ -16,13 +16,10 @@ def main() -> None:
     # not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1
     try:
         code = cli.main(prog_name="citegraph", standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
-        if ended_input(exc):
-            # an end of input from a damaged file is an error, not a Ctrl-C
-            click.echo(f"error: unexpected end of input ({exc.__context__ or 'EOF'}); is a file truncated?",
-                       err=True)
-            sys.exit(EXIT_NOTHING)
-        # every response was stored as it arrived, so this is a pause, not a loss
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # click raises Abort for a Ctrl-C, and for an EOFError, which only its prompts let through: no
+        # command prompts through click (the run's "Go on?" reads the terminal itself; Ctrl-D there is a no).
+        # Every response was stored as it arrived, so this is a pause, not a loss
         click.echo("\ninterrupted: everything fetched so far is stored; run the same command again to go on",
                    err=True)
         sys.exit(EXIT_INTERRUPTED)

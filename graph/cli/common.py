@@ -145,12 +145,6 @@ def _check_outputs(*, out_dir=None, name=None, csv_path=None) -> None:
         check_output_file(csv_path)
 
 
-def ended_input(exc: BaseException) -> bool:
-    """Whether click's ``Abort`` stands for the end of input (click turns any ``EOFError`` into one),
-    not for a Ctrl-C."""
-    return isinstance(exc.__context__, EOFError)
-
-
 def _confirm():
     """Ask on a terminal whether a long step may run; elsewhere (pipes, CI) the answer is no."""
     def ask(msg: str) -> bool:
