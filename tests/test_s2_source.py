@@ -366,3 +366,52 @@ def test_a_client_hanging_up_mid_answer_leaves_no_traceback(capsys, reset):
             assert not thread.is_alive()
     err = capsys.readouterr().err
     assert "Traceback" not in err and "Exception occurred" not in err, err
+
+
+# -- settings: the S2 modules read their environment; the command line's options win over it ----------------
+
+def _rank(tmp_path, *args, env):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    store = tmp_path / f"s{len(list(tmp_path.iterdir()))}.sqlite"  # a fresh store: every run asks the API
+    return CliRunner().invoke(cli, ["rank", "2101.00001", "-q", "--json", "--store", str(store), *args], env=env)
+
+
+def _closed_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+S2_VARIABLES = ("S2_API_URL", "S2_RATE", "S2_TIMEOUT", "S2_MAX_WAIT", "S2_API_KEY")
+
+
+def test_the_api_url_comes_from_the_environment_and_the_option_wins_over_it(synth_server, tmp_path, monkeypatch):
+    for var in S2_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    dead = _closed_url()
+    res = _rank(tmp_path, env={"S2_API_URL": synth_server.url, "S2_RATE": "0"})
+    assert res.exit_code == 0 and synth_server.request_log, res.output
+    asked = len(synth_server.request_log)
+    res = _rank(tmp_path, "--api-url", synth_server.url, env={"S2_API_URL": dead, "S2_RATE": "0"})
+    assert res.exit_code == 0 and len(synth_server.request_log) > asked, res.output
+    asked = len(synth_server.request_log)
+    res = _rank(tmp_path, "--api-url", dead, env={"S2_API_URL": synth_server.url, "S2_RATE": "0"})
+    assert res.exit_code == 1 and "Traceback" not in res.output and len(synth_server.request_log) == asked
+
+
+def test_the_rate_comes_from_the_environment_and_the_option_wins_over_it(synth_server, tmp_path, monkeypatch):
+    for var in S2_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    env = {"S2_API_URL": synth_server.url}
+    # one request at 0.0001 requests/s is a step of almost 3 hours: off a terminal the run stops before it
+    res = _rank(tmp_path, env={**env, "S2_RATE": "0.0001"})
+    assert res.exit_code == 1 and "pass --yes to run it anyway" in res.output and not synth_server.request_log
+    res = _rank(tmp_path, "--rate", "0", env={**env, "S2_RATE": "0.0001"})
+    assert res.exit_code == 0 and synth_server.request_log, res.output
+    # a bad value is named by its variable, and is no obstacle when the option replaces it
+    res = _rank(tmp_path, env={**env, "S2_RATE": "abc"})
+    assert res.exit_code == 1 and "S2_RATE='abc' is not a number" in res.output, res.output
+    assert _rank(tmp_path, "--rate", "0", env={**env, "S2_RATE": "abc"}).exit_code == 0

@@ -3,6 +3,7 @@ size, cap, cost and source-specific message from the source, and nothing outside
 knows Semantic Scholar's numbers, syntax or wording."""
 
 import ast
+import re
 import dataclasses
 import string
 from pathlib import Path
@@ -238,11 +239,13 @@ def test_misses_and_broken_answers_are_worded_by_the_source():
 # -- no Semantic Scholar specifics outside the S2 modules ----------------------------------------
 
 # S2's request-ID syntax, its JSON field names, its wording and its key variable; its list cap
-S2_TEXT = ("S2_API_KEY", "batch lookup returned null", "ARXIV", "DOI:", "CorpusId:", "paperId", "externalIds",
+S2_TEXT = ("batch lookup returned null", "ARXIV", "DOI:", "CorpusId:", "paperId", "externalIds",
            "citedPaper", "citingPaper", "/graph/v1/")
 # S2's name, found whatever its case ("semantic scholar" in a message is as specific as "Semantic Scholar")
 S2_WORDS = ("semanticscholar", "semantic scholar")
 S2_NUMBERS = {9999, 10_000}
+# its environment variables (S2_API_URL, S2_RATE...): read by the S2 modules only, named only there
+S2_ENV_NAME = re.compile(r"(?<![A-Za-z0-9])S2_[A-Z]")
 # the id forms other sources and seed reading share with S2 (a corpus's papers are CorpusId:N, a user
 # pastes semanticscholar.org links): the one S2 module any module may import from
 S2_SHARED_IDS = "s2_ids"
@@ -286,6 +289,7 @@ def s2_specifics(source: str, *, facade: bool = False) -> list[str]:
             if isinstance(node.value, str):
                 found += [f"{where}: {t!r}" for t in S2_TEXT if t in node.value]
                 found += [f"{where}: {t!r}" for t in S2_WORDS if t in node.value.lower()]
+                found += [f"{where}: names {m.group()}..." for m in S2_ENV_NAME.finditer(node.value)]
             elif isinstance(node.value, int) and not isinstance(node.value, bool) and node.value in S2_NUMBERS:
                 found.append(f"{where}: {node.value}")
         elif isinstance(node, ast.Attribute) and node.attr == "s2":
@@ -335,6 +339,10 @@ def s2_specifics(source: str, *, facade: bool = False) -> list[str]:
     "import graph.sources as sources\nsource = sources.S2Source()",
     "source = S2Source.from_settings()",
     "rate = S2_RATE",
+    # an S2 environment variable, read or named
+    "f = click.option('--rate', envvar='S2_RATE')(f)",
+    "url = os.environ.get('S2_API_URL')",
+    "help = 'Base URL of the paper API (env S2_API_URL)'",
     "raise SystemExit('cannot reach semantic scholar')",
     "cited = row['citedPaper']",
     "url = base + '/graph/v1/paper/batch'",
@@ -352,6 +360,7 @@ def test_the_check_ignores_prose_and_the_shared_id_forms():
     assert s2_specifics("from .s2 import S2Source\nsource = S2Source.from_settings()", facade=True) == []
     # names that merely contain the letters
     assert s2_specifics("ps2 = 1\nS2s = ps2\nx.mS2Y = 'Arxiv doi:'") == []
+    assert s2_specifics("x = 'PS2_Y, s2_z, S2s'") == []
 
 
 MODULES = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if not is_s2_module(p.stem))

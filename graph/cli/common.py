@@ -24,19 +24,20 @@ def _source_options(f):
     f = click.option("--store", "store_path", envvar="CITEGRAPH_STORE", metavar="PATH",
                      help="Store file (default: one per API host in your cache directory; "
                           "env CITEGRAPH_STORE).")(f)
-    f = click.option("--api-url", envvar="S2_API_URL", metavar="URL",
-                     help="Base URL of the paper API (env S2_API_URL; default: the public API).")(f)
-    f = click.option("--rate", type=float, envvar="S2_RATE", default=1.0, show_default=True,
-                     help="Requests per second to the paper API (env S2_RATE; 0 = no pacing).")(f)
-    # no envvar here: S2Config reads S2_TIMEOUT / S2_MAX_WAIT itself and names the variable when
-    # its value is bad; an option given on the command line wins over it
+    # no envvar and no default here: the source reads its own environment variables (README,
+    # Configuration) and names one whose value is bad; an option given on the command line wins over it
+    f = click.option("--api-url", metavar="URL",
+                     help="Base URL of the paper API (default: from the environment, else the public API).")(f)
+    f = click.option("--rate", type=float, metavar="PER_SECOND",
+                     help="Requests per second to the paper API; 0 = no pacing (default: from the "
+                          "environment, else 1).")(f)
     f = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-                     help="Most seconds one attempt at a request may take, answer included (env S2_TIMEOUT; "
-                          "default 30).")(f)
+                     help="Most seconds one attempt at a request may take, answer included (default: from the "
+                          "environment, else 30).")(f)
     f = click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
                      help="Most seconds one request may take with its retries and waits; a server asking to "
                           "come back later than that stops the run with the time to come back "
-                          "(env S2_MAX_WAIT; default 300).")(f)
+                          "(default: from the environment, else 300).")(f)
     f = click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", metavar="PATH",
                      type=click.Path(),
                      help="Use this local corpus (a file from `citegraph import`, or a folder from `citegraph "

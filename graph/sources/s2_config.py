@@ -79,20 +79,22 @@ class S2Config:
     @classmethod
     def from_env(cls, **overrides: Any) -> "S2Config":
         """Settings from ``S2_API_URL``, ``S2_API_KEY``, ``S2_RATE``, ``S2_TIMEOUT`` (seconds per
-        attempt) and ``S2_MAX_WAIT`` (seconds per request, retries included), then ``overrides``."""
+        attempt) and ``S2_MAX_WAIT`` (seconds per request, retries included), then ``overrides`` (a
+        ``None`` among them is not given). A variable an override replaces is not read: the command
+        line's ``--rate 0`` works whatever ``S2_RATE`` holds."""
+        given = {k: v for k, v in overrides.items() if v is not None}
         env: dict[str, Any] = {}
-        if os.environ.get("S2_API_URL"):
+        if os.environ.get("S2_API_URL") and "api_url" not in given:
             env["api_url"] = os.environ["S2_API_URL"].rstrip("/")
         if os.environ.get("S2_API_KEY"):
             env["api_key"] = os.environ["S2_API_KEY"]
         for var, key in (("S2_RATE", "rate"), ("S2_TIMEOUT", "timeout"), ("S2_MAX_WAIT", "max_wait")):
-            if os.environ.get(var):
+            if os.environ.get(var) and key not in given:
                 try:
                     env[key] = float(os.environ[var])
                 except ValueError:
                     raise S2ConfigError(f"{var}={os.environ[var]!r} is not a number of seconds") from None
-        env.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**env)
+        return cls(**{**env, **given})
 
 
 def shown_url(url: Any) -> str:
