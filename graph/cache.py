@@ -256,7 +256,7 @@ def cached_expansion(seeds: Sequence, *, store, source, options, expand: Callabl
             remember_digest(result.graph, value)
             log(f"the graph of these seeds, as built before from this store ({result.graph.number_of_nodes():,} "
                 "papers): no request needed")
-            return dataclasses.replace(result, requests=0, cache_hits=result.cache_hits + result.requests,
+            return dataclasses.replace(result, requests=0, retries=0, cache_hits=result.cache_hits + result.requests,
                                        seconds=clock.perf_counter() - t0,
                                        plan=["read back the graph built before from this store: 0 requests"])
     result = expand()

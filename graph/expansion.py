@@ -356,6 +356,7 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
     t0 = time.perf_counter()
     src = None if opt.offline else source
     requests_before = src.requests if src is not None else 0
+    retries_before = src.retries if src is not None else 0
     ex = Expander(store, src, opt, log, limits=source.limits if source is not None else None)
     resolved = ex.resolve(seeds)
     seed_ids = list(dict.fromkeys(r.paper_id for r in resolved if r.paper_id))
@@ -389,7 +390,7 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
                                        links=source.links if source is not None else PaperLinks.of, log=log)
     return ExpansionResult(
         graph=graph, seeds=resolved, requests=(src.requests if src is not None else 0) - requests_before,
-        request_floor=ex.floor,
+        retries=(src.retries if src is not None else 0) - retries_before, request_floor=ex.floor,
         cache_hits=ex.cache_hits, truncated=ex.truncated, failures=ex.failures, missing=ex.missing,
         plan=ex.plan, seconds=time.perf_counter() - t0, references=references, second_degree=second,
     )

@@ -57,6 +57,7 @@ class ExpansionResult:
     graph: nx.DiGraph
     seeds: list[ResolvedSeed]
     requests: int = 0
+    retries: int = 0  # of ``requests``, those that repeated a failed one (429, 5xx, no or a broken answer)
     request_floor: int = 0
     cache_hits: int = 0
     truncated: list[dict] = field(default_factory=list)

@@ -179,7 +179,7 @@ def grown_by(main: ExpansionResult, extra: ExpansionResult) -> ExpansionResult:
     g.graph.update(main.graph.graph)
     refs = {**extra.references, **main.references}
     return dataclasses.replace(
-        main, graph=g, references=refs, requests=main.requests + extra.requests,
+        main, graph=g, references=refs, requests=main.requests + extra.requests, retries=main.retries + extra.retries,
         request_floor=main.request_floor + extra.request_floor, cache_hits=main.cache_hits + extra.cache_hits,
         truncated=main.truncated + extra.truncated, failures=main.failures + extra.failures,
         missing=main.missing + extra.missing, plan=main.plan + extra.plan, seconds=main.seconds + extra.seconds)
@@ -217,6 +217,7 @@ class RunSummary:
     second_degree: dict
     merged_versions: int
     requests: int
+    retries: int
     request_floor: int
     cache_hits: int
     truncated: list[dict]
@@ -226,6 +227,10 @@ class RunSummary:
     seconds: float
     files: dict[str, str]
     skipped_exports: list[str]
+
+    def retries_note(self) -> str:
+        """How many requests repeated a failed one, as the request summary says it."""
+        return f"{self.retries} {'retry' if self.retries == 1 else 'retries'} after 429, 5xx or a failed answer"
 
     def to_dict(self) -> dict:
         """The summary as JSON-able data (the keys of ``citegraph map --json``)."""
@@ -252,6 +257,7 @@ def run_summary(run: MapRun, files: dict[str, Path]) -> RunSummary:
         second_degree=r.second_degree,
         merged_versions=sum(len(m) - 1 for _, m in run.graph.nodes(data="merged_ids") if m),
         requests=r.requests,
+        retries=r.retries,
         request_floor=r.request_floor,
         cache_hits=r.cache_hits,
         # people read titles, not 40-character hashes

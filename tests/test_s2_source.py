@@ -415,3 +415,39 @@ def test_the_rate_comes_from_the_environment_and_the_option_wins_over_it(synth_s
     res = _rank(tmp_path, env={**env, "S2_RATE": "abc"})
     assert res.exit_code == 1 and "S2_RATE='abc' is not a number" in res.output, res.output
     assert _rank(tmp_path, "--rate", "0", env={**env, "S2_RATE": "abc"}).exit_code == 0
+
+
+# -- retries are counted and reported ------------------------------------------------------------------------
+
+def test_an_expansion_counts_the_requests_that_repeated_a_failed_one(synth_server, make_source):
+    from graph.expansion import ExpansionOptions, expand
+    from graph.seeds import read_seeds
+    from graph.store import Store
+
+    seeds = read_seeds(["2101.00000", "2101.00001"]).seeds
+    with Store(":memory:") as store:
+        clean = expand(seeds, store, make_source(synth_server.url), ExpansionOptions(progress=False))
+    assert clean.retries == 0 and clean.requests == len(synth_server.request_log)
+    synth_server.faults = Faults(rate_429=0.2, rate_500=0.1, rate_503=0.1, retry_after=0, seed=3)
+    before = len(synth_server.request_log)
+    with Store(":memory:") as store:
+        faulty = expand(seeds, store, make_source(synth_server.url, max_retries=30), ExpansionOptions(progress=False))
+    # the same answers, each failed attempt repeated until it came
+    assert faulty.requests == len(synth_server.request_log) - before
+    assert faulty.retries == faulty.requests - clean.requests > 0
+    assert faulty.graph.number_of_edges() == clean.graph.number_of_edges()
+
+
+def test_the_map_summary_says_how_many_requests_were_retries(synth_server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from graph.cli import cli
+
+    for var in S2_VARIABLES:
+        monkeypatch.delenv(var, raising=False)
+    synth_server.faults = Faults(hostile="html_200", hostile_times=2)  # the first two answers are broken
+    res = CliRunner().invoke(cli, ["map", "2101.00001", "--api-url", synth_server.url, "--rate", "0",
+                                   "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    asked = len(synth_server.request_log)
+    assert f"requests: {asked} (floor {asked - 2}; 2 retries after 429, 5xx or a failed answer)" in res.stdout

@@ -27,7 +27,7 @@ from graph.store import Store
 from conftest import fast_config
 
 PACKAGE = Path(graph.__file__).parent
-MEMBERS = {"name", "label", "limits", "invalid_ids", "requests", "rate_hint", "deadline_note", "seconds_for",
+MEMBERS = {"name", "label", "limits", "invalid_ids", "requests", "retries", "rate_hint", "deadline_note", "seconds_for",
            "fetch_papers",
            "not_found", "match_title", "prefetch_citations", "iter_citations", "truncation_note", "interrupt",
            "resume", "default_store", "links", "annotate"}

@@ -124,7 +124,7 @@ def _print_summary(summary, clusters) -> None:
                    f"co-cited with the seeds, {sd.get('coupled', 0)} coupled with them)")
     if summary.merged_versions:
         click.echo(f"  {summary.merged_versions} records merged into the version of the same work they duplicate")
-    click.echo(f"requests: {summary.requests} (floor {summary.request_floor}), "
+    click.echo(f"requests: {summary.requests} (floor {summary.request_floor}; {summary.retries_note()}), "
                f"served from the store: {summary.cache_hits}")
     for t in summary.truncated:
         click.echo(f"  incomplete {t['list']} of {t.get('title') or t['paper_id']}: {t['reason']}")

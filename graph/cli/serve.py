@@ -57,7 +57,7 @@ def serve_command(seeds, port, no_browser, seed_file, top, method, resolution, *
             server = make_server(app, port)
             info = explorer.session_summary()
             _err(f"map: {info.map_papers} papers of {info.run.papers} in the graph; "
-                 f"{info.run.requests} requests (floor {info.run.request_floor})")
+                 f"{info.run.requests} requests (floor {info.run.request_floor}; {info.run.retries_note()})")
             click.echo(f"citegraph serve: open {app.url()}", err=False)
             _err("Ctrl-C stops the server")
             if not no_browser:

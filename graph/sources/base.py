@@ -86,6 +86,7 @@ class LocalSource:
     check (:meth:`_check_interrupt`), since each call answers on the caller's thread."""
 
     requests = 0  # queries are not rate-limited requests
+    retries = 0
     rate_hint = ""
     deadline_note = ""  # a query answers or fails at once: no deadline to state
     label: str
@@ -143,6 +144,10 @@ class PaperSource(Protocol):
     @property
     def requests(self) -> int:
         """Requests sent so far (what ``limits.metered`` counts); 0 for a local source."""
+
+    @property
+    def retries(self) -> int:
+        """How many of :attr:`requests` repeated one that failed (429, 5xx, no or a broken answer)."""
 
     @property
     def rate_hint(self) -> str:

@@ -171,6 +171,11 @@ class S2Source:
         return self.stats.requests
 
     @property
+    def retries(self) -> int:
+        """How many of :attr:`requests` repeated one that failed (429, 5xx, no or a broken answer)."""
+        return self.stats.retries
+
+    @property
     def deadline_note(self) -> str:
         """How long one request may take at most, as the plan states it."""
         c = self.config
