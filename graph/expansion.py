@@ -154,7 +154,7 @@ class Expander:
         by_id: list[tuple[int, Seed]] = []
         by_title: list[tuple[int, Seed]] = []
         for i, seed in enumerate(seeds):
-            cached = None if self.opt.refresh else self.store.get_alias(alias_key(seed.pid))
+            cached = None if self.opt.refresh else self.store.get_alias(alias_key(seed.pid, seed.year_hint))
             if cached is not None:
                 self.cache_hits += 1
                 out[i] = ResolvedSeed(seed, cached[0], cached[1])
@@ -205,7 +205,7 @@ class Expander:
     def _resolve_title(self, seed: Seed) -> ResolvedSeed:
         title = seed.pid.value
         try:
-            rec = self.source.match_title(title)
+            rec = self.source.match_title(title, seed.year_hint)
         except (SourceError, OSError) as exc:
             self._fail(f"title match of {title!r}", exc)
             return ResolvedSeed(seed, None, f"title lookup failed: {exc}")
@@ -215,9 +215,9 @@ class Expander:
             reason = f"best title match {rec.title!r} is too different from {title!r}"
         else:
             self.store.put_papers([rec])
-            self.store.put_alias(alias_key(seed.pid), rec.paper_id)
+            self.store.put_alias(alias_key(seed.pid, seed.year_hint), rec.paper_id)
             return ResolvedSeed(seed, rec.paper_id, None)
-        self.store.put_alias(alias_key(seed.pid), None, reason)
+        self.store.put_alias(alias_key(seed.pid, seed.year_hint), None, reason)
         return ResolvedSeed(seed, None, reason)
 
     # -- stage 2: citations of seeds -------------------------------------------

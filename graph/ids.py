@@ -68,17 +68,19 @@ def normalise_title(title: str) -> str:
 _ALIAS_PREFIX = {"arxiv": "arxiv:", "doi": "doi:", "corpus": "corpusid:", "s2": ""}
 
 
-def alias_key(pid: PaperId) -> str:
+def alias_key(pid: PaperId, year_hint: int | None = None) -> str:
     """The key under which the store remembers what ``pid`` resolved to: the kind and value in
     lower case (``arxiv:1706.03762``, ``doi:10.1145/x``, ``corpusid:13756489``, a 40-hex id as
-    is), or ``title:`` and the normalised title. :class:`SeedError` for a ``url``, which is not
-    resolved at all.
+    is), or ``title:`` and the normalised title, with the year hint that chose among papers of
+    that title. :class:`SeedError` for a ``url``, which is not resolved at all.
 
     >>> alias_key(PaperId("title", "Attention Is All You Need!"))
     'title:attention is all you need'
+    >>> alias_key(PaperId("title", "Attention Is All You Need!"), 2017)
+    'title:attention is all you need (2017)'
     """
     if pid.kind == "title":
-        return "title:" + normalise_title(pid.value)
+        return "title:" + normalise_title(pid.value) + ("" if year_hint is None else f" ({int(year_hint)})")
     if pid.kind not in _ALIAS_PREFIX:
         raise SeedError(f"{pid} is not a paper ID; resolve it by title instead")
     return (_ALIAS_PREFIX[pid.kind] + pid.value).lower()

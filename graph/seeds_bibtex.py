@@ -1,4 +1,5 @@
-"""Seeds from BibTeX: an entry's ``eprint``, ``doi``, ``url`` or ``title``, and its group as its section."""
+"""Seeds from BibTeX: an entry's ``eprint``, ``doi``, ``url`` or ``title``, its group as its section
+and its ``year`` as the year hint a title match uses."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import bibtexparser
 from .errors import SeedError
 from .ids import PaperId, normalise_identifier
 from .seed_list import Seed, SeedList, SeedProblem
+from .seeds_references import year_in
 
 
 def _bib_value(entry, name: str) -> str | None:
@@ -48,7 +50,7 @@ def parse_bibtex(text: str, source: str = "<bibtex>") -> SeedList:
                                             "BibTeX entry has no eprint, doi, usable url or title"))
             continue
         out.seeds.append(Seed(pid=pid, input=f"@{entry.key}", source=source, line=line, title=title,
-                              section=_bib_topic(entry)))
+                              section=_bib_topic(entry), year_hint=year_in(_bib_value(entry, "year"))))
     return out
 
 

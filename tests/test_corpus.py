@@ -335,3 +335,27 @@ def test_a_folder_of_json_gz_shards_is_imported(tmp_path):
     assert res.exit_code == 0, res.output
     with Corpus(tmp_path / "c.duckdb") as corpus:
         assert corpus.counts()["papers"] == 3
+
+
+def test_the_year_hint_picks_among_corpus_papers_of_the_same_title(tmp_path):
+    from graph.ids import PaperId
+    from graph.seed_list import Seed
+
+    shared = "SYNTH shared title"
+    shard = write_jsonl_gz(tmp_path / "papers-0.jsonl.gz", [
+        synth_paper(1, title=shared, year=2017, citationcount=3),
+        synth_paper(2, title=shared, year=2019, citationcount=9),  # the most cited: the choice without a hint
+        synth_paper(3, title="SYNTH shared titles", year=2017)])
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        import_s2(corpus, [shard])
+    with Corpus(tmp_path / "c.duckdb", read_only=True) as corpus:
+        source = CorpusSource(corpus)
+        assert source.match_title(shared).paper_id == "CorpusId:900002"
+        assert source.match_title(shared, 2017).paper_id == "CorpusId:900001"
+        assert source.match_title(shared, 2005).paper_id == "CorpusId:900002"
+        # the hint reaches the source from the seed
+        seeds = [Seed(PaperId("title", shared), shared, "SYNTH", 1, year_hint=2017),
+                 Seed(PaperId("title", shared + "!"), shared, "SYNTH", 2)]
+        with Store(":memory:") as store:
+            result = expand(seeds, store, source, ExpansionOptions(progress=False))
+        assert [r.paper_id for r in result.seeds] == ["CorpusId:900001", "CorpusId:900002"]

@@ -451,3 +451,52 @@ def test_the_map_summary_says_how_many_requests_were_retries(synth_server, tmp_p
     assert res.exit_code == 0, res.output
     asked = len(synth_server.request_log)
     assert f"requests: {asked} (floor {asked - 2}; 2 retries after 429, 5xx or a failed answer)" in res.stdout
+
+
+# -- a seed's year hint picks among papers of the same title ------------------------------------------------
+
+SHARED_TITLE = "SYNTH shared title"
+
+
+@pytest.fixture
+def same_title_server():
+    """SYNTH papers 1 (2017) and 2 (2019) share a title; the server's match without a year is paper 2."""
+    base = S2Dataset.synthetic(4, [(3, 1), (3, 2)])
+    papers = {pid: dict(p) for pid, p in base.papers.items()}
+    papers[base.pid_of(1)].update(title=SHARED_TITLE, year=2017)
+    papers[base.pid_of(2)].update(title=SHARED_TITLE, year=2019)
+    with S2TestServer(S2Dataset(papers, base.references, base.edge_info)) as server:
+        yield server, base.pid_of(1), base.pid_of(2)
+
+
+def test_the_year_hint_picks_among_papers_of_the_same_title(same_title_server, make_source):
+    server, of_2017, of_2019 = same_title_server
+    src = make_source(server.url)
+    assert src.match_title(SHARED_TITLE).paper_id == of_2019  # the old choice, without a hint
+    assert src.match_title(SHARED_TITLE, 2017).paper_id == of_2017
+    assert src.match_title("synth SHARED title!", 2017).paper_id == of_2017
+    asked = len(server.request_log)
+    assert src.match_title(SHARED_TITLE, 2019).paper_id == of_2019
+    assert len(server.request_log) == asked + 1  # the match was of the hinted year: no second request
+    # no paper of that year has the title: the match of another year stands
+    assert src.match_title(SHARED_TITLE, 2001).paper_id == of_2019
+    assert [q for _, p, q in server.request_log if p.endswith("/match")][-1].count("year=2001") == 1
+
+
+def test_a_reading_list_year_resolves_a_title_seed_to_the_paper_of_that_year(same_title_server, make_source,
+                                                                             tmp_path):
+    from graph.expansion import ExpansionOptions, expand
+    from graph.seeds import read_seeds
+    from graph.store import Store
+
+    server, of_2017, of_2019 = same_title_server
+    hinted = tmp_path / "hinted.md"
+    hinted.write_text(f"# SYNTH list\n\n1. **{SHARED_TITLE}** (2017)\n", encoding="utf-8")
+    with Store(tmp_path / "s.sqlite") as store:
+        # the title typed on the command line has no year
+        for given, expected in ((str(hinted), of_2017), (SHARED_TITLE, of_2019), (str(hinted), of_2017)):
+            seeds = read_seeds([given]).seeds
+            result = expand(seeds, store, make_source(server.url), ExpansionOptions(progress=False))
+            assert [r.paper_id for r in result.seeds] == [expected], given
+    # the third run was answered by the store: the hinted title is remembered apart from the plain one
+    assert result.requests == 0

@@ -78,12 +78,13 @@ def test_bibtex_prefers_eprint_then_doi_then_title_and_reports_bad_blocks(tmp_pa
         "@article{vaswani, title={Attention is All you Need}, eprint={1706.03762}, archivePrefix={arXiv}}\n"
         "@inproceedings{tvm, title={{TVM}: An Automated Compiler}, doi={10.5555/3291168.3291211}}\n"
         "@misc{broken, title = {Never closed\n"
-        "@misc{orca, title={Orca: A Distributed Serving System}}\n"
+        "@misc{orca, title={Orca: A Distributed Serving System}, year={2022}}\n"
         "@misc{empty, note={nothing}}\n"
     )
     sl = read_seeds([str(f)])
     assert [str(s.pid) for s in sl.seeds] == [
         "arxiv:1706.03762", "doi:10.5555/3291168.3291211", "title:Orca: A Distributed Serving System"]
+    assert [s.year_hint for s in sl.seeds] == [None, None, 2022]  # the year a title match uses
     reasons = " ".join(p.reason for p in sl.problems)
     assert "bad BibTeX" in reasons and "no eprint, doi" in reasons
     assert {p.line for p in sl.problems} == {3, 5}

@@ -378,3 +378,14 @@ def test_the_scan_covers_the_whole_package():
 def test_no_semantic_scholar_specifics_outside_the_s2_modules(module):
     source = (PACKAGE / module).read_text(encoding="utf-8")
     assert s2_specifics(source, facade=module.endswith("__init__.py")) == []
+
+
+def test_the_year_hint_picks_among_graph_papers_of_the_same_title():
+    g = nx.DiGraph()
+    g.add_node("a", title="SYNTH shared title", year=2019)
+    g.add_node("b", title="SYNTH Shared Title.", year=2017)
+    src = GraphSource(g)
+    assert src.match_title("synth shared title").paper_id == "a"  # the first, without a hint
+    assert src.match_title("synth shared title", 2017).paper_id == "b"
+    assert src.match_title("synth shared title", 2005).paper_id == "a"
+    assert src.match_title("SYNTH other title", 2017) is None

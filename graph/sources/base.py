@@ -169,8 +169,10 @@ class PaperSource(Protocol):
     def not_found(self, asked: PaperId | str) -> str:
         """Why ``asked`` resolved to nothing, in words (stored with the miss, shown to the user)."""
 
-    def match_title(self, title: str) -> PaperRecord | None:
-        """The paper whose title best matches, or ``None``."""
+    def match_title(self, title: str, year: int | None = None) -> PaperRecord | None:
+        """The paper whose title best matches, or ``None``. ``year`` (the seed's year hint) picks
+        among papers of the same title; a match of another year stands when none has that year,
+        and without a hint the choice is the source's best match."""
 
     def prefetch_citations(self, paper_ids: Iterable[str], limit: int) -> None:
         """Get ready to list the citations of many papers at once (a no-op where each list is

@@ -134,15 +134,19 @@ class CorpusSource(LocalSource):
                                     else None)
         return [found.get(n) if n is not None else None for n in numbers]
 
-    def match_title(self, title: str) -> PaperRecord | None:
-        """The most cited paper with this normalised title, else the closest (Jaro-Winkler >= 0.93)."""
+    def match_title(self, title: str, year: int | None = None) -> PaperRecord | None:
+        """The paper with this normalised title, else the closest (Jaro-Winkler >= 0.93); among
+        equals, the one of ``year`` (the seed's hint), then the most cited."""
         self._check_interrupt()
         norm = normalise_title(title)
-        rows = self._sql("SELECT corpusid FROM papers WHERE norm_title = ? ORDER BY citationcount DESC NULLS LAST "
-                         "LIMIT 1", [norm])
+        # NULL for every row without a hint: the order is the one without it
+        of_year = "(year = CAST(? AS INTEGER)) DESC NULLS LAST"
+        rows = self._sql(f"SELECT corpusid FROM papers WHERE norm_title = ? ORDER BY {of_year}, "
+                         "citationcount DESC NULLS LAST LIMIT 1", [norm, year])
         if not rows:
             rows = self._sql("SELECT corpusid FROM papers WHERE jaro_winkler_similarity(norm_title, ?) >= 0.93 "
-                             "ORDER BY jaro_winkler_similarity(norm_title, ?) DESC LIMIT 1", [norm, norm])
+                             f"ORDER BY jaro_winkler_similarity(norm_title, ?) DESC, {of_year} LIMIT 1",
+                             [norm, norm, year])
         if not rows:
             return None
         got = self.fetch_papers([corpus_paper_id(rows[0][0])], with_references=False)[0]

@@ -83,15 +83,15 @@ class GraphSource(LocalSource):
             out.append(FetchedPaper(self._record(node), refs))
         return out
 
-    def match_title(self, title: str) -> PaperRecord | None:
-        """The paper whose normalised title equals ``title``'s, or ``None``."""
+    def match_title(self, title: str, year: int | None = None) -> PaperRecord | None:
+        """The paper whose normalised title equals ``title``'s (the first in the graph's order, or
+        the first of ``year`` where one is), or ``None``."""
         self._check_interrupt()
         self.queries += 1
         wanted = normalise_title(title)
-        for node, t in self.graph.nodes(data="title"):
-            if t and normalise_title(t) == wanted:
-                return self._record(node)
-        return None
+        same = [node for node, t in self.graph.nodes(data="title") if t and normalise_title(t) == wanted]
+        of_year = [node for node in same if year is not None and self.graph.nodes[node].get("year") == year]
+        return self._record((of_year or same)[0]) if same else None
 
     def prefetch_citations(self, paper_ids: Iterable[str], limit: int) -> None:
         """Nothing to prefetch: the graph is in memory (expansion calls this first)."""

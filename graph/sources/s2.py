@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import quote, urlsplit
 
 from ..errors import Interrupted, InvalidRecord, SeedError
-from ..ids import PaperId
+from ..ids import PaperId, normalise_title
 from ..model import PaperLinks, PaperRecord
 from ..s2_ids import CORPUS_ID_PREFIX
 from ..store import store_in_cache
@@ -262,19 +262,28 @@ class S2Source:
             self._warn(found)
         return out
 
-    def match_title(self, title: str) -> PaperRecord | None:
-        """Best title match (``GET /paper/search/match``), or ``None`` when S2 finds none."""
+    def match_title(self, title: str, year: int | None = None) -> PaperRecord | None:
+        """Best title match (``GET /paper/search/match``), or ``None`` when S2 finds none. When the
+        match is of another year than ``year``, S2 is asked again for that year, and a paper of the
+        same title from it wins (one more request, only then)."""
+        raw = self._match_answer(title)
+        if raw is None or year is None or raw.get("year") == year:
+            return None if raw is None else self._paper(raw)
+        of_year = self._match_answer(title, year)
+        same_title = of_year is not None and (normalise_title(str(of_year.get("title") or ""))
+                                              == normalise_title(str(raw.get("title") or "")))
+        return self._paper(of_year if same_title else raw)
+
+    def _match_answer(self, title: str, year: int | None = None) -> dict | None:
         try:
-            raw = self._run(self._client.match_title(title, PAPER_FIELDS))
+            raw = self._run(self._client.match_title(title, PAPER_FIELDS, year))
         except S2NotFoundError:
             return None
         except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
             # indexing into the answer: a wrong shape from the server surfaces here
             raise S2RequestError(f"Semantic Scholar's title match answer has the wrong shape "
                                  f"({type(exc).__name__}: {str(exc)[:80]}); run again later") from None
-        if not isinstance(raw, dict) or not raw.get("paperId"):
-            return None
-        return self._paper(raw)
+        return raw if isinstance(raw, dict) and raw.get("paperId") else None
 
     def prefetch_citations(self, paper_ids: Iterable[str], limit: int) -> None:
         """Nothing to prepare: every citation list is its own paged request."""

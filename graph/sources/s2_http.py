@@ -325,10 +325,12 @@ class S2Api:
         self.auth_header = {"x-api-key": config.api_key} if config.api_key else {}
         self._requester = requester
 
-    async def match_title(self, title: str, fields: list[str]) -> Any:
-        """The paper whose title best matches (``GET /paper/search/match``), as S2 sent it."""
+    async def match_title(self, title: str, fields: list[str], year: int | None = None) -> Any:
+        """The paper whose title best matches (``GET /paper/search/match``; with ``year``, among the
+        papers of that year), as S2 sent it."""
         url = f"{self.api_url}/graph/v1/paper/search/match"
         # the query as the semanticscholar client sent it, so recorded answers still match
         answer = await self._requester.get_data_async(
-            url, f"query={quote(title, safe='')}&fields={','.join(fields)}&offset=0&limit=100", self.auth_header)
+            url, f"query={quote(title, safe='')}" + (f"&year={int(year)}" if year is not None else "")
+            + f"&fields={','.join(fields)}&offset=0&limit=100", self.auth_header)
         return answer["data"][0]

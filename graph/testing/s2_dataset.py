@@ -68,12 +68,24 @@ class S2Dataset:
         key = s2_request_id(pid)
         return self.alias.get(key.lower())
 
-    def match_title(self, query: str) -> tuple[str, float] | None:
-        """The paper whose title best matches ``query`` and the match's score (0 to 1), or ``None``."""
+    def match_title(self, query: str, year: str | None = None) -> tuple[str, float] | None:
+        """The paper whose title best matches ``query`` and the match's score (0 to 1), or ``None``;
+        with ``year`` (S2's filter: ``2019``, ``2016-2020``, ``2010-``, ``-2015``; ValueError for
+        another form), among the papers of those years only."""
         q = normalise_title(query)
-        if q in self._title_exact:
+        years = None
+        if year is not None:
+            first, dash, last = year.partition("-")
+            years = (int(first or 0), int(last or 9999) if dash else int(first))
+        titles = self._titles if years is None else {
+            pid: t for pid, t in self._titles.items()
+            if isinstance(self.papers[pid].get("year"), int) and years[0] <= self.papers[pid]["year"] <= years[1]}
+        if years is None and q in self._title_exact:
             return self._title_exact[q], 1.0
-        best = process.extractOne(q, self._titles, scorer=fuzz.token_sort_ratio, score_cutoff=85)
+        exact = [pid for pid, t in titles.items() if t == q] if years is not None else []
+        if exact:
+            return exact[-1], 1.0
+        best = process.extractOne(q, titles, scorer=fuzz.token_sort_ratio, score_cutoff=85)
         return (best[2], best[1] / 100) if best else None
 
     # -- builders --------------------------------------------------------------

@@ -248,7 +248,7 @@ class _Api:
         if rest == "batch" and method == "POST":
             return self.batch(body, fields)
         if rest == "search/match":
-            return self.match(query.get("query", ""), fields)
+            return self.match(query.get("query", ""), fields, query.get("year"))
         for kind in ("citations", "references"):
             if rest.endswith("/" + kind):
                 return self.page(rest[: -len(kind) - 1], kind, query, fields)
@@ -290,8 +290,11 @@ class _Api:
             out.append(None if pid is None else self.project(pid, fields or ["title"]))
         return 200, out
 
-    def match(self, q: str, fields: list[str]):
-        hit = self.ds.match_title(q) if q.strip() else None
+    def match(self, q: str, fields: list[str], year: str | None = None):
+        try:
+            hit = self.ds.match_title(q, year or None) if q.strip() else None
+        except ValueError:
+            return 400, {"error": f"Invalid year: {year}"}
         if hit is None:
             return 404, {"error": "Title match not found"}
         pid, score = hit
