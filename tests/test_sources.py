@@ -389,3 +389,52 @@ def test_the_year_hint_picks_among_graph_papers_of_the_same_title():
     assert src.match_title("synth shared title", 2017).paper_id == "b"
     assert src.match_title("synth shared title", 2005).paper_id == "a"
     assert src.match_title("SYNTH other title", 2017) is None
+
+
+# -- the sources package's helpers are public where other modules use them ---------------------------------
+
+def _imports_from(path: Path) -> list[tuple[int, str, list[str]]]:
+    """(line, absolute module, names) of every ``from X import names`` in ``path``, relative ones resolved."""
+    package = ["graph", *path.relative_to(PACKAGE).parent.parts]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            out.append((node.lineno, module, [a.name for a in node.names]))
+    return out
+
+
+def test_no_module_imports_a_private_name_of_the_sources_package():
+    found = [f"{path.relative_to(PACKAGE)}:{line}: {name} from {module}"
+             for path in PACKAGE.rglob("*.py") for line, module, names in _imports_from(path)
+             if module.startswith("graph.sources") for name in names
+             if name.startswith("_") and not name.startswith("__")]
+    assert found == []
+
+
+def test_the_csv_column_choice_has_one_home():
+    # both CSV readers (`import csv` into DuckDB, `prepare csv` on Spark) call choose_csv_columns
+    homes = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+             if "is not a column of the paper files" in p.read_text(encoding="utf-8")
+             or "CSV_COLUMN_NAMES" in p.read_text(encoding="utf-8")}
+    assert homes == {"sources/csv_columns.py"}
+    users = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
+             if any("choose_csv_columns" in names for _, _, names in _imports_from(p))}
+    assert users == {"sources/csv_import.py", "prepare/inputs.py"}
+
+
+def test_csv_columns_are_the_ones_named_else_the_ones_recognised():
+    from graph.errors import CitegraphError
+    from graph.sources.csv_columns import choose_csv_columns
+
+    header = ["Paper_ID", "Title", "name", "arxiv", "DOI", "when"]
+    got = choose_csv_columns(header)
+    assert got == ("Title", "Paper_ID", None, "DOI", "arxiv")
+    assert got.named() == {"title": "Title", "id": "Paper_ID", "doi": "DOI", "arxiv": "arxiv"}
+    assert choose_csv_columns(header, title_column="name", year_column="when").named() == {
+        "title": "name", "id": "Paper_ID", "year": "when", "doi": "DOI", "arxiv": "arxiv"}
+    with pytest.raises(CitegraphError, match="no title column among .*name it with --title-column"):
+        choose_csv_columns(["ids", "name"])
+    with pytest.raises(CitegraphError, match="--year-column 'nope' is not a column of the paper files"):
+        choose_csv_columns(header, year_column="nope")

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from ..sources.corpus_import import BadLine, _check_text_file
-from ..sources.csv_import import recognise_csv_columns
+from ..sources.corpus_import import BadLine
+from ..sources.csv_columns import choose_csv_columns
+from ..sources.import_files import check_text_file
 from ..errors import CitegraphError
 
 ARXIV_PATTERN = r"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$"
@@ -104,7 +105,7 @@ def check_csv_inputs(papers: Sequence[str], edges: str) -> None:
         if not is_uri(f):
             if not Path(f).exists():
                 raise CitegraphError(f"{f} does not exist; check the --papers and --edges paths")
-            _check_text_file(Path(f))
+            check_text_file(Path(f))
 
 
 def csv_tables(spark, papers: Sequence[str], edges: str, *, title_column: str | None = None,
@@ -120,16 +121,9 @@ def csv_tables(spark, papers: Sequence[str], edges: str, *, title_column: str | 
         df = _read_csv(spark, f)
         frames.append(_with_row(spark, df))
     cols = [c for df in frames for c in df.columns if c != "_row"]
-    given = {"title": title_column, "id": id_column, "year": year_column, "doi": doi_column, "arxiv": arxiv_column}
-    found = recognise_csv_columns(cols)
-    title_column, id_column, year_column, doi_column, arxiv_column = (
-        given[k] or found.get(k) for k in ("title", "id", "year", "doi", "arxiv"))
-    if title_column is None:
-        raise CitegraphError(f"no title column among {sorted(cols)}; name it with --title-column")
-    for name, col in [("--title-column", title_column), ("--id-column", id_column), ("--year-column", year_column),
-                      ("--doi-column", doi_column), ("--arxiv-column", arxiv_column)]:
-        if col and col not in cols:
-            raise CitegraphError(f"{name} {col!r} is not a column of the paper files; they have {sorted(cols)}")
+    title_column, id_column, year_column, doi_column, arxiv_column = choose_csv_columns(
+        cols, title_column=title_column, id_column=id_column, year_column=year_column, doi_column=doi_column,
+        arxiv_column=arxiv_column)
     rows = frames[0]
     for df in frames[1:]:
         rows = rows.join(df, "_row")

@@ -14,12 +14,9 @@ Example::
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from ..errors import CitegraphError, StoreCorruptError, StoreSchemaError
 from .corpus_db import MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, CorpusDatabase, check_memory_limit
@@ -85,70 +82,6 @@ class ImportReport:
         """Rows loaded per second of the import (0 before any time has passed)."""
         return self.rows / self.seconds if self.seconds else 0.0
 
-
-def _digest(path: Path) -> str:
-    """Identity of a shard: size plus the hash of its first and last MiB (fast on GB files)."""
-    h = hashlib.sha1(str(path.stat().st_size).encode())
-    with open(path, "rb") as fh:
-        h.update(fh.read(1 << 20))
-        if path.stat().st_size > 2 << 20:
-            fh.seek(-(1 << 20), 2)
-            h.update(fh.read())
-    return h.hexdigest()
-
-
-def _open_text(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-
-
-def _read(fh, size: int, path: Path) -> bytes:
-    """``fh.read(size)``, with a damaged file named for what it is (not an interruption, not a traceback)."""
-    try:
-        return fh.read(size)
-    except EOFError:
-        raise CitegraphError(f"{path} is truncated: the gzip stream ends early (an incomplete download?); "
-                             "download it again") from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise CitegraphError(f"{path} is not a valid gzip file ({exc}); give .jsonl or .jsonl.gz files") from None
-    except OSError as exc:
-        raise CitegraphError(f"cannot read {path} ({exc.strerror or exc})") from None
-
-
-def _line_blocks(path: Path, size: int = CHUNK_BYTES) -> Iterator[tuple[int, list[str]]]:
-    """(number of the first line, lines) blocks of about ``size`` bytes, decoded as UTF-8."""
-    first = 1
-    tail = b""
-    with _open_text(path) as fh:
-        while True:
-            block = _read(fh, size, path)
-            if not block:
-                break
-            block = tail + block
-            cut = block.rfind(b"\n")
-            if cut < 0:
-                tail = block
-                continue
-            tail = block[cut + 1:]
-            lines = block[:cut].decode("utf-8", errors="replace").split("\n")
-            yield first, lines
-            first += len(lines)
-    if tail:
-        yield first, [tail.decode("utf-8", errors="replace")]
-
-
-def _check_text_file(path: Path) -> None:
-    """Refuse a binary file before DuckDB's CSV reader turns it into a cryptic error."""
-    try:
-        with _open_text(path) as fh:
-            head = _read(fh, 64 << 10, path)
-    except CitegraphError:
-        raise
-    except OSError as exc:
-        raise CitegraphError(f"cannot read {path} ({exc.strerror or exc})") from None
-    if b"\0" in head:
-        raise CitegraphError(f"{path} is a binary file, not CSV text")
-    if not head.strip():
-        raise CitegraphError(f"{path} is empty; a CSV file needs a header row")
 
 def _check_duckdb_file(path: Path) -> None:
     """Refuse a file that is not a DuckDB database before DuckDB guesses at it (it would look for a

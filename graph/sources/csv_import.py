@@ -8,48 +8,23 @@ from __future__ import annotations
 import hashlib
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ..errors import CitegraphError
 from ..identifiers import DOI_PATTERN
-from .corpus_import import NORM_TITLE, BadLine, ImportReport, _check_text_file, _digest, _open_text, _read
+from .corpus_import import NORM_TITLE, BadLine, ImportReport
+from .csv_columns import choose_csv_columns
+from .import_files import check_text_file, file_digest, open_bytes, read_block
 
 if TYPE_CHECKING:
     from .corpus_import import Corpus
-
-# common names of a paper CSV's columns, by field; matched case-insensitively, first wins
-CSV_COLUMN_NAMES: dict[str, tuple[str, ...]] = {
-    "title": ("title", "titles", "paper_title"),
-    "id": ("id", "paper_id", "paperid", "node_id"),
-    "year": ("year", "publication_year", "pub_year"),
-    "doi": ("doi",),
-    "arxiv": ("arxiv_id", "arxivid", "arxiv", "eprint"),
-}
-
-
-def recognise_csv_columns(columns: Iterable[str]) -> dict[str, str]:
-    """Map fields (title, id, year, doi, arxiv) to the columns that carry them, by common names.
-
-    >>> recognise_csv_columns(["ArXiv_ID", "Title", "year", "citations"])
-    {'title': 'Title', 'year': 'year', 'arxiv': 'ArXiv_ID'}
-    """
-    by_lower = {c.lower(): c for c in columns}
-    out = {}
-    for key, names in CSV_COLUMN_NAMES.items():
-        for name in names:
-            if name in by_lower:
-                out[key] = by_lower[name]
-                break
-    return out
-
-
 
 def _check_rows_read(corpus: "Corpus", path: Path) -> None:
     """Refuse a CSV file of which DuckDB reads under half the lines as rows: a quote opened and not
     closed until far below swallows the lines between into one field, silently."""
     lines = 0
-    with _open_text(path) as fh:
-        while block := _read(fh, 1 << 20, path):
+    with open_bytes(path) as fh:
+        while block := read_block(fh, 1 << 20, path):
             lines += block.count(b"\n")
     quoted = str(path).replace("'", "''")
     rows = corpus._one(f"SELECT count(*) FROM read_csv('{quoted}', header=true, all_varchar=true)")[0]
@@ -72,7 +47,7 @@ def import_csv(corpus: "Corpus", papers: Sequence[str | Path], edges: str | Path
     arXiv column that is not an arXiv ID is ignored; without a year column the year
     comes from new-style arXiv IDs.
 
-    A column not named is recognised by its common names (:data:`CSV_COLUMN_NAMES`,
+    A column not named is recognised by its common names (:func:`.csv_columns.choose_csv_columns`,
     case-insensitive: ``title``, ``id``, ``year``, ``doi``, ``arxiv_id``, …); the report's
     ``columns`` says which were used.
     """
@@ -81,7 +56,7 @@ def import_csv(corpus: "Corpus", papers: Sequence[str | Path], edges: str | Path
     for f in files + [str(edges)]:
         if not Path(f).exists():
             raise CitegraphError(f"{f} does not exist")
-    digest = hashlib.sha1("|".join(_digest(Path(f)) for f in files + [str(edges)]).encode()).hexdigest()
+    digest = hashlib.sha1("|".join(file_digest(Path(f)) for f in files + [str(edges)]).encode()).hexdigest()
     report = ImportReport(", ".join(files) + f" + {edges}", "csv")
     if corpus._one("SELECT 1 FROM imports WHERE digest = ?", [digest]):
         report.skipped = "already loaded (same files)"
@@ -104,24 +79,15 @@ def _import_csv_rows(corpus: "Corpus", files: list[str], edges: str | Path, repo
                      doi_column: str | None, arxiv_column: str | None, citing_column: str,
                      cited_column: str) -> ImportReport:
     for f in files + [str(edges)]:
-        _check_text_file(Path(f))
+        check_text_file(Path(f))
     sources = " POSITIONAL JOIN ".join(
         f"(SELECT * FROM read_csv('{f.replace(chr(39), chr(39) * 2)}', header=true, all_varchar=true))"
         for f in files)
     cols = {c for (c, *_) in corpus._run(f"DESCRIBE SELECT * FROM {sources}")}
-    given = {"title": title_column, "id": id_column, "year": year_column, "doi": doi_column,
-             "arxiv": arxiv_column}
-    found = recognise_csv_columns(cols)
-    title_column, id_column, year_column, doi_column, arxiv_column = (
-        given[k] or found.get(k) for k in ("title", "id", "year", "doi", "arxiv"))
-    if title_column is None:
-        raise CitegraphError(f"no title column among {sorted(cols)}; name it with --title-column")
-    report.columns = {k: v for k, v in zip(("title", "id", "year", "doi", "arxiv"),
-                                           (title_column, id_column, year_column, doi_column, arxiv_column)) if v}
-    for name, col in [("--title-column", title_column), ("--id-column", id_column), ("--year-column", year_column),
-                      ("--doi-column", doi_column), ("--arxiv-column", arxiv_column)]:
-        if col and col not in cols:
-            raise CitegraphError(f"{name} {col!r} is not a column of the paper files; they have {sorted(cols)}")
+    chosen = choose_csv_columns(cols, title_column=title_column, id_column=id_column, year_column=year_column,
+                                doi_column=doi_column, arxiv_column=arxiv_column)
+    title_column, id_column, year_column, doi_column, arxiv_column = chosen
+    report.columns = chosen.named()
     for f in files:
         _check_rows_read(corpus, Path(f))
     e = str(edges).replace("'", "''")

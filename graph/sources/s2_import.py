@@ -17,8 +17,8 @@ from typing import Callable, Iterator, Sequence
 
 from ..errors import CitegraphError
 from ..identifiers import DOI_PATTERN
-from .corpus_import import (MAX_BAD_REPORTED, NORM_TITLE, BadLine, Corpus, ImportReport, _digest, _line_blocks,
-                            _open_text, _read)
+from .corpus_import import MAX_BAD_REPORTED, NORM_TITLE, BadLine, Corpus, ImportReport
+from .import_files import file_digest, line_blocks, open_bytes, read_block
 
 # per dataset: the JSON structure to parse and the SELECT list that maps it to the table
 DATASETS = {
@@ -81,7 +81,7 @@ def s2_files(paths: Sequence[str | Path]) -> list[Path]:
 
 def detect_kind(path: Path) -> str:
     """Which S2 dataset a shard holds, from the keys of its first JSON line."""
-    with _open_text(path) as fh:
+    with open_bytes(path) as fh:
         for raw in _lines(fh, path):
             try:
                 obj = json.loads(raw)
@@ -100,7 +100,7 @@ def detect_kind(path: Path) -> str:
 
 def _lines(fh, path: Path) -> Iterator[bytes]:
     """The lines of the first 64 MiB of ``fh`` (enough to find the first JSON object)."""
-    data = _read(fh, 4 << 20, path)
+    data = read_block(fh, 4 << 20, path)
     yield from data.splitlines()
 
 
@@ -125,7 +125,7 @@ def import_s2(corpus: Corpus, paths: Sequence[str | Path], *,
 def _import_shard(corpus: Corpus, path: Path, progress) -> ImportReport:
     kind = detect_kind(path)
     report = ImportReport(str(path), kind)
-    digest = _digest(path)
+    digest = file_digest(path)
     done = corpus._one("SELECT lines, complete FROM shard_progress WHERE digest = ? AND kind = ?", [digest, kind])
     if done and done[1]:
         report.skipped = "already loaded (same shard)"
@@ -139,7 +139,7 @@ def _import_shard(corpus: Corpus, path: Path, progress) -> ImportReport:
     # one transaction per block, recorded with the shard's progress: memory stays bounded on
     # billion-row shards, and an interrupted import resumes after the last committed block
     placeholders = 0
-    for first, lines in _line_blocks(path, corpus.block_bytes):
+    for first, lines in line_blocks(path, corpus.block_bytes):
         if first + len(lines) - 1 <= resume_after:
             continue
         with corpus._transaction():
