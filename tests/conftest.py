@@ -14,6 +14,23 @@ settings.register_profile("citegraph", deadline=None)
 settings.load_profile("citegraph")
 
 from graph.sources.s2 import S2Config, S2Source
+
+# The files whose tests take longest start first. pytest-xdist (--dist loadfile) hands files to
+# workers in the order of the collection when --no-loadscope-reorder is given (by default it
+# reorders them by their number of tests, which starts the Spark file, 12 slow tests, last,
+# leaving the suite waiting on one worker at the end).
+SLOW_FILES_FIRST = ("test_prepare.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    first = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    per_file: dict[str, int] = {}
+    for item in items:
+        per_file[item.path.name] = per_file.get(item.path.name, 0) + 1
+    # the slow files first, then the others by their number of tests (xdist's own default order)
+    items.sort(key=lambda item: (first.get(item.path.name, len(first)), -per_file[item.path.name],
+                                 str(item.path)))
+
 from graph.testing.s2_server import S2Dataset, S2TestServer
 
 ROOT = Path(__file__).resolve().parents[1]
