@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..versions import merged_ids_text
 from .topics import SeedTopics, seed_topics
-from .walks import personalized_pagerank, personalized_pagerank_many
+from .walks import hits, pagerank, personalized_pagerank, personalized_pagerank_many
 
 # how the topical walk follows citations; chosen with benchmarks/quality.py
 TOPIC_WALK_UNDIRECTED = True
@@ -69,7 +69,7 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
         raise ValueError(f"by must be one of {RANK_BY}")
     if G.number_of_nodes() == 0:
         return pd.DataFrame(columns=["rank", *COLUMNS, "title", "year", "is_seed", "merged_ids"])
-    pr = nx.pagerank(G, alpha=alpha)
+    pr = pagerank(G, alpha=alpha)  # nx.pagerank's numbers, on the analysis' shared matrix
     present = [s for s in (seeds or []) if s in G]
     seed_set = set(present)
     topics = (topics or seed_topics(G, present)) if present else None
@@ -86,7 +86,7 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
         import numpy as np
 
         start = np.random.default_rng(0).uniform(0.5, 1.5, G.number_of_nodes())
-        hubs, auth = nx.hits(G, max_iter=1000, tol=1e-10, nstart=dict(zip(G, start)), normalized=True)
+        hubs, auth = hits(G, max_iter=1000, tol=1e-10, nstart=start, normalized=True)
         # the eigenvector's sign is arbitrary and tiny values come out as -0.0
         hubs = {n: abs(v) for n, v in hubs.items()}
         auth = {n: abs(v) for n, v in auth.items()}
@@ -97,8 +97,8 @@ def influence_table(G: nx.DiGraph, *, seeds: Sequence | None = None, by: str = "
     momentum: dict = {}
     if now is not None:
         recent = [n for n, y in G.nodes(data="year") if y and y > now - recent_years]
-        R = G.subgraph(recent)
-        recent_pr = nx.pagerank(R, alpha=alpha) if R.number_of_nodes() else {}
+        # nx.pagerank(G.subgraph(recent)): the subgraph's nodes in the order networkx walks them
+        recent_pr = pagerank(G, alpha=alpha, nodes=list(G.subgraph(recent))) if recent else {}
         for n in G:
             citers = list(G.predecessors(n))
             fresh = sum(1 for c in citers if (G.nodes[c].get("year") or 0) > now - momentum_years)

@@ -13,7 +13,7 @@ from .related import map_nodes, relatedness
 from .results import AnalysisParameters, MapAnalysis
 from .similarity import (SimilarityWeights, citation_matrix, derivative_works, explain, nearest_seed_paths,
                          prior_works, similarity_edges)
-from .walks import personalized_pagerank
+from .walks import matrices_shared, personalized_pagerank
 
 
 # the relatedness columns every per-paper table carries (the evidence behind the score)
@@ -45,6 +45,14 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
     ``references`` (paper -> full reference list, papers outside ``G`` included, as the
     store holds them) lets bibliographic coupling count every shared reference.
     """
+    # every walk and ranking below uses one sparse matrix of G, built once (see graph.analysis.walks)
+    with matrices_shared(G):
+        return _analyse(G, seeds, top=top, method=method, weights=weights, min_similarity=min_similarity,
+                        resolution=resolution, seed=seed, references=references)
+
+
+def _analyse(G: nx.DiGraph, seeds: Sequence, *, top: int, method: str, weights: SimilarityWeights,
+             min_similarity: float, resolution: float, seed: int, references: dict | None) -> MapAnalysis:
     seeds = [s for s in dict.fromkeys(seeds) if s in G]
     cm = citation_matrix(G, references)
     # one walk from the seeds serves relatedness and the topical ranking
