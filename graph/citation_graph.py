@@ -7,6 +7,7 @@ each work's versions (:func:`graph.versions.merge_versions`).
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING, Callable
 
 import networkx as nx
@@ -82,8 +83,8 @@ def build_graph(store: "Store", members: set[str], resolved: list["ResolvedSeed"
     return g
 
 
-def edge_order(e: CitationEdge) -> tuple[str, str]:
-    return e.citing, e.cited
+# an edge's place in the fixed order: (citing, cited), read in C (a Python key function cost 0.04 s a map)
+edge_order: Callable[[CitationEdge], tuple[str, str]] = attrgetter("citing", "cited")
 
 
 def assembled_graph(nodes: list[tuple[str, dict]], edges: list[tuple[str, str, dict]]) -> nx.DiGraph:
