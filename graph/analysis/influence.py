@@ -28,15 +28,14 @@ import numpy as np
 import pandas as pd
 
 from ..versions import merged_ids_text
+from .results import INFLUENCE_COLUMNS
 from .topics import SeedTopics, seed_topics
 from .walks import hits, matrices_of, pagerank, personalized_pagerank, personalized_pagerank_many
 
 # how the topical walk follows citations; chosen with benchmarks/quality.py
 TOPIC_WALK_UNDIRECTED = True
 RANK_BY = ("topic", "global")
-# the scores; the table also carries "rank" first and, after the scores, what describes the paper
-COLUMNS = ["topic_pagerank", "pagerank", "in_graph_citations", "global_citations", "hits_authority", "hits_hub",
-           "recent_pagerank", "momentum"]
+COLUMNS = INFLUENCE_COLUMNS  # the scores (see graph.analysis.results)
 
 
 def _latest_year(G: nx.DiGraph) -> int | None:

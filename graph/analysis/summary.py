@@ -10,15 +10,11 @@ import pandas as pd
 from .clusters import topic_clusters
 from .influence import COLUMNS as INFLUENCE_COLUMNS, TOPIC_WALK_UNDIRECTED, influence_table
 from .related import map_nodes, relatedness
-from .results import AnalysisParameters, MapAnalysis
+# RELATED_COLUMNS: defined with the results (an export needs no analysis module), importable here as before
+from .results import RELATED_COLUMNS, AnalysisParameters, MapAnalysis
 from .similarity import (SimilarityWeights, citation_matrix, derivative_works, explain, nearest_seed_paths,
                          prior_works, similarity_edges)
 from .walks import matrices_shared, personalized_pagerank
-
-
-# the relatedness columns every per-paper table carries (the evidence behind the score)
-RELATED_COLUMNS = ("related_rank", "topic", "relatedness", "best_seed", "cocited_seeds", "coupled_seeds", "cites_seeds", "cited_by_seeds",
-                   "walk", "text_match", "why")
 
 
 def _map_edges(edges: pd.DataFrame, nodes: Sequence, min_similarity: float) -> pd.DataFrame:
