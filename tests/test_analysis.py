@@ -349,3 +349,11 @@ def test_nearest_seed_paths_are_networkx_multi_source_dijkstra(seed):
     _, expected = nx.multi_source_dijkstra(g.to_undirected(as_view=True), present, weight=None)
     got = nearest_seed_paths(g, seeds)
     assert list(got.items()) == list(expected.items())  # the same paths (ties too), in the same order
+
+
+def test_the_analysis_reports_each_stage_in_order(G):
+    from graph.analysis.summary import ANALYSIS_STAGES
+
+    seen = []
+    analyse(G, ["a", "b"], top=5, on_stage=seen.append)
+    assert seen == list(ANALYSIS_STAGES)
