@@ -130,3 +130,25 @@ def test_merged_versions_are_the_graph_networkx_add_edge_builds():
     merged.nodes["c"]["title"] = "changed"
     merged.edges["w1", "r"]["intents"] = ["changed"]
     assert g.nodes["c"]["title"] == "A synthetic citer" and g.edges["w1", "r"]["intents"] is None
+
+
+def test_each_node_holds_its_record_as_to_dict_gives_it_with_the_sources_links(synth_server, tmp_path):
+    from graph.growth import KeptReads
+
+    with Explorer(["2101.00000", "2101.00001"], store=tmp_path / "s.sqlite", api_url=synth_server.url,
+                  rate=0) as ex:
+        g = ex.run.graph
+        records = ex.store.get_papers(list(g))
+        assert records and all(ex.source.links(r).page for r in records.values())  # links worth checking
+        for pid, attrs in g.nodes(data=True):
+            rec = records[pid]
+            rec.links = ex.source.links(rec)
+            expected = rec.to_dict()
+            del expected["paper_id"]
+            assert list(attrs.items())[:len(expected)] == list(expected.items())
+        # the kept reads hand out copies: changing one changes neither the kept record nor the store's
+        kept = KeptReads(ex.store)
+        pid = next(iter(records))
+        first = kept.get_papers([pid])[pid]
+        first.title, first.links = "changed", "changed"
+        assert kept.get_papers([pid])[pid] == ex.store.get_papers([pid])[pid] != first
