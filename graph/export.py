@@ -81,8 +81,7 @@ def write_map(run: "MapRun", out_dir: str | Path, name: str, analysis: MapAnalys
 def scores_table(analysis: MapAnalysis) -> pd.DataFrame:
     """Per-paper scores of the whole graph: influence and relatedness for every paper,
     map membership, cluster and explanation counts for the map's papers."""
-    from .analysis.influence import COLUMNS as INFLUENCE_COLUMNS
-    from .analysis.summary import RELATED_COLUMNS
+    from .analysis.results import INFLUENCE_COLUMNS, RELATED_COLUMNS  # no analysis module (scipy) to import
 
     infl = analysis.influence[["rank", *INFLUENCE_COLUMNS]]
     rel = analysis.related[list(RELATED_COLUMNS)]

@@ -16,7 +16,6 @@ order, so the analysis sums in the same order and finds the same scores as after
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
@@ -50,6 +49,14 @@ def freeze_long_lived() -> None:
     map's cycles stay in memory once it is replaced, a one-off cost of one map."""
     gc.collect()
     gc.freeze()
+
+
+def _shallow_copy(record: PaperRecord) -> PaperRecord:
+    """What ``dataclasses.replace(record)`` makes (the same field values, not copies of them), without
+    calling ``__init__`` field by field: 5,000 records an action took 0.03 s that way."""
+    copy = object.__new__(type(record))
+    copy.__dict__.update(record.__dict__)
+    return copy
 
 
 class KeptReads:
@@ -100,7 +107,7 @@ class KeptReads:
         for p in ids:
             rec = self._papers[p]
             if rec is not _ABSENT:
-                out[p] = dataclasses.replace(rec)
+                out[p] = _shallow_copy(rec)
         return out
 
     def edges_touching(self, paper_ids: Iterable[str], *, direction: str,

@@ -141,15 +141,18 @@ def find_paths(a: str, b: str, *, store: Store, source: PaperSource | None,
 
 
 def analyse_map(run: MapRun, *, top: int = 100, method: str = "salton", resolution: float = 1.0,
-                min_similarity: float = 0.2, weights: "SimilarityWeights | None" = None) -> MapAnalysis:
+                min_similarity: float = 0.2, weights: "SimilarityWeights | None" = None,
+                on_stage: Callable[[str], None] | None = None) -> MapAnalysis:
     """Run :func:`graph.analysis.analyse` on a map's graph with its resolved seeds (``weights``: the
-    similarity's, default :class:`~graph.analysis.similarity.SimilarityWeights`)."""
+    similarity's, default :class:`~graph.analysis.similarity.SimilarityWeights`; ``on_stage``: told as
+    each stage begins)."""
     # imported here: a command answered from the store needs neither scipy nor the analysis modules
     from .analysis.similarity import SimilarityWeights
     from .analysis.summary import analyse
 
     return analyse(run.graph, run.graph.graph["seeds"], top=top, method=method, resolution=resolution,
-                   min_similarity=min_similarity, weights=weights or SimilarityWeights(), references=run.references)
+                   min_similarity=min_similarity, weights=weights or SimilarityWeights(), references=run.references,
+                   on_stage=on_stage)
 
 
 def bibtex_selection(analysis: MapAnalysis, *, cluster: int | None = None, top: int | None = None) -> list:

@@ -69,6 +69,32 @@ class Progress:
         return dataclasses.asdict(self)
 
 
+class _AnalysisBar:
+    """The analysis' progress bar, drawn like the fetch's: with ``progress`` on, on a terminal only
+    (tqdm's ``disable=None``), gone when the analysis ends; each stage advances it and names itself."""
+
+    def __init__(self, progress: bool) -> None:
+        from tqdm import tqdm  # imported by the expansion already
+
+        from .analysis.summary import ANALYSIS_STAGES  # the analysis imports it next anyway
+
+        self.bar = tqdm(total=len(ANALYSIS_STAGES), desc="analysing the map", unit="stage", leave=False,
+                        disable=None if progress else True)
+        self.started = False
+
+    def __enter__(self) -> "_AnalysisBar":
+        return self
+
+    def stage(self, name: str) -> None:
+        if self.started:
+            self.bar.update(1)
+        self.started = True
+        self.bar.set_description_str(f"analysing the map: {name}")
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+
+
 class Explorer(MapQuestions):
     """Holds a store, a source, the expansion options and the current seeds.
 
@@ -296,9 +322,13 @@ class Explorer(MapQuestions):
                 # the silent part after the last progress bar: say what is going on
                 self.log(f"analysing the map: relatedness, influence and clusters of "
                          f"{run.graph.number_of_nodes():,} papers")
-                if self._progress.state == "working":
-                    self._set(stage="analysing the map")
-                return analyse_map(run, top=self.top, method=self.method, resolution=self.resolution)
+                with _AnalysisBar(self.options.progress) as bar:
+                    def on_stage(name: str) -> None:
+                        bar.stage(name)
+                        if self._progress.state == "working":  # serve's progress line names the stage too
+                            self._set(stage=f"analysing the map: {name}")
+                    return analyse_map(run, top=self.top, method=self.method, resolution=self.resolution,
+                                       on_stage=on_stage)
             # kept in the store: another command asking of the same graph reads it back (the session's later
             # maps are its own: digesting and keeping them would cost more than the analysis saves)
             with collector_paused():

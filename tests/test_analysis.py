@@ -297,3 +297,63 @@ def test_shared_references_outside_the_graph_count(G):
     assert with_refs.related.loc["c", "coupling_strength"] == pytest.approx(2 / math.sqrt(4 * 3))
     assert with_refs.related.loc["c", "relatedness"] > without.related.loc["c", "relatedness"]
     assert with_refs.explanations["c"].shared_references == {"a": ["outside1", "outside2"]}
+
+
+def _random_citations(seed: int, n: int = 250, p: float = 0.012) -> nx.DiGraph:
+    """A seeded random directed graph with string ids (as papers have), a self-citation and isolated papers."""
+    g = nx.gnp_random_graph(n, p, seed=seed, directed=True)
+    g = nx.relabel_nodes(g, {i: f"W{(i * 7919) % 1009}" for i in g})
+    g.add_edge("W7", "W7")
+    g.add_nodes_from(["lonely1", "lonely2"])
+    return g
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pagerank_and_hits_are_networkx_to_the_last_bit(seed):
+    from graph.analysis.walks import hits, matrices_shared, pagerank
+
+    g = _random_citations(seed)
+    recent = [n for n in g if int(n[1:] if n[0] == "W" else 0) % 3 == 0]
+    start = np.random.default_rng(0).uniform(0.5, 1.5, g.number_of_nodes())
+    with matrices_shared(g):  # as the analysis runs them: on one matrix built once
+        shared = (pagerank(g), pagerank(g, nodes=list(g.subgraph(recent))),
+                  hits(g, max_iter=1000, tol=1e-10, nstart=start))
+    assert shared[0] == pagerank(g) == nx.pagerank(g)
+    assert shared[1] == nx.pagerank(g.subgraph(recent))
+    assert shared[2] == nx.hits(g, max_iter=1000, tol=1e-10, nstart=dict(zip(g, start)))
+
+
+def test_walks_on_a_shared_matrix_equal_walks_on_their_own():
+    from graph.analysis.walks import matrices_of, matrices_shared, personalized_pagerank_many
+
+    g = _random_citations(7)
+    restarts = [{"W0": 1.0}, {"W7": 2.0, "W14": 1.0}]
+    alone = [personalized_pagerank_many(g, restarts, undirected=u) for u in (True, False)]
+    other = g.copy()
+    other.add_edge("W0", "lonely1")
+    with matrices_shared(g) as held:
+        assert matrices_of(g) is held and matrices_of(other) is not held  # another graph has its own
+        shared = [personalized_pagerank_many(g, restarts, undirected=u) for u in (True, False)]
+        table = influence_table(g, seeds=["W0", "W7"])
+    assert shared == alone
+    pd.testing.assert_frame_equal(table, influence_table(g, seeds=["W0", "W7"]), check_exact=True)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nearest_seed_paths_are_networkx_multi_source_dijkstra(seed):
+    from graph.analysis.similarity import nearest_seed_paths
+
+    g = _random_citations(seed, n=300, p=0.006)
+    seeds = ["W0", "W7", "W0", "not in the graph", sorted(g)[seed * 10]]
+    present = [s for s in seeds if s in g]
+    _, expected = nx.multi_source_dijkstra(g.to_undirected(as_view=True), present, weight=None)
+    got = nearest_seed_paths(g, seeds)
+    assert list(got.items()) == list(expected.items())  # the same paths (ties too), in the same order
+
+
+def test_the_analysis_reports_each_stage_in_order(G):
+    from graph.analysis.summary import ANALYSIS_STAGES
+
+    seen = []
+    analyse(G, ["a", "b"], top=5, on_stage=seen.append)
+    assert seen == list(ANALYSIS_STAGES)

@@ -399,6 +399,10 @@ def test_a_warm_question_reads_its_answer_back_without_the_clustering_libraries(
     for command in ("related", "clusters", "rank"):
         loaded = _heavy_modules_after([command, *seeds, "-q"], env)
         assert not {"sklearn", "igraph", "matplotlib", "pyvis"} & set(loaded), (command, loaded)
+    # a second map draws and exports the kept analysis: no analysis module, so not even scipy
+    loaded = _heavy_modules_after(["map", *seeds, "-q", "--out", str(tmp_path / "out")], env)
+    assert not {"sklearn", "igraph", "matplotlib", "scipy"} & set(loaded), loaded
+    assert (tmp_path / "out").is_dir()
 
 
 # --- tables and commands say what is true ------------------------------------------------------

@@ -118,3 +118,27 @@ def test_map_writes_every_format_and_bibtex_of_a_cluster(tmp_path):
 
     with pytest.raises(NothingUsableError, match="no cluster 99"):
         bibtex_selection(analysis, cluster=99)
+
+
+def _title_word_reference(title):
+    """citekeys.title_word as first written: every word transliterated, then the first significant one."""
+    import re
+
+    from graph.citekeys import STOP_WORDS, _MATH, _ascii, _word
+
+    text = _MATH.sub(" ", title or "")
+    words = [_word(w) for w in re.split(r"[\s\-_/:;,.!?()\[\]{}$\\^'\"]+", _ascii(text))]
+    words = [w for w in words if w]
+    for w in words:
+        if w not in STOP_WORDS:
+            return w
+    return words[0] if words else ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.none(), st.text(), st.lists(st.sampled_from(
+    ["the", "On", "of", "a", "Ünïcödé", "张伟", "$O(n^2)$", "—", "-", "LLM.int8()", "'s", "", " ", "9"])).map(" ".join)))
+def test_title_word_reads_only_up_to_the_first_significant_word_and_finds_the_same(title):
+    from graph.citekeys import title_word
+
+    assert title_word(title) == _title_word_reference(title)

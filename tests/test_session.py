@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 from graph.errors import CitegraphError, SeedError
 from graph.expansion import ExpansionOptions
-from graph.pipeline import build_map
+from graph.pipeline import analyse_map, build_map
 from graph.session import Explorer
 from graph.sources.s2 import S2Config, S2Source
 from graph.store import Store
@@ -229,3 +229,28 @@ def test_a_ctrl_c_in_the_caller_stops_the_work_and_a_map_built_on_first_use_can_
             assert len(ex.related()) > 0 and ex.progress().state == "done"
     finally:
         synth_server.faults = Faults()
+
+
+def test_the_analysis_shows_its_stages_on_a_terminal_only(synth_server, tmp_path, monkeypatch):
+    import io
+
+    from graph.analysis.summary import ANALYSIS_STAGES
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for n, (stream, progress, drawn) in enumerate(((Terminal(), True, True), (io.StringIO(), True, False),
+                                                   (Terminal(), False, False))):  # redirected, or -q: no bar
+        monkeypatch.setattr(sys, "stderr", stream)
+        # a store of its own each time: an analysis kept in the store would be read back, not computed
+        with Explorer(["2101.00000"], store=tmp_path / f"s{n}.sqlite", api_url=synth_server.url, rate=0,
+                      options=ExpansionOptions(progress=progress)) as ex:
+            ex.build()
+            computed = []
+            monkeypatch.setattr("graph.session.analyse_map", lambda *a, _real=analyse_map, **k: computed.append(1)
+                                or _real(*a, **k))
+            ex.analysis()
+            assert computed == [1]
+        shown = [f"analysing the map: {stage}" in stream.getvalue() for stage in ANALYSIS_STAGES]
+        assert shown == [drawn] * len(ANALYSIS_STAGES), (progress, stream.getvalue())

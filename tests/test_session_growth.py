@@ -97,3 +97,58 @@ def test_the_reading_list_grown_and_shrunk_is_the_rebuilt_graph(reading_list_map
         assert list(g) == list(before) and list(g.edges(data=True)) == list(before.edges(data=True))
         assert all(g.nodes[n] == before.nodes[n] for n in g if n != lora) and not g.nodes[lora]["is_seed"]
         assert ex.run.references == first.references and g.graph == before.graph
+
+
+def test_merged_versions_are_the_graph_networkx_add_edge_builds():
+    """merge_versions fills its graph directly (for speed): it must be the graph add_node/add_edge give,
+    with attribute dicts of its own, and a citation seen from two versions merged."""
+    from graph.versions import merge_versions
+
+    g = nx.DiGraph()
+    g.add_node("w1", title="Attention Is All You Need (synthetic)", year=2017, is_seed=True, arxiv_id="1706.03762")
+    g.add_node("w1v2", title="attention is all you need (synthetic)", year=2017, arxiv_id="1706.03762", doi="10.x/1")
+    g.add_node("r", title="A synthetic reference", year=2014)
+    g.add_node("c", title="A synthetic citer", year=2020)
+    g.add_edge("c", "w1", is_influential=False, intents=["background"], contexts=None)
+    g.add_edge("c", "w1v2", is_influential=True, intents=["method"], contexts=["we use it"])
+    g.add_edge("w1", "r", is_influential=None, intents=None, contexts=None)
+    g.add_edge("w1v2", "w1", is_influential=None, intents=None, contexts=None)  # a version citing another
+    g.graph["seeds"] = ["w1v2", "w1"]
+    merged, _, alias = merge_versions(g)
+    assert alias == {"w1v2": "w1"}
+    # the reference: the kept nodes and the edges added through networkx's API
+    ref = nx.DiGraph()
+    for n, d in g.nodes(data=True):
+        if n not in alias:
+            ref.add_node(n, **d)
+    ref.nodes["w1"].update(doi="10.x/1", merged_ids=["w1", "w1v2"])
+    ref.add_edge("c", "w1", is_influential=True, intents=["background", "method"], contexts=["we use it"])
+    ref.add_edge("w1", "r", is_influential=None, intents=None, contexts=None)
+    assert merged.graph["seeds"] == ["w1"]
+    ref.graph.update(merged.graph)
+    assert_same_graph(merged, ref)
+    merged.nodes["c"]["title"] = "changed"
+    merged.edges["w1", "r"]["intents"] = ["changed"]
+    assert g.nodes["c"]["title"] == "A synthetic citer" and g.edges["w1", "r"]["intents"] is None
+
+
+def test_each_node_holds_its_record_as_to_dict_gives_it_with_the_sources_links(synth_server, tmp_path):
+    from graph.growth import KeptReads
+
+    with Explorer(["2101.00000", "2101.00001"], store=tmp_path / "s.sqlite", api_url=synth_server.url,
+                  rate=0) as ex:
+        g = ex.run.graph
+        records = ex.store.get_papers(list(g))
+        assert records and all(ex.source.links(r).page for r in records.values())  # links worth checking
+        for pid, attrs in g.nodes(data=True):
+            rec = records[pid]
+            rec.links = ex.source.links(rec)
+            expected = rec.to_dict()
+            del expected["paper_id"]
+            assert list(attrs.items())[:len(expected)] == list(expected.items())
+        # the kept reads hand out copies: changing one changes neither the kept record nor the store's
+        kept = KeptReads(ex.store)
+        pid = next(iter(records))
+        first = kept.get_papers([pid])[pid]
+        first.title, first.links = "changed", "changed"
+        assert kept.get_papers([pid])[pid] == ex.store.get_papers([pid])[pid] != first

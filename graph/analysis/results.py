@@ -14,6 +14,13 @@ from typing import Hashable, Sequence
 import pandas as pd
 
 OTHER = -1  # the cluster of papers in groups smaller than the minimum size
+# The columns of the per-paper tables, here so that an export of a kept analysis imports no analysis module
+# (those import scipy): influence's scores (the table also carries "rank" first and, after the scores,
+# what describes the paper) and the relatedness columns (the evidence behind the score)
+INFLUENCE_COLUMNS = ["topic_pagerank", "pagerank", "in_graph_citations", "global_citations", "hits_authority",
+                     "hits_hub", "recent_pagerank", "momentum"]
+RELATED_COLUMNS = ("related_rank", "topic", "relatedness", "best_seed", "cocited_seeds", "coupled_seeds", "cites_seeds",
+                   "cited_by_seeds", "walk", "text_match", "why")
 
 
 @dataclass(frozen=True)

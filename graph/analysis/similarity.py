@@ -21,6 +21,7 @@ with weights that sum to 1 (default 0.5 / 0.5), so it stays in [0, 1].
 from __future__ import annotations
 
 import math
+from collections import deque
 from itertools import chain
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -297,7 +298,21 @@ def nearest_seed_paths(G: nx.DiGraph, seeds: Sequence) -> dict:
     present = [s for s in seeds if s in G]
     if not present:
         return {}
-    _, paths = nx.multi_source_dijkstra(G.to_undirected(as_view=True), present, weight=None)
+    # ``nx.multi_source_dijkstra(G.to_undirected(as_view=True), present, weight=None)``'s paths, found
+    # by a breadth-first search: with every step costing 1 its heap pops in the order a queue does,
+    # and each paper keeps the first path that reached it. The neighbours are visited in the order
+    # the undirected view lists them (the same set expression), so ties go the same way; the view
+    # and the heap cost three times the search (0.15 s of a serve action)
+    succ, pred = G._succ, G._pred
+    paths = {s: [s] for s in present}
+    queue = deque(paths)
+    while queue:
+        v = queue.popleft()
+        to_v = paths[v]
+        for u in set(succ[v].keys()) | set(pred[v].keys()):
+            if u not in paths:
+                paths[u] = to_v + [u]
+                queue.append(u)
     return paths
 
 

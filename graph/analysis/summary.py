@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import networkx as nx
 import pandas as pd
@@ -10,15 +10,15 @@ import pandas as pd
 from .clusters import topic_clusters
 from .influence import COLUMNS as INFLUENCE_COLUMNS, TOPIC_WALK_UNDIRECTED, influence_table
 from .related import map_nodes, relatedness
-from .results import AnalysisParameters, MapAnalysis
+# RELATED_COLUMNS: defined with the results (an export needs no analysis module), importable here as before
+from .results import RELATED_COLUMNS, AnalysisParameters, MapAnalysis
 from .similarity import (SimilarityWeights, citation_matrix, derivative_works, explain, nearest_seed_paths,
                          prior_works, similarity_edges)
-from .walks import personalized_pagerank
+from .walks import matrices_shared, personalized_pagerank
 
 
-# the relatedness columns every per-paper table carries (the evidence behind the score)
-RELATED_COLUMNS = ("related_rank", "topic", "relatedness", "best_seed", "cocited_seeds", "coupled_seeds", "cites_seeds", "cited_by_seeds",
-                   "walk", "text_match", "why")
+# what an analysis does, in order, as :func:`analyse` reports it
+ANALYSIS_STAGES = ("relatedness", "influence", "similarity", "clusters", "explanations")
 
 
 def _map_edges(edges: pd.DataFrame, nodes: Sequence, min_similarity: float) -> pd.DataFrame:
@@ -34,7 +34,8 @@ def _map_edges(edges: pd.DataFrame, nodes: Sequence, min_similarity: float) -> p
 
 def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "salton",
             weights: SimilarityWeights = SimilarityWeights(), min_similarity: float = 0.2,
-            resolution: float = 1.0, seed: int = 0, references: dict | None = None) -> MapAnalysis:
+            resolution: float = 1.0, seed: int = 0, references: dict | None = None,
+            on_stage: Callable[[str], None] | None = None) -> MapAnalysis:
     """Related papers, influence, clusters, prior/derivative works and explanations for a map.
 
     Returns a :class:`MapAnalysis`: the map's papers are the seeds and the ``top`` most
@@ -44,21 +45,42 @@ def analyse(G: nx.DiGraph, seeds: Sequence, *, top: int = 100, method: str = "sa
 
     ``references`` (paper -> full reference list, papers outside ``G`` included, as the
     store holds them) lets bibliographic coupling count every shared reference.
+
+    ``on_stage(name)`` is called as each of :data:`ANALYSIS_STAGES` begins (a progress bar, a server's
+    progress line).
     """
+    # every walk and ranking below uses one sparse matrix of G, built once (see graph.analysis.walks)
+    with matrices_shared(G):
+        return _analyse(G, seeds, top=top, method=method, weights=weights, min_similarity=min_similarity,
+                        resolution=resolution, seed=seed, references=references, stage=on_stage or _quiet)
+
+
+def _quiet(stage: str) -> None:
+    """No one to tell."""
+
+
+def _analyse(G: nx.DiGraph, seeds: Sequence, *, top: int, method: str, weights: SimilarityWeights,
+             min_similarity: float, resolution: float, seed: int, references: dict | None,
+             stage: Callable[[str], None]) -> MapAnalysis:
     seeds = [s for s in dict.fromkeys(seeds) if s in G]
+    stage(ANALYSIS_STAGES[0])
     cm = citation_matrix(G, references)
     # one walk from the seeds serves relatedness and the topical ranking
     walk = personalized_pagerank(G, seeds, undirected=TOPIC_WALK_UNDIRECTED) if seeds else None
     related = relatedness(G, seeds, references=references, cm=cm, walk=walk)
     nodes = map_nodes(G, seeds, top=top, related=related)
+    stage(ANALYSIS_STAGES[1])
     influence = influence_table(G, seeds=seeds, topic=walk)
+    stage(ANALYSIS_STAGES[2])
     all_edges = similarity_edges(G, nodes, method=method, weights=weights, cm=cm)
     edges = _map_edges(all_edges, nodes, min_similarity)
     # clusters use every similarity among the map's papers; only the drawing is thinned
     H = nx.Graph()
     H.add_nodes_from(nodes)
     H.add_weighted_edges_from(all_edges[["source", "target", "similarity"]].itertuples(index=False))
+    stage(ANALYSIS_STAGES[3])
     clusters = topic_clusters(G, H, resolution=resolution, seed=seed)
+    stage(ANALYSIS_STAGES[4])
     paths = nearest_seed_paths(G, seeds)
     explanations = {n: explain(G, n, seeds, seed_paths=paths, references=references) for n in nodes}
     table = pd.DataFrame(index=pd.Index(nodes, name="paper_id"))
