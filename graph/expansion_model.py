@@ -37,6 +37,9 @@ class ExpansionOptions:
     co_cited: bool = True
     coupled: bool | None = None
     min_evidence: int = 2  # co-cited by / sharing at least this many papers with the seeds
+    # seeds of several topics share --max-papers among their topics (graph.neighbourhood.TopicRoom);
+    # False: candidates are picked by their evidence over every seed, as before (for comparison)
+    topic_shares: bool = True
     # a step planned to take longer than this (at the source's pace) needs ``confirm`` to agree;
     # None: no limit (``--yes``)
     max_plan_seconds: float | None = 3600.0
