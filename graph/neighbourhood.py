@@ -130,7 +130,7 @@ def seed_links(store, seeds: Sequence[str]) -> dict[str, set[str]]:
     return links
 
 
-def inverse_frequency(links: dict[str, set[str]], power: float = IDF_POWER) -> dict[str, float]:
+def inverse_frequency(links: dict[str, set[str]], power: float | None = None) -> dict[str, float]:
     """Each seed's weight ``log((n + 1) / (d + 1)) ** power`` (``n`` candidates, ``d`` of them linked
     to the seed), scaled so the seeds' mean weight is 1: evidence through a seed that most candidates
     link to counts for less.
@@ -139,6 +139,7 @@ def inverse_frequency(links: dict[str, set[str]], power: float = IDF_POWER) -> d
     >>> w["rare"] > 1 > w["common"]
     True
     """
+    power = IDF_POWER if power is None else power
     n = len(set().union(*links.values())) if links else 0
     raw = {s: math.log((n + 1) / (len(ls) + 1)) ** power for s, ls in links.items()}
     mean = sum(raw.values()) / len(raw) if raw else 0.0
