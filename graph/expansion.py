@@ -365,7 +365,8 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
     ex.fetch_citations(seed_ids)
     # a reading list of several topics shares the room among them (graph.neighbourhood); read from
     # the store, so --offline finds the same topics and rebuilds the same graph
-    topics = topic_room(store, resolved) if opt.topic_shares and opt.max_papers is not None else None
+    topics = topic_room(store, resolved, citation_topics=opt.citation_topics) \
+        if opt.topic_shares and opt.max_papers is not None else None
     if topics is not None:
         ex._say(f"the room under --max-papers is shared by the seeds' {len(topics.shares)} topics, "
                 "in proportion to their seeds")

@@ -6,7 +6,8 @@ the store, and only coupling may fetch (one page of citers per seed reference).
 A reading list mixes topics (:mod:`graph.analysis.topics`), and ``--max-papers`` cuts the candidates.
 Picked by their evidence counted over every seed, the neighbours of the foundations and of the
 best-cited topic fill the room and the thinly evidenced topic is cut first. So when the seeds are
-several topics (their sections, or for plain ids their groups by citations in the store), the room is
+several topics (their sections; for plain ids, their groups by citations in the store only when
+asked: ``ExpansionOptions.citation_topics``, since a wrong split costs single-subject lists), the room is
 shared (:class:`TopicRoom`): each topic ranks the candidates by its own seeds' evidence, each seed
 weighted by its inverse frequency among the candidates (a seed most candidates link to says little),
 and the topics take turns in proportion to their shares (room a topic cannot fill goes to the others).
@@ -251,16 +252,19 @@ class TopicRoom:
         return self.pick(self._by_topic(pairs(), evidence), evidence, room)
 
 
-def topic_room(store, resolved: Sequence["ResolvedSeed"]) -> TopicRoom | None:
+def topic_room(store, resolved: Sequence["ResolvedSeed"], *, citation_topics: bool = False) -> TopicRoom | None:
     """The seeds' topics (:func:`graph.analysis.topics.seed_topics` over the seeds and their stored
-    one-hop neighbours: sections when the seeds have them, else groups by citations) and their
-    shares of the room; ``None`` when the seeds are one topic (the room is then not shared)."""
+    one-hop neighbours: sections when the seeds have them, else, with ``citation_topics``, groups by
+    citations) and their shares of the room; ``None`` when the seeds are one topic (the room is then
+    not shared)."""
     import networkx as nx
 
-    from .analysis.topics import seed_topics
+    from .analysis.topics import seed_topics, top_section
 
     seeds = list(dict.fromkeys(r.paper_id for r in resolved if r.paper_id))
     if len(seeds) < 2:
+        return None
+    if not citation_topics and not any(top_section(r.seed.section) for r in resolved if r.paper_id):
         return None
     links = seed_links(store, seeds)
     star = nx.DiGraph()

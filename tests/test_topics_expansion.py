@@ -136,16 +136,20 @@ def _two_group_corpus() -> nx.DiGraph:
     return g
 
 
-def test_a_plain_list_of_two_citation_groups_shares_the_room(tmp_path):
+def test_a_plain_list_of_two_citation_groups_shares_the_room_when_asked(tmp_path):
     g = _two_group_corpus()
     seeds = read_seeds([f"200{k}.0000{i}" for k in (1, 2) for i in range(1, 5)]).seeds
     # 8 seeds: 40 - 8 - 8 = 24 one-hop places; 8 for the second degree
-    shared = _expand(g, seeds, tmp_path, "shared", max_papers=40)
+    shared = _expand(g, seeds, tmp_path, "shared", max_papers=40, citation_topics=True)
+    default = _expand(g, seeds, tmp_path, "default", max_papers=40)
     before = _expand(g, seeds, tmp_path, "before", max_papers=40, topic_shares=False)
     y_citers = {f"cy{j:02d}" for j in range(5)}
     assert not y_citers & set(before.graph)  # x's citers (4 seeds each, as y's) come first by id
     assert y_citers <= set(shared.graph)
     assert any("shared by the seeds' 2 topics" in line for line in shared.plan)
+    # plain ids share the room only when asked: by default they are expanded as before
+    assert sorted(default.graph.nodes) == sorted(before.graph.nodes)
+    assert not any("topics" in line for line in default.plan)
 
 
 def test_shared_room_is_deterministic_and_rebuilt_offline(tmp_path):
@@ -153,11 +157,25 @@ def test_shared_room_is_deterministic_and_rebuilt_offline(tmp_path):
     seeds = read_seeds([f"200{k}.0000{i}" for k in (1, 2) for i in range(1, 5)]).seeds
     path = tmp_path / "s.sqlite"
     with Store(path) as store:
-        online = expand(seeds, store, GraphSource(g), ExpansionOptions(max_papers=40, **QUIET))
+        online = expand(seeds, store, GraphSource(g), ExpansionOptions(max_papers=40, citation_topics=True, **QUIET))
     with Store(path) as store:
-        offline = expand(seeds, store, None, ExpansionOptions(max_papers=40, offline=True, **QUIET))
-    again = _expand(g, list(reversed(seeds)), tmp_path, "again", max_papers=40)
+        offline = expand(seeds, store, None, ExpansionOptions(max_papers=40, offline=True, citation_topics=True,
+                                                              **QUIET))
+    again = _expand(g, list(reversed(seeds)), tmp_path, "again", max_papers=40, citation_topics=True)
     assert sorted(offline.graph.nodes) == sorted(online.graph.nodes)
     assert sorted(offline.graph.edges) == sorted(online.graph.edges)
     assert sorted(again.graph.nodes) == sorted(online.graph.nodes)
     assert not offline.missing
+
+
+def test_sectioned_seeds_rebuild_the_same_graph_offline(tmp_path):
+    g = _two_topic_corpus()
+    two = {"2001.00001": "A", "2001.00002": "A", "2001.00003": "B", "2001.00004": "B"}
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        online = expand(_seeds(two), store, GraphSource(g), ExpansionOptions(max_papers=25, **QUIET))
+    with Store(path) as store:
+        offline = expand(_seeds(two), store, None, ExpansionOptions(max_papers=25, offline=True, **QUIET))
+    assert len({f"cb{i:02d}" for i in range(10)} & set(online.graph)) == 8
+    assert sorted(offline.graph.nodes) == sorted(online.graph.nodes)
+    assert sorted(offline.graph.edges) == sorted(online.graph.edges)
