@@ -93,7 +93,7 @@ def citegraph_rankings(g, seed_ids, refs) -> dict[str, list]:
 
 
 def expand_cached(G, seeds, removed: set, max_papers: int, cache: Path | None = None,
-                  topic_shares: bool = True) -> tuple:
+                  topic_shares: bool = True, citation_topics: bool = False) -> tuple:
     """:func:`quality.expand_seeds_over`, as ``(graph, references, {paper id: its seed's section})``; with
     ``cache`` (a folder) the result is read from there when a run expanded the same seeds (with their
     sections), removed papers, ``max_papers`` and ``topic_shares`` before, else written there (atomically)
@@ -101,12 +101,13 @@ def expand_cached(G, seeds, removed: set, max_papers: int, cache: Path | None = 
     path = None
     if cache is not None:
         key = repr(([(s.pid.kind, s.pid.value, s.section) for s in seeds], sorted(removed), max_papers)
-                   + (() if topic_shares else ("no topic shares",)))
+                   + (() if topic_shares else ("no topic shares",))
+                   + (("citation topics",) if citation_topics and topic_shares else ()))
         path = Path(cache) / f"expanded-{hashlib.sha256(key.encode()).hexdigest()[:24]}.pkl"
         if path.exists():
             with open(path, "rb") as f:
                 return pickle.load(f)
-    res = expand_seeds_over(G, seeds, removed, max_papers, topic_shares)
+    res = expand_seeds_over(G, seeds, removed, max_papers, topic_shares, citation_topics)
     out = (res.graph, res.references, {x.paper_id: x.seed.section for x in res.seeds if x.paper_id})
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +121,8 @@ def expand_cached(G, seeds, removed: set, max_papers: int, cache: Path | None = 
 VARIANTS = ("plain ids", "sections")
 
 
-def prepare_mixed(G, samples, max_papers: int, cache: Path | None = None, topic_shares: bool = True) -> list[dict]:
+def prepare_mixed(G, samples, max_papers: int, cache: Path | None = None, topic_shares: bool = True,
+                  citation_topics: bool = False) -> list[dict]:
     """Expand each mixed list of ``samples`` as plain ids and with a section per review (once when
     ``topic_shares`` is off: the sections do not change that expansion): ``{sample, reviews,
     variants: {variant: {graph, refs, seeds, sections, truths}}}`` (``sections``: seed -> its
@@ -145,7 +147,8 @@ def prepare_mixed(G, samples, max_papers: int, cache: Path | None = None, topic_
                 if variant == "sections" and not topic_shares:
                     variants[variant] = {**variants["plain ids"], "sections": variants["plain ids"]["all_sections"]}
                     continue
-                g, refs, sections = expand_cached(G, seeds, set(revs), max_papers, cache, topic_shares)
+                g, refs, sections = expand_cached(G, seeds, set(revs), max_papers, cache, topic_shares,
+                                                  citation_topics)
                 alias = _alias(g)
                 all_seed = {alias.get(seed_nodes[a], seed_nodes[a]) for r in revs for a in per_review[r]}
                 truths = {r: {alias.get(x, x) for x in G.successors(r)} - all_seed for r in revs}
