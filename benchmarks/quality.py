@@ -29,6 +29,8 @@ Usage::
     python benchmarks/quality.py --mixed         # mixed reading lists (samples 0 and 1; --mixed-samples)
     python benchmarks/quality.py --loo           # leave one seed out of the shipped reading list
     python benchmarks/quality.py --mixed --cache /tmp/citegraph-quality   # reuse expanded graphs
+    python benchmarks/quality.py --mixed --no-topic-shares   # expand as before the room was shared by topics
+    python benchmarks/quality.py --mixed --citation-topics   # plain lists' citation groups share the room too
 
 Mixed reading lists and leave-one-seed-out (issue 15) are in ``benchmarks/quality_mixed.py``;
 ``--mixed`` and ``--loo`` run them (``--cache DIR`` keeps their expanded graphs between runs).
@@ -93,12 +95,13 @@ def reviews(G, sample: int) -> list[str]:
     return [eligible[i] for i in sorted(perm[sample * SAMPLE_SIZE:(sample + 1) * SAMPLE_SIZE])]
 
 
-def run_one(G, review: str, seeds_arxiv: list[str], max_papers: int):
+def run_one(G, review: str, seeds_arxiv: list[str], max_papers: int, topic_shares: bool = True,
+            citation_topics: bool = False):
     """Expand and analyse the seeds on the corpus without ``review``: (graph, references, related, rank)."""
     from graph.analysis import influence_table, relatedness
     from graph.seeds import read_seeds
 
-    res = expand_seeds_over(G, read_seeds(seeds_arxiv).seeds, {review}, max_papers)
+    res = expand_seeds_over(G, read_seeds(seeds_arxiv).seeds, {review}, max_papers, topic_shares, citation_topics)
     g, refs = res.graph, res.references
     seed_ids = g.graph["seeds"]
     related = relatedness(g, seed_ids, references=refs)
@@ -116,8 +119,11 @@ def _truth(G, g, review: str, seeds_arxiv: list[str]) -> set[str]:
     return {alias.get(r, r) for r in G.successors(review) if r not in seeds} - {alias.get(s, s) for s in seeds}
 
 
-def expand_seeds_over(G, seeds, removed: set, max_papers: int):
-    """Resolve and expand ``seeds`` (:class:`graph.seeds.Seed`) over ``G`` without ``removed``."""
+def expand_seeds_over(G, seeds, removed: set, max_papers: int, topic_shares: bool = True,
+                      citation_topics: bool = False):
+    """Resolve and expand ``seeds`` (:class:`graph.seeds.Seed`) over ``G`` without ``removed``
+    (``topic_shares=False``: the room is not shared by the seeds' topics, as before issue 15's
+    third round; ``citation_topics``: a plain list's citation groups share it too)."""
     from graph.expansion import ExpansionOptions, expand
     from graph.sources.memory import GraphSource
     from graph.store import Store
@@ -125,7 +131,8 @@ def expand_seeds_over(G, seeds, removed: set, max_papers: int):
     reduced = G.subgraph([n for n in G if n not in removed]) if removed else G
     with Store(":memory:") as store:
         res = expand(list(seeds), store, GraphSource(reduced),
-                     ExpansionOptions(progress=False, max_papers=max_papers))
+                     ExpansionOptions(progress=False, max_papers=max_papers, topic_shares=topic_shares,
+                                      citation_topics=citation_topics))
     return res
 
 
@@ -152,7 +159,7 @@ def _order(scores: pd.Series) -> list[str]:
 
 
 def evaluate(G, samples, max_papers: int, limit: int | None, fit_rows: list | None = None,
-             ks: tuple[int, ...] = KS) -> pd.DataFrame:
+             ks: tuple[int, ...] = KS, topic_shares: bool = True, citation_topics: bool = False) -> pd.DataFrame:
     rows = []
     for sample in samples:
         rng = np.random.default_rng(sample)
@@ -163,7 +170,7 @@ def evaluate(G, samples, max_papers: int, limit: int | None, fit_rows: list | No
                     continue
                 seeds_arxiv = sorted(rng.choice(arxiv_refs, size=k, replace=False).tolist())
                 t0 = time.perf_counter()
-                g, refs, related, rank = run_one(G, review, seeds_arxiv, max_papers)
+                g, refs, related, rank = run_one(G, review, seeds_arxiv, max_papers, topic_shares, citation_topics)
                 truth = _truth(G, g, review, seeds_arxiv)
                 if fit_rows is not None:
                     fit_rows.append(related.assign(label=related.index.isin(truth), query=f"{review}/{k}"))
@@ -262,6 +269,10 @@ def main() -> None:
     ap.add_argument("--loo", action="store_true", help="Leave one seed out of the shipped reading list.")
     ap.add_argument("--cache", type=Path, help="Keep the mixed lists' and leave-one-out's expanded graphs "
                     "here (outside the repository) and reuse them on the next run.")
+    ap.add_argument("--no-topic-shares", dest="topic_shares", action="store_false",
+                    help="Expand as before issue 15's third round: --max-papers not shared by the seeds' topics.")
+    ap.add_argument("--citation-topics", action="store_true",
+                    help="A plain id list's groups by citations share --max-papers too (off in citegraph).")
     args = ap.parse_args()
     t0 = time.perf_counter()
     G = load_corpus(args.shared)
@@ -269,7 +280,8 @@ def main() -> None:
 
     if args.mixed:
         samples = tuple(int(x) for x in args.mixed_samples.split(","))
-        df = score_mixed(prepare_mixed(G, samples, args.max_papers, args.cache))
+        df = score_mixed(prepare_mixed(G, samples, args.max_papers, args.cache, args.topic_shares,
+                                       args.citation_topics))
         if args.csv:
             df.to_csv(args.csv, index=False)
         print(f"# Mixed reading lists on arXiv CS 2023 ({time.perf_counter() - t0:.0f} s)")
@@ -278,7 +290,7 @@ def main() -> None:
         print(report_mixed(df))
         return
     if args.loo:
-        df = leave_one_out(G, SHIPPED_LIST, args.max_papers, cache=args.cache)
+        df = leave_one_out(G, SHIPPED_LIST, args.max_papers, cache=args.cache, topic_shares=args.topic_shares)
         if args.csv:
             df.to_csv(args.csv, index=False)
         print(f"# Leave one seed out of {SHIPPED_LIST.name} on arXiv CS 2023 ({time.perf_counter() - t0:.0f} s)")
@@ -286,11 +298,13 @@ def main() -> None:
         return
     if args.fit:
         rows: list = []
-        evaluate(G, FIT_SAMPLES, args.max_papers, args.reviews, fit_rows=rows)
+        evaluate(G, FIT_SAMPLES, args.max_papers, args.reviews, fit_rows=rows, topic_shares=args.topic_shares,
+                 citation_topics=args.citation_topics)
         print(json.dumps(fit(rows), indent=2))
         return
     ks = tuple(int(k) for k in args.k.split(","))
-    df = evaluate(G, EVAL_SAMPLES, args.max_papers, args.reviews, ks=ks)
+    df = evaluate(G, EVAL_SAMPLES, args.max_papers, args.reviews, ks=ks, topic_shares=args.topic_shares,
+                  citation_topics=args.citation_topics)
     if args.csv:
         df.to_csv(args.csv, index=False)
     print(f"# Review completion on arXiv CS 2023 ({time.perf_counter() - t0:.0f} s; "

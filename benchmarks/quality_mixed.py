@@ -4,7 +4,9 @@ Mixed reading lists: reviews whose reference lists barely overlap (at most a fif
 shared) are grouped two or three to a list, each giving k = 5 seeds (its most-cited arXiv reference and 4
 drawn with a fixed seed); all the list's reviews are removed from the corpus, and each review's other
 references are scored within the list's top (reviews x N), N = 20 and 50: the mean over the list's reviews
-and the worst-served review. Leave one seed out: for each arXiv seed of the shipped reading list that the
+and the worst-served review, and how much of each review's references the expanded graph holds at all
+("in graph"). Each list is expanded twice, as a plain identifier list and with one section per review,
+since the expansion shares its room by the seeds' topics and these differ. Leave one seed out: for each arXiv seed of the shipped reading list that the
 corpus holds, the list without it is run over the whole corpus and the left-out paper is looked for.
 
 Expanding a list's graph is most of a run's time: with ``--cache DIR`` each expanded graph is pickled
@@ -90,18 +92,22 @@ def citegraph_rankings(g, seed_ids, refs) -> dict[str, list]:
             "citegraph rank": [p for p in rank.index if p not in seeds]}
 
 
-def expand_cached(G, seeds, removed: set, max_papers: int, cache: Path | None = None) -> tuple:
+def expand_cached(G, seeds, removed: set, max_papers: int, cache: Path | None = None,
+                  topic_shares: bool = True, citation_topics: bool = False) -> tuple:
     """:func:`quality.expand_seeds_over`, as ``(graph, references, {paper id: its seed's section})``; with
     ``cache`` (a folder) the result is read from there when a run expanded the same seeds (with their
-    sections), removed papers and ``max_papers`` before, else written there (atomically) for the next run."""
+    sections), removed papers, ``max_papers`` and ``topic_shares`` before, else written there (atomically)
+    for the next run."""
     path = None
     if cache is not None:
-        key = repr(([(s.pid.kind, s.pid.value, s.section) for s in seeds], sorted(removed), max_papers))
+        key = repr(([(s.pid.kind, s.pid.value, s.section) for s in seeds], sorted(removed), max_papers)
+                   + (() if topic_shares else ("no topic shares",))
+                   + (("citation topics",) if citation_topics and topic_shares else ()))
         path = Path(cache) / f"expanded-{hashlib.sha256(key.encode()).hexdigest()[:24]}.pkl"
         if path.exists():
             with open(path, "rb") as f:
                 return pickle.load(f)
-    res = expand_seeds_over(G, seeds, removed, max_papers)
+    res = expand_seeds_over(G, seeds, removed, max_papers, topic_shares, citation_topics)
     out = (res.graph, res.references, {x.paper_id: x.seed.section for x in res.seeds if x.paper_id})
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,9 +118,15 @@ def expand_cached(G, seeds, removed: set, max_papers: int, cache: Path | None = 
     return out
 
 
-def prepare_mixed(G, samples, max_papers: int, cache: Path | None = None) -> list[dict]:
-    """Expand each mixed list of ``samples`` once: ``{sample, reviews, graph, refs, seeds,
-    sections, truths}`` (``sections``: seed -> its review's name; ``truths``: review -> set)."""
+VARIANTS = ("plain ids", "sections")
+
+
+def prepare_mixed(G, samples, max_papers: int, cache: Path | None = None, topic_shares: bool = True,
+                  citation_topics: bool = False) -> list[dict]:
+    """Expand each mixed list of ``samples`` as plain ids and with a section per review (once when
+    ``topic_shares`` is off: the sections do not change that expansion): ``{sample, reviews,
+    variants: {variant: {graph, refs, seeds, sections, truths}}}`` (``sections``: seed -> its
+    review's name, None for plain ids; ``truths``: review -> set)."""
     from dataclasses import replace
 
     from graph.seeds import read_seeds
@@ -125,18 +137,27 @@ def prepare_mixed(G, samples, max_papers: int, cache: Path | None = None) -> lis
         for j, revs in enumerate(lists[sample * MIXED_LIST_SIZE:(sample + 1) * MIXED_LIST_SIZE]):
             rng = np.random.default_rng(1000 * sample + j)
             per_review = {r: mixed_seeds(G, r, rng) for r in revs}
-            seeds = []
-            for i, r in enumerate(revs):
-                seeds += [replace(s, section=f"review {i + 1}") for s in read_seeds(per_review[r]).seeds]
-            g, refs, sections = expand_cached(G, seeds, set(revs), max_papers, cache)
-            alias = _alias(g)
-            seed_ids = list(g.graph["seeds"])
             seed_nodes = {G.nodes[n]["arxiv_id"]: n for r in revs for n in G.successors(r)}
-            all_seed = {alias.get(seed_nodes[a], seed_nodes[a]) for r in revs for a in per_review[r]}
-            truths = {r: {alias.get(x, x) for x in G.successors(r)} - all_seed for r in revs}
-            out.append({"sample": sample, "reviews": revs, "graph": g, "refs": refs,
-                        "seeds": seed_ids, "sections": sections, "truths": truths})
-            print(f"  mixed sample {sample}: list {j} ({len(revs)} reviews, {g.number_of_nodes()} papers)",
+            variants: dict = {}
+            for variant in VARIANTS:
+                seeds = []
+                for i, r in enumerate(revs):
+                    section = f"review {i + 1}" if variant == "sections" or not topic_shares else ""
+                    seeds += [replace(s, section=section) for s in read_seeds(per_review[r]).seeds]
+                if variant == "sections" and not topic_shares:
+                    variants[variant] = {**variants["plain ids"], "sections": variants["plain ids"]["all_sections"]}
+                    continue
+                g, refs, sections = expand_cached(G, seeds, set(revs), max_papers, cache, topic_shares,
+                                                  citation_topics)
+                alias = _alias(g)
+                all_seed = {alias.get(seed_nodes[a], seed_nodes[a]) for r in revs for a in per_review[r]}
+                truths = {r: {alias.get(x, x) for x in G.successors(r)} - all_seed for r in revs}
+                variants[variant] = {"graph": g, "refs": refs, "seeds": list(g.graph["seeds"]), "truths": truths,
+                                     "sections": sections if variant == "sections" else None,
+                                     "all_sections": sections}
+            out.append({"sample": sample, "reviews": revs, "variants": variants})
+            print(f"  mixed sample {sample}: list {j} ({len(revs)} reviews, "
+                  + " / ".join(f"{v['graph'].number_of_nodes()}" for v in variants.values()) + " papers)",
                   file=sys.stderr, flush=True)
     return out
 
@@ -148,28 +169,34 @@ def _set_sections(g, sections: dict | None) -> None:
 
 def score_mixed(runs: list[dict], rankers: dict | None = None) -> pd.DataFrame:
     """One row per list, variant (plain ids / sectioned) and method: mean and worst recall of the
-    reviews at reviews x N."""
+    reviews at reviews x N, and the share of each review's references in the variant's graph (mean
+    and worst). The baselines rank each variant's graph, over every seed, without sections."""
     rows = []
+    base_of: dict = {}
     for run in runs:
-        g, refs, seed_ids, truths = run["graph"], run["refs"], run["seeds"], run["truths"]
-        m = len(truths)
-        _set_sections(g, None)
-        base = baseline_rankings(g, seed_ids, refs)
-        for variant, sections in (("plain ids", None), ("sections", run["sections"])):
+        for variant, v in run["variants"].items():
+            g, refs, seed_ids, truths, sections = v["graph"], v["refs"], v["seeds"], v["truths"], v["sections"]
+            m = len(truths)
+            if id(g) not in base_of:  # one graph for both variants when the room is not shared by topics
+                _set_sections(g, None)
+                base_of = {id(g): baseline_rankings(g, seed_ids, refs)}
+            base = base_of[id(g)]
+            in_graph = [len(t & set(g)) / len(t) for t in truths.values() if t]
             _set_sections(g, sections)
             rankings = dict(citegraph_rankings(g, seed_ids, refs)) if rankers is None else \
                 {name: f(g, seed_ids, refs) for name, f in rankers.items()}
             rankings.update(base)
             for name, order in rankings.items():
                 row = {"sample": run["sample"], "list": "+".join(run["reviews"]), "reviews": m,
-                       "variant": variant, "method": name}
+                       "variant": variant, "method": name, "in graph mean": float(np.mean(in_graph)),
+                       "in graph worst": float(np.min(in_graph)), "papers": g.number_of_nodes()}
                 for n_ in MIXED_NS:
                     top = set(order[:m * n_])
                     rec = [len(top & t) / len(t) for t in truths.values() if t]
                     row[f"mean@{n_}"] = float(np.mean(rec))
                     row[f"worst@{n_}"] = float(np.min(rec))
                 rows.append(row)
-        _set_sections(g, None)
+            _set_sections(g, None)
     return pd.DataFrame(rows)
 
 
@@ -190,6 +217,11 @@ def report_mixed(df: pd.DataFrame) -> str:
             per = sub.groupby("sample")[cols].mean()
             cells = [f"{sub[c].mean():.3f} ({' / '.join(f'{v:.2f}' for v in per[c])})" for c in cols]
             out.append(f"| {names.get(m, m)} | " + " | ".join(cells) + " |")
+        cover = d[d["method"] == "citegraph related"].groupby("sample")[["in graph mean", "in graph worst"]]
+        per_cover = cover.mean()
+        out.append(f"| in the graph (any ranking's ceiling) | | | "
+                   f"{per_cover['in graph mean'].mean():.3f} ({' / '.join(f'{v:.2f}' for v in per_cover['in graph mean'])}) | "
+                   f"{per_cover['in graph worst'].mean():.3f} ({' / '.join(f'{v:.2f}' for v in per_cover['in graph worst'])}) |")
         means = d.groupby("method")[cols].mean()
         best = means.loc[baselines].max()
         out.append("| `related` / best baseline | " + " | ".join(
@@ -207,7 +239,7 @@ def report_mixed(df: pd.DataFrame) -> str:
 
 
 def leave_one_out(G, path: Path, max_papers: int, rankers: dict | None = None,
-                  cache: Path | None = None) -> pd.DataFrame:
+                  cache: Path | None = None, topic_shares: bool = True) -> pd.DataFrame:
     """For each arXiv seed of the reading list at ``path`` that ``G`` holds: the list without it,
     expanded over ``G``; the left-out paper's position in each ranking (NaN: not ranked)."""
     from graph.seeds import read_seeds
@@ -217,7 +249,7 @@ def leave_one_out(G, path: Path, max_papers: int, rankers: dict | None = None,
     held = [s for s in seeds if s.pid.kind == "arxiv" and s.pid.value in by_arxiv]
     rows = []
     for s in held:
-        g, refs, _ = expand_cached(G, [x for x in seeds if x is not s], set(), max_papers, cache)
+        g, refs, _ = expand_cached(G, [x for x in seeds if x is not s], set(), max_papers, cache, topic_shares)
         target = _alias(g).get(by_arxiv[s.pid.value], by_arxiv[s.pid.value])
         seed_ids = list(g.graph["seeds"])
         rankings = dict(citegraph_rankings(g, seed_ids, refs)) if rankers is None else \
@@ -225,7 +257,8 @@ def leave_one_out(G, path: Path, max_papers: int, rankers: dict | None = None,
         rankings.update(baseline_rankings(g, seed_ids, refs))
         for name, order in rankings.items():
             pos = order.index(target) + 1 if target in order else np.nan
-            rows.append({"left_out": s.pid.value, "section": s.section, "method": name, "position": pos})
+            rows.append({"left_out": s.pid.value, "section": s.section, "method": name, "position": pos,
+                         "in_graph": target in g})
         print(f"  leave-one-out: {s.pid.value} done", file=sys.stderr, flush=True)
     return pd.DataFrame(rows)
 
@@ -244,6 +277,9 @@ def report_loo(df: pd.DataFrame) -> str:
     best = max(v[1] for k, v in stats.items() if k in BASELINES)
     h50, med = stats["citegraph related"][1], stats["citegraph related"][2]
     out.append("")
+    if "in_graph" in df:
+        held = df[df["method"] == "citegraph related"]["in_graph"]
+        out.append(f"Left-out papers in the expanded graph: {int(held.sum())} of {n}")
     out.append(f"`related` hits@50 {h50} = {h50 / best:.2f}x the best baseline's {best} (target 1.2x), median "
                f"position {med:g} (target 25 or better): "
                f"{'met' if h50 >= 1.2 * best and med <= 25 else 'NOT met'}")

@@ -32,7 +32,8 @@ from .errors import CitegraphError, PlanTooLongError, SourceError
 from .expansion_model import ExpansionOptions, ExpansionResult, ResolvedSeed
 from .ids import alias_key, normalise_title
 from .model import CitationEdge, ListState, PaperLinks, PaperRecord
-from .neighbourhood import COUPLING_CITERS, SECOND_DEGREE_SHARE, neighbours, pick, second_degree  # noqa: F401
+from .neighbourhood import (COUPLING_CITERS, SECOND_DEGREE_SHARE, neighbours, pick, second_degree,  # noqa: F401
+                            topic_room)
 from .seeds import Seed
 from .sources.base import FetchedPaper, PaperSource, SourceLimits
 from .store import Store
@@ -363,6 +364,13 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
     # only title-resolved seeds lack references here; the others came with their lookup
     ex.fetch_details(seed_ids, "seeds", count_hits=False)
     ex.fetch_citations(seed_ids)
+    # a reading list of several topics shares the room among them (graph.neighbourhood); read from
+    # the store, so --offline finds the same topics and rebuilds the same graph
+    topics = topic_room(store, resolved, citation_topics=opt.citation_topics) \
+        if opt.topic_shares and opt.max_papers is not None else None
+    if topics is not None:
+        ex._say(f"the room under --max-papers is shared by the seeds' {len(topics.shares)} topics, "
+                "in proportion to their seeds")
     members = set(seed_ids)
     frontier = set(seed_ids)
     second: dict = {}
@@ -375,14 +383,16 @@ def expand(seeds: list[Seed], store: Store, source: PaperSource | None,
             room -= opt.max_papers // SECOND_DEGREE_SHARE
         # citations are listed for the seeds only (each list costs requests); deeper levels follow references
         scores = neighbours(store, frontier, citing_too=level == 1)
-        chosen = pick({p: s for p, s in scores.items() if p not in members}, room)
+        candidates = {p: s for p, s in scores.items() if p not in members}
+        chosen = topics.pick_one_hop(candidates, room) if topics is not None and level == 1 else \
+            pick(candidates, room)
         if chosen:
             ex.fetch_details(chosen, f"depth-{level} papers")
             members.update(chosen)
             frontier = set(chosen)
         if level == 1 and seed_ids:
             room = None if opt.max_papers is None else opt.max_papers - len(members)
-            second = second_degree(ex, seed_ids, members, room)
+            second = second_degree(ex, seed_ids, members, room, topics)
             members.update(second.pop("chosen"))
         if not chosen:
             break

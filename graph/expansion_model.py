@@ -37,6 +37,12 @@ class ExpansionOptions:
     co_cited: bool = True
     coupled: bool | None = None
     min_evidence: int = 2  # co-cited by / sharing at least this many papers with the seeds
+    # seeds of several sections share --max-papers among their topics (graph.neighbourhood.TopicRoom);
+    # False: candidates are picked by their evidence over every seed, as before (for comparison)
+    topic_shares: bool = True
+    # a plain id list's groups by citations share the room too: off, since splitting one review's 10
+    # or 20 seeds by their citations lost 0.007-0.008 R@50 in benchmarks/quality.py --k 10,20 (README)
+    citation_topics: bool = False
     # a step planned to take longer than this (at the source's pace) needs ``confirm`` to agree;
     # None: no limit (``--yes``)
     max_plan_seconds: float | None = 3600.0
