@@ -415,6 +415,31 @@ def test_interleave_follows_the_shares_in_every_prefix_and_places_a_paper_once()
     assert interleave({"a": ["x"], "b": ["y", "z"]}, {"a": 0.9, "b": 0.1}) == [("x", "a"), ("y", "b"), ("z", "b")]
 
 
+def _sainte_lague_by_scan(rankings, shares):
+    """The rule interleave keeps, said the plain way: before each pick, every topic with a paper not yet
+    placed competes, and the largest share / (picked + 0.5) wins, ties to the earlier topic."""
+    order, picked, placed, out = list(rankings), {t: 0 for t in rankings}, set(), []
+    while True:
+        live = [t for t in order if any(p not in placed for p in rankings[t])]
+        if not live:
+            return out
+        t = max(live, key=lambda t: (shares.get(t, 0.0) / (picked[t] + 0.5), -order.index(t)))
+        paper = next(p for p in rankings[t] if p not in placed)
+        placed.add(paper)
+        picked[t] += 1
+        out.append((paper, t))
+
+
+@settings(max_examples=300)
+@given(st.lists(st.lists(st.integers(0, 25), max_size=20, unique=True), min_size=1, max_size=6),
+       st.lists(st.sampled_from([0.0, 0.1, 0.2, 0.25, 0.3, 1 / 3, 0.5]), min_size=6, max_size=6))
+def test_interleave_picks_as_a_scan_of_every_topic_would(lists, share_values):
+    rankings = {f"t{i}": [f"p{x}" for x in lst] for i, lst in enumerate(lists)}
+    # equal shares (ties) are common in the draw; a topic without a share competes with 0
+    shares = {t: v for (t, v) in zip(rankings, share_values) if v}
+    assert interleave(rankings, shares) == _sainte_lague_by_scan(rankings, shares)
+
+
 def test_related_serves_every_topic_and_says_which():
     g = _two_subjects({"a1": "Quantisation", "a2": "Quantisation", "b1": "Serving"})
     r = relatedness(g, ["a1", "a2", "b1"])
