@@ -265,7 +265,12 @@ def test_path_command(cli_env, synth_dataset):
     assert res["length"] == 4
     assert res["paths"] == [[p(5), p(0), p(3), p(1), p(4)]]
     text = invoke("path", "2101.00005", "2101.00004", "-q", "--offline")
-    assert "SYNTH paper 5  ->  SYNTH paper 0  ->  SYNTH paper 3" in text
+    assert res["hops"] == [[("cites" if b in synth_dataset.references.get(a, []) else "cited by") for a, b in zip(path, path[1:])]
+                           for path in res["paths"]]
+    # each hop says who cites whom: the path follows citations either way
+    arrows = ["→" if hop == "cites" else "←" for hop in res["hops"][0]]
+    assert f"SYNTH paper 5  {arrows[0]}  SYNTH paper 0  {arrows[1]}  SYNTH paper 3" in text
+    assert "->" not in text and set(arrows) == {"→", "←"}
 
 
 def test_reading_order_command(cli_env):

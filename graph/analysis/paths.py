@@ -20,8 +20,9 @@ def citation_paths(G: nx.DiGraph, a, b, *, one_hop_longer: bool = False, max_pat
     With ``one_hop_longer``, also the papers that lie on a path exactly one hop
     longer (``d(a, x) + d(x, b) == d + 1``).
 
-    >>> citation_paths(nx.DiGraph([("a", "x"), ("b", "x")]), "a", "b").paths
-    [['a', 'x', 'b']]
+    >>> found = citation_paths(nx.DiGraph([("a", "x"), ("b", "x")]), "a", "b")
+    >>> found.paths, found.hops  # a cites x, which b cites
+    ([['a', 'x', 'b']], [['cites', 'cited by']])
     """
     for p in (a, b):
         if p not in G:
@@ -44,7 +45,8 @@ def citation_paths(G: nx.DiGraph, a, b, *, one_hop_longer: bool = False, max_pat
         on_shortest = {n for p in paths for n in p}
         extra = sorted((n for n in da if n in db and da[n] + db[n] == length + 1 and n not in on_shortest),
                        key=str)
-    return CitationPaths(a, b, length, paths, extra)
+    hops = [["cites" if G.has_edge(u, v) else "cited by" for u, v in zip(path, path[1:])] for path in paths]
+    return CitationPaths(a, b, length, paths, extra, hops=hops)
 
 
 def reading_order(G: nx.DiGraph, papers: Sequence, *, influence: pd.Series | None = None,

@@ -112,6 +112,9 @@ class CitationPaths:
     paths: list[list]
     one_hop_longer: list = field(default_factory=list)
     titles: dict = field(default_factory=dict)
+    # per path, per hop: "cites" when the paper before cites the one after, else "cited by"
+    # (a path follows citations either way, so the hop says which)
+    hops: list[list[str]] = field(default_factory=list)
 
     @property
     def papers(self) -> list:

@@ -148,9 +148,10 @@ def path_command(paper_a, paper_b, one_hop_longer, as_json, **expansion):
     if res.length is None:
         click.echo(f"no citation path between {title(res.source)!r} and {title(res.target)!r} in the store")
         return
-    click.echo(f"{len(res.paths)} shortest path(s) of length {res.length}:")
-    for path in res.paths:
-        click.echo("  " + "  ->  ".join(title(p) for p in path))
+    click.echo(f"{len(res.paths)} shortest path(s) of length {res.length} (A → B: A cites B; A ← B: B cites A):")
+    for path, hops in zip(res.paths, res.hops):
+        arrows = ["  →  " if hop == "cites" else "  ←  " for hop in hops]
+        click.echo("  " + title(path[0]) + "".join(arrow + title(p) for arrow, p in zip(arrows, path[1:])))
     if one_hop_longer:
         click.echo(f"papers on paths one hop longer: {len(res.one_hop_longer)}")
         for p in res.one_hop_longer:
