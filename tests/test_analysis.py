@@ -207,9 +207,12 @@ def test_paths_between_papers(G):
     longer = citation_paths(nx.DiGraph([("u", "v"), ("u", "w"), ("w", "v"), ("k", "u")]), "u", "v",
                             one_hop_longer=True)
     assert longer.paths == [["u", "v"]] and longer.one_hop_longer == ["w"]
+    assert longer.hops == [["cites"]]  # u cites v
+    back = citation_paths(nx.DiGraph([("u", "v"), ("k", "u")]), "v", "k")
+    assert back.paths == [["v", "u", "k"]] and back.hops == [["cited by", "cited by"]]
     G.add_node("island")
     assert citation_paths(G, "a", "island").to_dict() == {"source": "a", "target": "island", "length": None,
-                                                          "paths": [], "one_hop_longer": [], "titles": {}}
+                                                          "paths": [], "one_hop_longer": [], "titles": {}, "hops": []}
     with pytest.raises(AnalysisError, match="citegraph map"):
         citation_paths(G, "a", "unknown")
 

@@ -61,12 +61,21 @@ def test_text_without_letters_or_digits_is_refused_and_named(text):
 @given(st.text(min_size=1, max_size=80))
 def test_normalisation_is_idempotent(text):
     assume(re.search(r"\w", text))
+    # an "arXiv:" prefix promises an arXiv ID: without a valid one it is refused (the test below), not a title
+    assume(not re.match(r"(?i)\s*arxiv\s*:", text))
     pid = normalise_identifier(text)  # text with a letter or digit always reads as an ID or a title
     again = normalise_identifier(pid.value if pid.kind != "corpus" else f"CorpusId:{pid.value}")
     if pid.kind in {"arxiv", "doi", "s2", "corpus", "url"}:
         assert again == pid
     else:
         assert again.kind == "title" and normalise_title(again.value) == normalise_title(pid.value)
+
+
+@pytest.mark.parametrize("text", ["ARXIV:", "arXiv: attention is all you need", " arxiv:2205", "arXiv:1706.0376x"])
+def test_an_arxiv_prefix_without_a_valid_id_is_refused_not_read_as_a_title(text):
+    with pytest.raises(SeedError) as err:
+        normalise_identifier(text)
+    assert "has an arXiv: prefix but no valid arXiv ID after it" in str(err.value)
 
 
 @pytest.mark.parametrize("text,expected", [
