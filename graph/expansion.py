@@ -155,7 +155,7 @@ class Expander:
         by_id: list[tuple[int, Seed]] = []
         by_title: list[tuple[int, Seed]] = []
         for i, seed in enumerate(seeds):
-            cached = None if self.opt.refresh else self.store.get_alias(alias_key(seed.pid, seed.year_hint))
+            cached = None if self.opt.refresh else self._cached_alias(seed)
             if cached is not None:
                 self.cache_hits += 1
                 out[i] = ResolvedSeed(seed, cached[0], cached[1])
@@ -203,13 +203,33 @@ class Expander:
                 bar.update(1)
         return [out[i] for i in range(len(seeds))]
 
+    def _cached_alias(self, seed: Seed) -> tuple[str | None, str | None] | None:
+        """What the store says a seed resolved to. A title with a year hint is kept under its own key;
+        a store written before hints were used holds it under the plain title, which still answers
+        when that paper is of the hinted year, when the title was not found at all, or offline (an
+        --offline run rebuilds what the earlier run resolved, never less)."""
+        cached = self.store.get_alias(alias_key(seed.pid, seed.year_hint))
+        if cached is not None or seed.year_hint is None:
+            return cached
+        plain = self.store.get_alias(alias_key(seed.pid))
+        if plain is None or plain[0] is None or self.source is None:
+            return plain
+        record = self.store.get_papers([plain[0]]).get(plain[0])
+        return plain if record is not None and record.year == seed.year_hint else None
+
     def _resolve_title(self, seed: Seed) -> ResolvedSeed:
         title = seed.pid.value
+        asked = (self.source.requests, self.source.retries)
         try:
             rec = self.source.match_title(title, seed.year_hint)
         except (SourceError, OSError) as exc:
             self._fail(f"title match of {title!r}", exc)
             return ResolvedSeed(seed, None, f"title lookup failed: {exc}")
+        finally:
+            # a best match of another year than the hint is asked again for that year: a request the
+            # floor counts, as it could not have been spared (the plan counted one per title)
+            sent = (self.source.requests - asked[0]) - (self.source.retries - asked[1])
+            self.n_title_lookups += max(0, sent - 1)
         if rec is None:
             reason = f"no paper titled {title!r} in {self.source.label}"
         elif fuzz.token_sort_ratio(normalise_title(title), normalise_title(rec.title or "")) < TITLE_MATCH_MIN:

@@ -86,7 +86,8 @@ def second_degree(ex: "Expander", seed_ids: list[str], members: set[str], room: 
         for p, c in cp.items():
             evidence[p] = evidence.get(p, 0) + c
     if topics is not None and topics.several:
-        chosen = topics.pick_second_degree(ex.store, evidence, room, refs if coupled else [])
+        chosen = topics.pick_second_degree(ex.store, evidence, room, refs if coupled else [],
+                                           co_cited=ex.opt.co_cited)
     else:
         chosen = pick(evidence, room)
     counts["added"] = len(chosen)
@@ -224,9 +225,10 @@ class TopicRoom:
         return self.pick(self._by_topic(pairs, raw), raw, room)
 
     def pick_second_degree(self, store, evidence: dict[str, int], room: int | None,
-                           refs: Sequence[str]) -> list[str]:
-        """Papers co-cited with the seeds (cited by a seed's citer) or coupled with them (citing a
-        seed's reference; ``refs`` when coupling is on), each seed's witnesses weighted by it."""
+                           refs: Sequence[str], *, co_cited: bool = True) -> list[str]:
+        """Papers co-cited with the seeds (cited by a seed's citer; when ``co_cited``) or coupled with
+        them (citing a seed's reference; ``refs`` when coupling is on), each seed's witnesses
+        weighted by it: the same kinds of evidence the pick over every seed counts."""
         seeds = set(self.topic_of)
         cites: dict[str, set[str]] = {}  # a seed's citer -> the seeds it cites
         for e in store.edges_touching(seeds, direction="in", listed_only=True):
@@ -239,7 +241,7 @@ class TopicRoom:
 
         def pairs():
             # distinct (witness, paper) pairs, as distinct_counts counts them
-            co = {(e.citing, e.cited) for e in store.edges_touching(cites, direction="out")}
+            co = {(e.citing, e.cited) for e in store.edges_touching(cites, direction="out")} if co_cited else set()
             for citer, paper in sorted(co):
                 for s in sorted(cites[citer]):
                     yield s, paper

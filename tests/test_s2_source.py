@@ -413,7 +413,7 @@ def test_the_rate_comes_from_the_environment_and_the_option_wins_over_it(synth_s
     assert res.exit_code == 0 and synth_server.request_log, res.output
     # a bad value is named by its variable, and is no obstacle when the option replaces it
     res = _rank(tmp_path, env={**env, "S2_RATE": "abc"})
-    assert res.exit_code == 1 and "S2_RATE='abc' is not a number" in res.output, res.output
+    assert res.exit_code == 1 and "S2_RATE='abc' is not a number (requests per second)" in res.output, res.output
     assert _rank(tmp_path, "--rate", "0", env={**env, "S2_RATE": "abc"}).exit_code == 0
 
 
@@ -500,3 +500,50 @@ def test_a_reading_list_year_resolves_a_title_seed_to_the_paper_of_that_year(sam
             assert [r.paper_id for r in result.seeds] == [expected], given
     # the third run was answered by the store: the hinted title is remembered apart from the plain one
     assert result.requests == 0
+
+
+def test_asking_a_title_again_for_the_hinted_year_is_counted_in_the_floor(same_title_server, make_source, tmp_path):
+    """The best match is of 2019 and the list says 2017: the second, year-filtered request could not
+    have been spared, so the floor counts it and the run stays at its floor."""
+    from graph.expansion import ExpansionOptions, expand
+    from graph.seeds import read_seeds
+    from graph.store import Store
+
+    server, of_2017, _ = same_title_server
+    hinted = tmp_path / "hinted.md"
+    hinted.write_text(f"# SYNTH list\n\n1. **{SHARED_TITLE}** (2017)\n", encoding="utf-8")
+    with Store(":memory:") as store:
+        result = expand(read_seeds([str(hinted)]).seeds, store, make_source(server.url),
+                        ExpansionOptions(progress=False))
+    assert [r.paper_id for r in result.seeds] == [of_2017]
+    assert result.retries == 0 and result.requests == result.request_floor
+    matches = [path for _, path, _ in server.request_log if path.endswith("/paper/search/match")]
+    assert len(matches) == 2  # the plain match, then the year's
+
+
+def test_a_store_from_before_year_hints_still_answers_a_hinted_title(same_title_server, make_source, tmp_path):
+    """An earlier version kept a title seed under the plain title. A hinted seed reads it back when that
+    paper is of the hinted year (no request), and --offline rebuilds what the earlier run resolved."""
+    from graph.expansion import ExpansionOptions, expand
+    from graph.ids import alias_key, normalise_identifier
+    from graph.seeds import read_seeds
+    from graph.store import Store
+
+    server, of_2017, of_2019 = same_title_server
+    hinted = tmp_path / "hinted.md"
+    for year, paper in ((2019, of_2019), (2017, of_2017)):
+        hinted.write_text(f"# SYNTH list\n\n1. **{SHARED_TITLE}** ({year})\n", encoding="utf-8")
+        with Store(tmp_path / f"old-{year}.sqlite") as store:
+            # what an earlier version left: the title, under its plain key, resolved to the 2019 paper
+            expand(read_seeds([SHARED_TITLE]).seeds, store, make_source(server.url), ExpansionOptions(progress=False))
+            assert store.get_alias(alias_key(normalise_identifier(SHARED_TITLE)))[0] == of_2019
+            offline = expand(read_seeds([str(hinted)]).seeds, store, None,
+                             ExpansionOptions(progress=False, offline=True))
+            assert [r.paper_id for r in offline.seeds] == [of_2019]  # what the earlier run resolved
+            before = len(server.request_log)
+            online = expand(read_seeds([str(hinted)]).seeds, store, make_source(server.url),
+                            ExpansionOptions(progress=False))
+            assert [r.paper_id for r in online.seeds] == [paper]
+            asked = [path for _, path, _ in server.request_log[before:] if path.endswith("/paper/search/match")]
+            # the plain key answers for the year it holds; another year is asked for
+            assert len(asked) == (0 if year == 2019 else 2)

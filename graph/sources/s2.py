@@ -270,8 +270,10 @@ class S2Source:
         if raw is None or year is None or raw.get("year") == year:
             return None if raw is None else self._paper(raw)
         of_year = self._match_answer(title, year)
+        # the year's answer counts when it is the title asked for (or the first match's title, which
+        # S2 found for it): S2's best match without the year may be another title altogether
         same_title = of_year is not None and (normalise_title(str(of_year.get("title") or ""))
-                                              == normalise_title(str(raw.get("title") or "")))
+                                              in {normalise_title(title), normalise_title(str(raw.get("title") or ""))})
         return self._paper(of_year if same_title else raw)
 
     def _match_answer(self, title: str, year: int | None = None) -> dict | None:

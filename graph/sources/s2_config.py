@@ -93,7 +93,8 @@ class S2Config:
                 try:
                     env[key] = float(os.environ[var])
                 except ValueError:
-                    raise S2ConfigError(f"{var}={os.environ[var]!r} is not a number of seconds") from None
+                    unit = "requests per second" if var == "S2_RATE" else "seconds"
+                    raise S2ConfigError(f"{var}={os.environ[var]!r} is not a number ({unit})") from None
         return cls(**{**env, **given})
 
 
