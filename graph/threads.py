@@ -42,6 +42,16 @@ def start_daemon(target: Callable[..., Any], *args: Any, name: str | None = None
     return thread
 
 
+def _in_slices(wait: Callable[..., Any], timed_out: type[BaseException]) -> Any:
+    """``wait(timeout=SLICE_SECONDS)`` again until it answers (it raises ``timed_out`` when a slice ends
+    first); between slices Python raises a pending Ctrl-C on this thread."""
+    while True:
+        try:
+            return wait(timeout=SLICE_SECONDS)
+        except timed_out:
+            continue
+
+
 def result_of(future: concurrent.futures.Future) -> Any:
     """``future.result()``, waited for in slices so that a Ctrl-C taken by another thread is raised here.
 
@@ -50,11 +60,7 @@ def result_of(future: concurrent.futures.Future) -> Any:
     >>> result_of(done)
     'answer'
     """
-    while True:
-        try:
-            return future.result(timeout=SLICE_SECONDS)
-        except concurrent.futures.TimeoutError:
-            continue
+    return _in_slices(future.result, concurrent.futures.TimeoutError)
 
 
 def next_of(calls: queue.Queue) -> Any:
@@ -65,11 +71,7 @@ def next_of(calls: queue.Queue) -> Any:
     >>> next_of(calls)
     'job'
     """
-    while True:
-        try:
-            return calls.get(timeout=SLICE_SECONDS)
-        except queue.Empty:
-            continue
+    return _in_slices(calls.get, queue.Empty)
 
 
 def wait_readable(stream: IO) -> None:
