@@ -38,6 +38,7 @@ columns (``co_citations`` ...) count every seed, unweighted.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -221,8 +222,6 @@ def interleave(rankings: dict, shares: dict) -> list[tuple]:
     # a heap of (-quotient, topic's place): only the picked topic's quotient changes between picks, so
     # each pick costs log(topics), not a pass over every topic; the order is max(share / (picked + 0.5))
     # with ties to the earlier topic, exactly as a scan would choose
-    import heapq
-
     order = list(rankings)
     pos = {t: 0 for t in order}
     picked = {t: 0 for t in order}
