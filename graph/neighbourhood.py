@@ -118,17 +118,25 @@ def pick(scores: dict[str, int], room: int | None) -> list[str]:
 IDF_POWER = 0.5
 
 
-def seed_links(store, seeds: Sequence[str]) -> dict[str, set[str]]:
-    """Each seed's one-hop neighbours: the papers it cites and its listed citers (as :func:`neighbours`
-    reads them), seeds left out."""
+def seed_edges(store, seeds: Sequence[str]) -> list[tuple[str, str]]:
+    """The seeds' one-hop citations as (citing, cited), sorted: what each seed cites and its listed
+    citers (as :func:`neighbours` reads them), citations between two seeds left out."""
     seed_set = set(seeds)
+    edges = {(e.citing, e.cited) for e in store.edges_touching(seed_set, direction="out")
+             if e.cited not in seed_set}
+    edges |= {(e.citing, e.cited) for e in store.edges_touching(seed_set, direction="in", listed_only=True)
+              if e.citing not in seed_set}
+    return sorted(edges)
+
+
+def seed_links(seeds: Sequence[str], edges: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Each seed's one-hop neighbours (the other end of each of its :func:`seed_edges`)."""
     links: dict[str, set[str]] = {s: set() for s in seeds}
-    for e in store.edges_touching(seed_set, direction="out"):
-        if e.cited not in seed_set:
-            links[e.citing].add(e.cited)
-    for e in store.edges_touching(seed_set, direction="in", listed_only=True):
-        if e.citing not in seed_set:
-            links[e.cited].add(e.citing)
+    for citing, cited in edges:
+        if citing in links:
+            links[citing].add(cited)
+        else:
+            links[cited].add(citing)
     return links
 
 
@@ -268,18 +276,14 @@ def topic_room(store, resolved: Sequence["ResolvedSeed"], *, citation_topics: bo
         return None
     if not citation_topics and not any(top_section(r.seed.section) for r in resolved if r.paper_id):
         return None
-    links = seed_links(store, seeds)
+    edges = seed_edges(store, seeds)  # read once: the topics' graph and the seeds' links both come from them
+    links = seed_links(seeds, edges)
     star = nx.DiGraph()
     info = {r.paper_id: r.seed for r in resolved if r.paper_id}
     for s in seeds:
         star.add_node(s, seed_section=info[s].section, seed_source=f"{info[s].source}:{info[s].line}")
-    seed_set = set(seeds)
-    edges = [(e.citing, e.cited) for e in store.edges_touching(seed_set, direction="out")
-             if e.cited not in seed_set]
-    edges += [(e.citing, e.cited) for e in store.edges_touching(seed_set, direction="in", listed_only=True)
-              if e.citing not in seed_set]
     star.add_nodes_from(sorted({p for ls in links.values() for p in ls}))
-    star.add_edges_from(sorted(set(edges)))
+    star.add_edges_from(edges)
     topics = seed_topics(star, seeds)
     if len(topics.topics) < 2:
         return None
