@@ -65,15 +65,27 @@ def read_seed_file(path: str | Path) -> SeedList:
 
 
 def _dedupe(seeds: Iterable[Seed], problems: list[SeedProblem]) -> list[Seed]:
+    """The seeds without repeats, each repeat reported as a problem naming the first.
+
+    Two title seeds with the same title are one paper unless both name a year and the years differ
+    (a lecture note of 2019 and its book of 2023 share a title; the year is how the list tells them
+    apart, and the expansion resolves each by its year)."""
     first: dict[PaperId, Seed] = {}
+    by_title: dict[str, list[Seed]] = {}
     kept = []
     for s in seeds:
-        key = PaperId("title", normalise_title(s.pid.value)) if s.pid.kind == "title" else s.pid
-        if key in first:
-            f = first[key]
+        if s.pid.kind == "title":
+            same = by_title.setdefault(normalise_title(s.pid.value), [])
+            f = next((t for t in same if t.year_hint is None or s.year_hint is None
+                      or t.year_hint == s.year_hint), None)
+            if f is None:
+                same.append(s)
+        else:
+            f = first.setdefault(s.pid, s)
+            f = None if f is s else f
+        if f is not None:
             problems.append(SeedProblem(s.source, s.line, s.input, f"duplicate of {f.source}:{f.line}"))
             continue
-        first[key] = s
         kept.append(s)
     return kept
 

@@ -236,3 +236,24 @@ def test_an_empty_seed_file_says_so_on_the_line_above_the_refusal(tmp_path):
     lines = res.output.splitlines()
     assert res.exit_code == 1 and "see the skipped lines above" in lines[-1], res.output
     assert any("the file holds no seeds (it is empty, or only comments)" in line for line in lines[:-1]), res.output
+
+
+SAME_TITLE_LIST = """# SYNTH list
+
+## Part A
+
+1. **SYNTH Shared Title** (2019)
+2. **SYNTH shared title.** (2017)
+3. **SYNTH Shared Title** (2019)
+4. **SYNTH shared title** (preprint)
+"""
+
+
+def test_read_seeds_keeps_same_titles_of_different_years(tmp_path):
+    f = tmp_path / "same.md"
+    f.write_text(SAME_TITLE_LIST, encoding="utf-8")
+    sl = read_seeds([str(f)])
+    assert [(s.line, s.year_hint) for s in sl.seeds] == [(5, 2019), (6, 2017)]
+    dupes = {p.line: p.reason for p in sl.problems}
+    assert dupes.keys() == {7, 8}
+    assert all(r.endswith(":5") for r in dupes.values())  # both repeat the first, of 2019 and of no year

@@ -391,6 +391,20 @@ def test_the_year_hint_picks_among_graph_papers_of_the_same_title():
     assert src.match_title("SYNTH other title", 2017) is None
 
 
+
+def test_a_reading_list_with_one_title_of_two_years_seeds_both_papers(tmp_path):
+    g = nx.DiGraph([("c", "a"), ("c", "b")])
+    g.add_node("a", title="SYNTH shared title", year=2019)
+    g.add_node("b", title="SYNTH Shared Title.", year=2017)
+    g.add_node("c", title="SYNTH citer", year=2020)
+    f = tmp_path / "same.md"
+    f.write_text("# SYNTH\n\n## A\n\n1. **SYNTH shared title** (2019)\n2. **SYNTH shared title** (2017)\n",
+                 encoding="utf-8")
+    with Store(":memory:") as store:
+        res = expand(read_seeds([str(f)]).seeds, store, GraphSource(g), ExpansionOptions(progress=False))
+    assert [r.paper_id for r in res.seeds] == ["a", "b"]
+    assert set(res.graph.graph["seeds"]) == {"a", "b"}
+
 # -- the sources package's helpers are public where other modules use them ---------------------------------
 
 def _imports_from(path: Path) -> list[tuple[int, str, list[str]]]:
