@@ -28,6 +28,7 @@ Usage::
                                                  # fewer arXiv references than k + 5 are left out)
     python benchmarks/quality.py --mixed         # mixed reading lists (samples 0 and 1; --mixed-samples)
     python benchmarks/quality.py --loo           # leave one seed out of the shipped reading list
+    python benchmarks/quality.py --designs --cache /tmp/citegraph-quality   # ranking designs tried, tuning lists
     python benchmarks/quality.py --mixed --cache /tmp/citegraph-quality   # reuse expanded graphs
     python benchmarks/quality.py --mixed --no-topic-shares   # expand as before the room was shared by topics
     python benchmarks/quality.py --mixed --citation-topics   # plain lists' citation groups share the room too
@@ -226,15 +227,17 @@ def report(df: pd.DataFrame) -> str:
     return "\n".join(out)
 
 
-def fit(rows: list) -> dict:
-    """Logistic regression over :data:`graph.analysis.related.FEATURES` with the evidence
-    weights held >= 0 (popularity may be negative), small L2, on the training reviews."""
+def fit(rows: list, features: tuple | None = None, free: tuple = ("log_popularity",)) -> dict:
+    """Logistic regression over ``features`` (default :data:`graph.analysis.related.FEATURES`) with the
+    evidence weights held >= 0 (those named in ``free``, popularity, may be negative), small L2, on the
+    training reviews."""
     from scipy.optimize import minimize
 
     from graph.analysis.related import FEATURES
 
+    features = tuple(features or FEATURES)
     data = pd.concat(rows)
-    X = data[list(FEATURES)].to_numpy(dtype=float)
+    X = data[list(features)].to_numpy(dtype=float)
     y = data["label"].to_numpy(dtype=float)
     mu, sd = X.mean(axis=0), X.std(axis=0) + 1e-9
     Z = (X - mu) / sd
@@ -247,11 +250,11 @@ def fit(rows: list) -> dict:
         grad = p - y
         return ll.mean() + 1e-4 * w @ w, np.concatenate([[grad.mean()], Z.T @ grad / len(y) + 2e-4 * w])
 
-    bounds = [(None, None)] + [(None, None) if f == "log_popularity" else (0, None) for f in FEATURES]
-    res = minimize(loss, np.zeros(len(FEATURES) + 1), jac=True, method="L-BFGS-B", bounds=bounds)
+    bounds = [(None, None)] + [(None, None) if f in free else (0, None) for f in features]
+    res = minimize(loss, np.zeros(len(features) + 1), jac=True, method="L-BFGS-B", bounds=bounds)
     w = res.x[1:] / sd
     b = res.x[0] - float(w @ mu)
-    return {"weights": {f: round(float(v), 4) for f, v in zip(FEATURES, w)}, "intercept": round(b, 4),
+    return {"weights": {f: round(float(v), 4) for f, v in zip(features, w)}, "intercept": round(b, 4),
             "rows": int(len(y)), "positives": int(y.sum())}
 
 
@@ -267,6 +270,9 @@ def main() -> None:
     ap.add_argument("--mixed-samples", default="0,1",
                     help="Which samples of 10 mixed lists (2 and 3 are for tuning).")
     ap.add_argument("--loo", action="store_true", help="Leave one seed out of the shipped reading list.")
+    ap.add_argument("--designs", action="store_true",
+                    help="Ranking designs tried for mixed lists, on the tuning lists (samples 2,3 unless "
+                         "--mixed-samples says otherwise).")
     ap.add_argument("--cache", type=Path, help="Keep the mixed lists' and leave-one-out's expanded graphs "
                     "here (outside the repository) and reuse them on the next run.")
     ap.add_argument("--no-topic-shares", dest="topic_shares", action="store_false",
@@ -278,6 +284,14 @@ def main() -> None:
     G = load_corpus(args.shared)
     from quality_mixed import SHIPPED_LIST, leave_one_out, prepare_mixed, report_loo, report_mixed, score_mixed
 
+    if args.designs:
+        from quality_designs import run_designs
+
+        samples = tuple(int(x) for x in args.mixed_samples.split(",")) if args.mixed_samples != "0,1" else (2, 3)
+        text = run_designs(G, samples, args.max_papers, args.cache)
+        print(f"# Ranking designs for mixed reading lists ({time.perf_counter() - t0:.0f} s)")
+        print(text)
+        return
     if args.mixed:
         samples = tuple(int(x) for x in args.mixed_samples.split(","))
         df = score_mixed(prepare_mixed(G, samples, args.max_papers, args.cache, args.topic_shares,
