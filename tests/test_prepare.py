@@ -114,6 +114,21 @@ def test_spark_logs_only_errors_and_pandas_3_is_not_warned_about(spark, prepared
     assert not [w for w in prepared_s2[4] if PANDAS_WARNING in str(w.message)]
 
 
+
+def test_local_workers_run_this_python_not_the_first_python3_on_the_path(spark):
+    """``.venv/bin/citegraph prepare`` run without activating the venv: PySpark's default worker is the
+    PATH's ``python3`` (the system's, without pandas); the workers must run the interpreter citegraph runs in,
+    unless the user chose one."""
+    import os
+
+    from graph.prepare.spark import worker_python
+
+    chosen = spark.sparkContext.pythonExec
+    assert chosen == sys.executable or os.environ.get("PYSPARK_PYTHON") not in (None, sys.executable)
+    assert spark.range(1).rdd.map(lambda _: __import__("sys").executable).collect() == [chosen]
+    assert worker_python("local[*]", {"spark.pyspark.python": "/opt/py"}, {}) is None
+    assert worker_python("spark://host:7077", {}, {}) is None
+
 def test_deciding_a_group_reads_pandas_missing_values_as_missing():
     """pandas 3 gives a missing string as NaN (and Arrow may give None): neither is an arXiv ID
     or a DOI that contradicts the other version's."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 import warnings
 from contextlib import contextmanager
@@ -89,6 +90,24 @@ def check_java() -> None:
                          "(Debian/Ubuntu: apt-get install default-jre-headless) or set JAVA_HOME")
 
 
+def worker_python(master: str | None, conf: dict[str, str], environ) -> str | None:
+    """The Python that a local master's workers should run: this very interpreter, unless the user chose
+    one (``PYSPARK_PYTHON``, or ``spark.pyspark.python`` in ``conf``); ``None`` to leave it alone. PySpark's
+    default is whatever ``python3`` is first on the PATH, which for ``.venv/bin/citegraph`` run without
+    activating the venv is the system's Python, without pandas or pyarrow: the first pandas UDF would fail.
+    A cluster's workers have their own Python.
+
+    >>> worker_python("local[2]", {}, {}) == sys.executable
+    True
+    >>> worker_python("yarn", {}, {}), worker_python(None, {}, {"PYSPARK_PYTHON": "/opt/py"})
+    (None, None)
+    """
+    local = master is None or master.startswith("local")
+    if not local or environ.get("PYSPARK_PYTHON") or "spark.pyspark.python" in conf:
+        return None
+    return sys.executable
+
+
 def spark_session(master: str | None = None, conf: dict[str, str] | None = None,
                   app_name: str = "citegraph prepare"):
     """A SparkSession: the running one (spark-submit, a notebook), else a new one on ``master``
@@ -102,6 +121,9 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None,
     builder = SparkSession.builder.appName(app_name)
     if master:
         builder = builder.master(master)
+    python = worker_python(master, conf or {}, os.environ)
+    if python:  # PySpark reads the workers' Python from the environment when the context starts
+        os.environ["PYSPARK_PYTHON"] = python
     settings = {**LOCAL_DEFAULTS, **(conf or {})}
     # the quiet log first: a user's own driver options come after it and win
     settings["spark.driver.extraJavaOptions"] = " ".join(
