@@ -126,7 +126,7 @@ def test_local_workers_run_this_python_not_the_first_python3_on_the_path(spark):
     chosen = spark.sparkContext.pythonExec
     assert chosen == sys.executable or os.environ.get("PYSPARK_PYTHON") not in (None, sys.executable)
     assert spark.range(1).rdd.map(lambda _: __import__("sys").executable).collect() == [chosen]
-    assert worker_python("local[*]", {"spark.pyspark.python": "/opt/py"}, {}) is None
+    assert worker_python("local[*]", {"spark.pyspark.python": "/opt/py"}, {"PYSPARK_PYTHON": "/x"}) == "/opt/py"
     assert worker_python("spark://host:7077", {}, {}) is None
 
 def test_deciding_a_group_reads_pandas_missing_values_as_missing():

@@ -91,19 +91,23 @@ def check_java() -> None:
 
 
 def worker_python(master: str | None, conf: dict[str, str], environ) -> str | None:
-    """The Python that a local master's workers should run: this very interpreter, unless the user chose
-    one (``PYSPARK_PYTHON``, or ``spark.pyspark.python`` in ``conf``); ``None`` to leave it alone. PySpark's
-    default is whatever ``python3`` is first on the PATH, which for ``.venv/bin/citegraph`` run without
-    activating the venv is the system's Python, without pandas or pyarrow: the first pandas UDF would fail.
-    A cluster's workers have their own Python.
+    """The Python Spark's workers should run, to be put in ``PYSPARK_PYTHON`` (``None``: leave it alone).
+
+    ``spark.pyspark.python`` in ``conf`` when given (PySpark itself reads only the environment variable when
+    it starts a context in-process); else, on a local master and unless ``PYSPARK_PYTHON`` is set, this very
+    interpreter. PySpark's default is whatever ``python3`` is first on the PATH, which for
+    ``.venv/bin/citegraph`` run without activating the venv is the system's Python, without pandas or
+    pyarrow: the first pandas UDF would fail. A cluster's workers have their own Python.
 
     >>> worker_python("local[2]", {}, {}) == sys.executable
     True
     >>> worker_python("yarn", {}, {}), worker_python(None, {}, {"PYSPARK_PYTHON": "/opt/py"})
     (None, None)
     """
+    if conf.get("spark.pyspark.python"):
+        return conf["spark.pyspark.python"]
     local = master is None or master.startswith("local")
-    if not local or environ.get("PYSPARK_PYTHON") or "spark.pyspark.python" in conf:
+    if not local or environ.get("PYSPARK_PYTHON"):
         return None
     return sys.executable
 
