@@ -96,6 +96,15 @@ class ServeApp:
         shutil.rmtree(self.export_dir, ignore_errors=True)
 
 
+def _check_text(body: dict) -> None:
+    """Refuse a body whose strings are not text: JSON may escape a lone UTF-16 surrogate ("\\ud800"),
+    which no identifier, title or file name can hold and which fails wherever it is encoded later."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("a string holds a lone surrogate (an escape such as \\ud800), which is not text") from None
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "citegraph"
     sys_version = ""
@@ -244,6 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(data or b"{}")
             if not isinstance(body, dict):
                 raise ValueError("a JSON object is expected")
+            _check_text(body)
         except (ValueError, RecursionError) as exc:
             self._error(HTTPStatus.BAD_REQUEST, f"bad JSON: {exc}")
             return

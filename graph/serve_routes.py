@@ -85,13 +85,8 @@ def _seeds_action(app: "ServeApp", body: dict) -> dict:
     if len(add) + len(remove) > 500:
         raise RequestError("at most 500 papers a call")
     ex = app.explorer
-    added, requests = [], 0
-    if add:
-        added = ex.add_seeds(add)
-        requests += ex.progress().requests
-    removed = ex.remove_seeds(remove) if remove else 0
-    if remove:
-        requests += ex.progress().requests
+    added, removed = ex.change_seeds(add, remove)  # one action: a bad removal leaves the seeds as they were
+    requests = ex.progress().requests
     info = ex.summary()
     resolved = [{"input": r.seed.input, "paper_id": r.paper_id, "reason": r.reason} for r in added]
     n_ok = sum(1 for r in added if r.paper_id)

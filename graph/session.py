@@ -209,6 +209,7 @@ class Explorer(MapQuestions):
             return work()
         self._start()
         saved = (list(self.seed_list.seeds), list(self._removed), list(self._expanded))
+        map_before = (self._run, self._analysis, self._analysis_of)  # the map too: a failed action changes nothing
         before = self.source.requests
         stages: list[list] = []  # [stage, done, total], in the order the stages ran
 
@@ -230,6 +231,7 @@ class Explorer(MapQuestions):
                 result = work()
         except BaseException as exc:
             self.seed_list.seeds, self._removed, self._expanded = saved
+            self._run, self._analysis, self._analysis_of = map_before
             sent = self.source.requests - before
             if isinstance(exc, Interrupted) and not isinstance(exc, Cancelled):
                 # the source stopped its request on our cancel: one message for a cancel, wherever it landed
@@ -389,6 +391,22 @@ class Explorer(MapQuestions):
             self._build()
             return len(drop)
         return self._action("remove seeds", work)
+
+    def change_seeds(self, add: Sequence[str] = (), remove: Sequence[str] = ()) -> tuple[list[ResolvedSeed], int]:
+        """Add ``add`` (IDs or titles) and remove the seeds that resolved to ``remove`` as one action:
+        ``(how each new item resolved, how many seeds were removed)``. Either both happen or neither:
+        a removal that names no seed is refused before anything is added or fetched, and an action that
+        fails after the adding leaves the seeds and the map as they were."""
+
+        def work():
+            if remove:
+                gone = set(remove)
+                if not any(r.paper_id in gone for r in self.run.expansion.seeds):
+                    raise SeedError("none of these papers is a seed: " + ", ".join(sorted(gone)))
+            added = self.add_seeds(add) if add else []
+            return added, (self.remove_seeds(remove) if remove else 0)
+        name = "change seeds" if add and remove else "add seeds" if add else "remove seeds"  # as the page says it
+        return self._action(name, work)
 
     def expand_paper(self, paper_id: str) -> int:
         """Fetch a paper's neighbourhood (its references, citers and co-cited papers) into the graph;

@@ -155,6 +155,26 @@ def test_post_seeds_answers_with_the_new_summary(served, s2, dataset):
     assert served.call("/api/seeds", {"remove": [dataset.pid_of(0)]})[0] == 400  # the last seed stays
 
 
+
+def test_a_removal_that_names_no_seed_is_refused_before_anything_is_added(served, s2, dataset):
+    _, before_seeds = served.call("/api/seeds")
+    before = len(s2.request_log)
+    status, body = served.call("/api/seeds", {"add": ["2101.00010"], "remove": ["SYNTH-not-a-seed"]})
+    assert status == 400 and "none of these papers is a seed: SYNTH-not-a-seed" in body["error"]
+    assert served.call("/api/seeds")[1] == before_seeds  # nothing was added
+    assert len(s2.request_log) == before  # and nothing fetched for it
+    assert dataset.pid_of(10) not in {p["paper_id"] for p in served.call("/api/map")[1]["papers"]}
+    # both at once, when both are right: one action, one new map
+    status, body = served.call("/api/seeds", {"add": ["2101.00010"], "remove": [dataset.pid_of(0)]})
+    assert status == 200 and body["removed"] == 1 and body["added"][0]["paper_id"] == dataset.pid_of(10)
+    assert [s["input"] for s in served.call("/api/seeds")[1]["seeds"]] == ["2101.00010"]
+
+
+def test_a_lone_surrogate_in_a_body_is_a_400_not_an_internal_error(served, capfd):
+    status, body = served.call("/api/seeds", {"add": ["Attention \ud800 is all"]})
+    assert status == 400 and "lone surrogate" in body["error"], body
+    assert "Traceback" not in capfd.readouterr().err
+
 def test_unknown_items_are_reported_not_kept_and_known_seeds_not_doubled(served, dataset):
     status, body = served.call("/api/seeds", {"add": ["SYNTH paper that does not exist", "2101.00000"]})
     assert status == 200
