@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .errors import OutputError
 from .news import News
 from .news_snapshots import day
 from .text import display_title, plural
@@ -42,12 +43,15 @@ def _md(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_[]<>#|" else c for c in " ".join(str(text).split()))
 
 
-def atom_feed(news: News, *, title: str = "citegraph news", previous: str | None = None, keep: int = 100) -> str:
+def atom_feed(news: News, *, title: str = "citegraph news", previous: str | None = None, keep: int = 100,
+              previous_name: str = "the feed file") -> str:
     """An Atom 1.0 feed of the new papers (one entry each, newest run first), with the entries of
-    ``previous`` (the feed file as it was) after them, up to ``keep`` entries."""
+    ``previous`` (the feed file as it was, named ``previous_name`` in messages) after them, up to ``keep``
+    entries. A ``previous`` that is not an Atom feed (damaged, or another file given as ``--feed`` by
+    mistake) raises :class:`OutputError`: replacing it would lose what it holds."""
     from xml.etree import ElementTree as ET
 
-    ns = "http://www.w3.org/2005/Atom"
+    ns = _ATOM
     ET.register_namespace("", ns)
     q = lambda tag: f"{{{ns}}}{tag}"
     feed = ET.Element(q("feed"))
@@ -73,19 +77,55 @@ def atom_feed(news: News, *, title: str = "citegraph news", previous: str | None
         ET.SubElement(e, q("summary")).text = _xml(summary)
         entries.append(e)
     ids = {e.find(q("id")).text for e in entries}
-    if previous:
-        try:
-            old = ET.fromstring(previous)
-            for e in old.findall(q("entry")):
-                got = e.find(q("id"))
-                if got is not None and got.text not in ids:
-                    ids.add(got.text)
-                    entries.append(e)
-        except ET.ParseError:
-            pass  # a damaged feed file is replaced by this run's entries
+    old = _feed_root(previous, previous_name)
+    if old is not None:
+        for e in old.findall(q("entry")):
+            got = e.find(q("id"))
+            if got is not None and got.text not in ids:
+                ids.add(got.text)
+                entries.append(e)
     for e in entries[:keep]:
         feed.append(e)
     return ET.tostring(feed, encoding="unicode", xml_declaration=True) + "\n"
+
+
+_ATOM = "http://www.w3.org/2005/Atom"
+
+
+def _feed_root(previous: str | None, name: str):
+    """The root element of an existing feed's text (``None`` for no text); :class:`OutputError` when it is
+    not an Atom feed, so that a damaged feed or another file given as ``--feed`` is never replaced."""
+    from xml.etree import ElementTree as ET
+
+    if not previous or not previous.strip():
+        return None
+    try:
+        root = ET.fromstring(previous)
+    except ET.ParseError as exc:
+        raise OutputError(f"{name} is not an Atom feed citegraph can add to (not XML: {exc}); nothing was "
+                          "written: repair it, move it away or give another --feed path") from None
+    if root.tag != f"{{{_ATOM}}}feed":
+        raise OutputError(f"{name} is not an Atom feed (its root element is <{root.tag}>); nothing was written: "
+                          "move it away or give another --feed path")
+    return root
+
+
+def read_feed(path) -> str | None:
+    """The text of the feed file at ``path`` to add to (``None``: no file yet), checked to be an Atom feed
+    (:class:`OutputError` otherwise, or when it cannot be read)."""
+    from pathlib import Path
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None  # the first run: a new feed
+    except UnicodeDecodeError:  # not text: some other file given as --feed, not to be replaced
+        raise OutputError(f"{path} is not an Atom feed (not UTF-8 text); nothing was written: move it away or "
+                          "give another --feed path") from None
+    except OSError as exc:
+        raise OutputError(f"cannot read the feed {path} ({exc.strerror}); check the path") from None
+    _feed_root(text, str(path))
+    return text
 
 
 def _xml(text: str) -> str:

@@ -141,6 +141,23 @@ def test_the_store_keeps_the_newest_snapshot_and_one_per_earlier_month(tmp_path)
         assert t == kept[-3] and papers["p"]["citations"] == int(kept[-3])
 
 
+
+@pytest.mark.parametrize("content", [b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry>',
+                                     b'{"my": "notes"}', b'<rss version="2.0"></rss>', b"\xff\xfe binary"])
+def test_a_feed_file_that_is_not_an_atom_feed_is_refused_before_the_run_and_kept(mapped, content):
+    server, base, tmp_path = mapped
+    server.serve(S2Dataset.synthetic(15, BEFORE + NEW_EDGES))
+    feed, md = tmp_path / "feed.xml", tmp_path / "news.md"
+    feed.write_bytes(content)
+    res = CliRunner().invoke(cli, ["news", *SEEDS, "--feed", str(feed), "--markdown", str(md), *base])
+    assert res.exit_code == 1 and "is not an Atom feed" in res.stderr and "Traceback" not in res.output
+    assert feed.read_bytes() == content and not md.exists()  # nothing replaced, nothing half-written
+    # the run did not happen, so the news is still new for the next one
+    again = CliRunner().invoke(cli, ["news", *SEEDS, "--json", *base])
+    assert again.exit_code == 0, again.output
+    second = json.loads(again.stdout)
+    assert "first news run" in second["baseline"] and second["new"], second["baseline"]
+
 def test_the_feed_escapes_what_a_title_holds():
     from graph.news import NewPaper
 

@@ -53,6 +53,10 @@ def news_command(seeds, since, core, limit, markdown_path, feed_path, ris_path, 
     for option, path in outputs.items():
         if path:
             check_output_file(path, option)
+    if feed_path:  # checked before the run: the run moves the baseline on, and a refused feed would miss its news
+        from ..news_outputs import read_feed
+
+        read_feed(feed_path)
     with _session(seeds, top=top, method=method, resolution=resolution, progress=not as_json,
                   **expansion) as session:
         if not session.seed_list.seeds:
@@ -66,23 +70,19 @@ def news_command(seeds, since, core, limit, markdown_path, feed_path, ris_path, 
 
 
 def _write_outputs(news, markdown_path, feed_path, ris_path, csl_path) -> None:
-    from pathlib import Path
-
     from ..outputs import write_atomic
-    from ..news_outputs import atom_feed, new_papers_graph, news_markdown
+    from ..news_outputs import atom_feed, new_papers_graph, news_markdown, read_feed
 
     def text_file(path, text):
         write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         _err(f"wrote {path}")
 
+    # read (and checked) before anything is written: a --feed that cannot be added to leaves nothing half-done
+    feed = atom_feed(news, previous=read_feed(feed_path), previous_name=str(feed_path)) if feed_path else None
     if markdown_path:
         text_file(markdown_path, news_markdown(news))
     if feed_path:
-        try:
-            previous = Path(feed_path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            previous = None
-        text_file(feed_path, atom_feed(news, previous=previous))
+        text_file(feed_path, feed)
     if ris_path or csl_path:
         from ..citation_formats import csl_json_text, ris_text
 
