@@ -78,10 +78,12 @@ def _write_outputs(news, markdown_path, feed_path, ris_path, csl_path) -> None:
     if markdown_path:
         text_file(markdown_path, news_markdown(news))
     if feed_path:
-        try:
-            previous = Path(feed_path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            previous = None
+        previous = None
+        if Path(feed_path).is_file():  # a FIFO or a device is written into, never read (it would block)
+            try:
+                previous = Path(feed_path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                pass
         text_file(feed_path, atom_feed(news, previous=previous))
     if ris_path or csl_path:
         from ..citation_formats import csl_json_text, ris_text
