@@ -98,8 +98,9 @@ def check_out_dir(out_dir: str | Path) -> Path:
     for part in out.parts:
         if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
             raise OutputError(f"--out has a folder name of {len(part)} characters; at most {NAME_MAX} fit")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} is a file, not a folder")
+    kind = kind_of(out)
+    if kind == "a symlink loop" or (kind is not None and kind != "a folder"):
+        raise OutputError(f"--out {shown(str(out))} is {kind}, not a folder")
     probe = out
     while not probe.exists():
         probe = probe.parent

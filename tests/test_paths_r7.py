@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from graph.cache import digest
 from graph.cli import cli
 from graph.errors import OutputError, StoreError
-from graph.outputs import check_output_file, write_text
+from graph.outputs import check_out_dir, check_output_file, write_text
 from graph.store import Store
 
 from conftest import ROOT
@@ -113,6 +113,16 @@ def test_an_output_on_a_folder_a_socket_or_a_symlink_loop_is_refused_in_one_line
         assert stat.S_ISSOCK(os.lstat(sock_path).st_mode) and folder.is_dir() and loop.is_symlink()
     finally:
         sock.close()
+
+
+def test_out_says_what_its_path_is_when_not_a_folder(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match="is a FIFO"):
+        check_out_dir(fifo)
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        check_out_dir(tmp_path / "f")
 
 
 def test_csv_on_a_socket_is_refused_by_the_command_before_any_work(tmp_path):
