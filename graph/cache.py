@@ -60,7 +60,8 @@ def code_digest() -> str:
 def digest(*parts: Any) -> str:
     """A stable digest of JSON-able ``parts`` (anything else by its ``repr``)."""
     text = json.dumps(parts, sort_keys=True, default=repr, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    # surrogatepass: a path of bytes that are not UTF-8 (kept by Python as lone surrogates) digests too
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def graph_digest(G, references: dict | None = None) -> str:

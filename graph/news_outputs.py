@@ -115,6 +115,8 @@ def read_feed(path) -> str | None:
     (:class:`OutputError` otherwise, or when it cannot be read)."""
     from pathlib import Path
 
+    if Path(path).exists() and not Path(path).is_file():
+        return None  # a FIFO or a device is written into, never read (reading it would block)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .errors import OutputError
 from .formats import FORMATS
+from .paths import is_stream, kind_of, shown
 
 READING_LIST_SUFFIXES = (".md", ".markdown")
 
@@ -97,8 +98,9 @@ def check_out_dir(out_dir: str | Path) -> Path:
     for part in out.parts:
         if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
             raise OutputError(f"--out has a folder name of {len(part)} characters; at most {NAME_MAX} fit")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} is a file, not a folder")
+    kind = kind_of(out)
+    if kind == "a symlink loop" or (kind is not None and kind != "a folder"):
+        raise OutputError(f"--out {shown(str(out))} is {kind}, not a folder")
     probe = out
     while not probe.exists():
         probe = probe.parent
@@ -109,10 +111,17 @@ def check_out_dir(out_dir: str | Path) -> Path:
 
 
 def check_output_file(path: str | Path, option: str = "--csv") -> Path:
-    """Make sure a single output file can be written, before any request is spent."""
+    """Make sure a single output file can be written, before any request is spent.
+
+    An existing FIFO or character device (a terminal, ``/dev/stdout``) is streamed into, so only its
+    own permission counts; a symlink is followed to the file it names."""
     p = Path(path)
-    if p.is_dir():
-        raise OutputError(f"{option} {p} is a folder; give a file name")
+    target, stream = output_target(p, option)
+    if stream:
+        if not os.access(p, os.W_OK):
+            raise OutputError(f"{option} {p}: no permission to write it; choose another path")
+        return p
+    p = target
     if not p.parent.is_dir():
         what = "does not exist" if not p.parent.exists() else "is not a folder"
         raise OutputError(f"{option} {p}: the folder {p.parent} {what}; create it first")
@@ -123,6 +132,42 @@ def check_output_file(path: str | Path, option: str = "--csv") -> Path:
 
 
 # -- writing files atomically ------------------------------------------------------------------------------
+def _through_device_links(path: Path) -> bool:
+    """Whether ``path`` is, or leads through symlinks to, a name under /dev or /proc (``/dev/stdout``,
+    ``/proc/self/fd/1``): those name what a process already has open, and when that is a file it must be
+    written through them, not replaced beside them (the shell's ``> file`` would lose it)."""
+    current = Path(os.path.abspath(path))
+    for _ in range(40):  # the kernel's own limit on symlinks followed
+        if str(current).startswith(("/proc/", "/dev/fd/")):
+            return True
+        try:
+            link = os.readlink(current)
+        except (OSError, ValueError):
+            return False
+        current = Path(os.path.abspath(current.parent / link))
+    return False
+
+
+def output_target(path: Path, option: str = "the output") -> tuple[Path, bool]:
+    """Where writing ``path`` goes: ``(path, True)`` to stream into an existing FIFO or character device
+    (or through ``/dev/stdout``-like names; there is nothing to replace), else ``(the file, False)`` to
+    replace atomically: a symlink's resolved target, so the link stays and the file it names is
+    written. A folder, a socket, a block device or a symlink loop is refused with :class:`OutputError`."""
+    kind = kind_of(path)
+    if kind == "a folder":
+        raise OutputError(f"{option} {shown(str(path))} is a folder; give a file name")
+    if kind == "a symlink loop":
+        raise OutputError(f"{option} {shown(str(path))} is a symlink loop (it leads back to itself); "
+                          "point it at a file or give another path")
+    if kind not in (None, "a file") and not is_stream(path):
+        raise OutputError(f"{option} {shown(str(path))} is {kind}, which cannot hold a file; give a file path")
+    if is_stream(path) or (kind is not None and _through_device_links(path)):
+        return path, True
+    if os.path.islink(path):
+        return Path(os.path.realpath(path)), False
+    return path, False
+
+
 _STALE_SECONDS = 3600  # a temporary file without a writer's pid (an older citegraph's) is stale after this
 
 
@@ -191,19 +236,28 @@ def _output_error(path: Path, exc: OSError) -> OutputError:
 def atomic_paths(paths: list[Path]) -> Iterator[list[Path]]:
     """Temporary files beside ``paths``, renamed over them together once all are written.
 
+    A path that is a symlink is followed: the file it names is replaced and the link kept. An existing
+    FIFO or character device is yielded as itself and written in place (streamed, so not atomic); a
+    folder, a socket or a symlink loop is refused (see :func:`output_target`).
+
     A full disk, a crash or an error midway leaves every previous file whole and the set
     of files unmixed: each is written to a temporary file in the same folder (so the final
     ``os.replace`` is an atomic rename on one file system), and only when all are written
     are they renamed into place.
     """
+    targets = [output_target(p) for p in paths]
     temps: list[Path] = []
     try:
-        for p in paths:
-            _sweep_stale_temps(p)
-            temps.append(_temp_path(p))
-        yield temps
-        for tmp, final in zip(temps, paths):
-            os.replace(tmp, final)
+        for target, stream in targets:
+            if not stream:
+                _sweep_stale_temps(target)
+                temps.append(_temp_path(target))
+        # a FIFO or a device is written as it is: there is no file to replace, and a rename over it
+        # would destroy the node (as root) or never reach its reader
+        fresh = iter(temps)
+        yield [target if stream else next(fresh) for target, stream in targets]
+        for tmp, target in zip(temps, [t for t, stream in targets if not stream]):
+            os.replace(tmp, target)
         temps = []
     except OSError as exc:
         where = paths[0] if len(paths) == 1 else (paths[0].parent if paths else Path("."))

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .errors import StoreCorruptError, StoreError
 from .model import CitationEdge, ListState, PaperRecord
+from .paths import file_problem
 from .store_schema import (APPLICATION_ID, PAPER_COLS, SCHEMA_VERSION, check_and_create, check_read_only_version,
                            connect_read_only, disk_problem, is_damage, is_permission, recognise, repair, rollback,
                            store_in_cache, writable)
@@ -63,6 +64,10 @@ class Store:
         self.read_only: str | None = None
         if self.path != ":memory:":
             p = Path(self.path)
+            # a FIFO would hang the first read, a device or a loop fail deep in SQLite: say what it is
+            problem = file_problem(p, "store")
+            if problem:
+                raise StoreError(problem)
             if p.is_dir():
                 raise StoreError(f"{p} is a folder; --store takes a file path (e.g. {p / 'citegraph.sqlite'})")
             exists = p.exists()

@@ -94,7 +94,7 @@ def _cases(b):
         (["map", SEED, "--api-url", "htp://nowhere", *s], {}, "not an http(s) URL"),
         (["map", SEED, *s], {"S2_API_URL": "http://[::1"}, "not an http(s) URL"),
         (["map", SEED, *s], {"S2_TIMEOUT": "soon"}, "S2_TIMEOUT"),
-        (["map", SEED, "--rate", "nan", *s], {}, "rate must be"),
+        (["map", SEED, "--rate", "nan", *s], {}, "'--rate': 'nan' is not a finite number"),
         (["map", "T" * (70 * 1024), *s], {}, "at most 64 KiB"),
         (["map", SEED, "--store", b["damaged"]], {}, "move it aside"),
         (["map", SEED, "--store", str(b["tmp"])], {}, "is a folder"),

@@ -14,10 +14,78 @@ from ..threads import wait_readable
 # so that --help, --version and usage errors answer at once.
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
+# upper bounds of the number options: far beyond any useful value, and short of the overflows that
+# inf or 1e308 met in the library (NaN in the JSON summary, timers that cannot be set)
+MAX_RESOLUTION = 100.0  # Leiden's resolution: at 100 every paper of a map is its own cluster already
+MAX_RATE = 1000.0  # requests per second
+MAX_SECONDS = 7 * 24 * 3600.0  # --timeout and --max-wait: a week
 
 
 def _err(msg: str) -> None:
     click.echo(msg, err=True)
+
+
+class FiniteFloat(click.ParamType):
+    """A finite number within ``[low, high]`` (``low`` excluded with ``low_open``): click's FloatRange lets
+    ``nan`` through (every comparison with it is false) and ``inf`` or ``1e308`` reach the library."""
+
+    name = "float"
+
+    def __init__(self, low: float, high: float, *, low_open: bool = False) -> None:
+        self.low, self.high, self.low_open = low, high, low_open
+
+    def convert(self, value, param, ctx):
+        import math
+
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        below = number <= self.low if self.low_open else number < self.low
+        if below or number > self.high:
+            bracket = "(" if self.low_open else "["
+            self.fail(f"{value!r} is not in {bracket}{self.low:g}, {self.high:g}]", param, ctx)
+        return number
+
+
+def _check_corpus_path(ctx, param, value):
+    """--corpus is a corpus file or a prepared corpus's folder: a FIFO would hang the open, a device or a
+    loop fail deep in DuckDB; refused here in one line."""
+    from ..paths import file_problem, utf8_problem
+
+    if value:
+        if utf8_problem(value):  # as every option's (see _check_utf8_options), before anything stats it
+            raise click.BadParameter(utf8_problem(value), ctx=ctx, param=param)
+        problem = file_problem(value, "corpus")
+        if problem:
+            raise CitegraphError(problem)
+    return value
+
+
+def _check_utf8_options(command: click.Command, ctx: click.Context) -> None:
+    """Every option's text (paths, names) must be valid UTF-8: the bytes Python keeps of anything else
+    fail in whatever encodes them next (SQLite, DuckDB, pyarrow, a file's text)."""
+    from ..paths import utf8_problem
+
+    for param in command.params:
+        if not isinstance(param, click.Option):
+            continue  # seed arguments are read (and reported) by the seed readers
+        value = ctx.params.get(param.name)
+        for text in (value if isinstance(value, (tuple, list)) else (value,)):
+            problem = isinstance(text, str) and utf8_problem(text)
+            if problem:
+                raise click.BadParameter(problem, ctx=ctx, param=param)
+
+
+class CitegraphCommand(click.Command):
+    """A command whose options are refused at once when they are not valid UTF-8."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        _check_utf8_options(self, ctx)
+        return rest
 
 
 def _source_options(f):
@@ -28,18 +96,18 @@ def _source_options(f):
     # Configuration) and names one whose value is bad; an option given on the command line wins over it
     f = click.option("--api-url", metavar="URL",
                      help="Base URL of the paper API (default: from the environment, else the public API).")(f)
-    f = click.option("--rate", type=float, metavar="PER_SECOND",
+    f = click.option("--rate", type=FiniteFloat(0, MAX_RATE), metavar="PER_SECOND",
                      help="Requests per second to the paper API; 0 = no pacing (default: from the "
                           "environment, else 1).")(f)
-    f = click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+    f = click.option("--timeout", type=FiniteFloat(0, MAX_SECONDS, low_open=True), metavar="SECONDS",
                      help="Most seconds one attempt at a request may take, answer included (default: from the "
                           "environment, else 30).")(f)
-    f = click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
+    f = click.option("--max-wait", type=FiniteFloat(0, MAX_SECONDS), metavar="SECONDS",
                      help="Most seconds one request may take with its retries and waits; a server asking to "
                           "come back later than that stops the run with the time to come back "
                           "(default: from the environment, else 300).")(f)
     f = click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", metavar="PATH",
-                     type=click.Path(),
+                     type=click.Path(), callback=_check_corpus_path,
                      help="Use this local corpus (a file from `citegraph import`, or a folder from `citegraph "
                           "prepare`) instead of the API (env CITEGRAPH_CORPUS).")(f)
     return f
@@ -52,6 +120,10 @@ class CitegraphGroup(click.Group):
     (what went wrong and what to do next) or a file system refusal is printed as one
     line and exits 1, never as a traceback.
     """
+
+    # every command and sub-group made with @cli.command / @cli.group checks its options' text
+    command_class = CitegraphCommand
+    group_class = type
 
     def invoke(self, ctx: click.Context):
         try:
@@ -127,8 +199,10 @@ def _analysis_options(f=None, *, clusters: bool = True):
                      show_default=True, help="Normalisation of coupling and co-citation."),
     ]
     if clusters:
-        opts.append(click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=1.0,
-                                 show_default=True, help="Leiden resolution: higher gives more, smaller clusters."))
+        opts.append(click.option("--resolution", type=FiniteFloat(0, MAX_RESOLUTION, low_open=True), default=1.0,
+                                 show_default=True,
+                                 help="Leiden resolution, above 0 and at most 100: higher gives more, smaller "
+                                      "clusters."))
     for opt in reversed(opts):
         f = opt(f)
     return f

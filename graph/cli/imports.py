@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import click
 
-from .common import cli
+from .common import _check_corpus_path, cli
 
 
 @cli.group("import")
@@ -84,6 +84,7 @@ def csv_column_options(f):
 @click.option("--edges", required=True, type=click.Path(exists=True, dir_okay=False),
               help="CSV of citations, one row per citing -> cited pair.")
 @click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", required=True, type=click.Path(dir_okay=False),
+              callback=_check_corpus_path,
               help="The corpus database file (created if missing; env CITEGRAPH_CORPUS).")
 @csv_column_options
 def import_csv_command(papers, edges, corpus_path, **columns):

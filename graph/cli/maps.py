@@ -84,6 +84,9 @@ def export_command(seeds, formats, out_dir, name, cluster, bib_top, whole_graph,
     """
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     bad = [f for f in chosen if f not in EXPORT_FORMATS]
+    if not chosen:  # "" or ",": the library takes no formats as every format
+        raise click.BadParameter(f"no format given; choose one or more of {', '.join(EXPORT_FORMATS)}",
+                                 param_hint="--format")
     if bad:
         raise click.BadParameter(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(EXPORT_FORMATS)}",
                                  param_hint="--format")

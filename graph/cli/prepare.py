@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import _err, cli
+from .common import FiniteFloat, _err, cli
 from .imports import csv_column_options
 
 
@@ -34,7 +34,7 @@ def _spark_options(f):
                           "spark.sql.shuffle.partitions=400, …")(f)
     f = click.option("--now-year", type=click.IntRange(1000, 3000),
                      help="The year recent citations count back from (default: the corpus's latest year).")(f)
-    f = click.option("--tol", type=click.FloatRange(0, 1e-2, min_open=True), default=1e-6, show_default=True,
+    f = click.option("--tol", type=FiniteFloat(0, 1e-2, low_open=True), default=1e-6, show_default=True,
                      help="PageRank stops when its ranks are provably within this of the exact PageRank (L1 "
                           "distance; each factor of 10 tighter costs ~9 more iterations).")(f)
     return f

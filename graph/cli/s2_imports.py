@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from .common import _check_corpus_path
 from .imports import import_group, import_progress, print_reports
 
 
 @import_group.command("s2")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--corpus", "corpus_path", envvar="CITEGRAPH_CORPUS", required=True, type=click.Path(dir_okay=False),
+              callback=_check_corpus_path,
               help="The corpus database file (created if missing; env CITEGRAPH_CORPUS).")
 @click.option("--memory-limit", default="2GB", show_default=True, help="DuckDB memory limit, 256MB to 1PiB; it spills to disk beyond.")
 def import_s2_command(paths: tuple[str, ...], corpus_path: str, memory_limit: str) -> None:
