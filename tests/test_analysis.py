@@ -162,6 +162,15 @@ def _two_topics():
     return g
 
 
+
+@pytest.mark.parametrize("resolution", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_resolution_that_is_not_a_finite_positive_number_is_refused(resolution):
+    """The library's own check (the command line refuses these too): NaN made the modularity NaN."""
+    g = _two_topics()
+    H = similarity_graph(g, [n for n in g if not n.startswith("r")], top_k=10)
+    with pytest.raises(AnalysisError, match="finite number > 0"):
+        topic_clusters(g, H, resolution=resolution)
+
 def test_clusters_labels_and_bridges_on_two_topics():
     g = _two_topics()
     papers = [n for n in g if not n.startswith("r")]

@@ -221,8 +221,8 @@ def topic_clusters(G: nx.DiGraph, H: nx.Graph, *, resolution: float = 1.0, seed:
     distinct across clusters), terms, central_papers (highest weighted degree inside the cluster),
     year_min, year_max, seed_sections (the reading list's sections of the seeds in it).
     """
-    if resolution <= 0:
-        raise AnalysisError("resolution must be > 0")
+    if not (0 < resolution < float("inf")):  # NaN fails this too: it would make modularity NaN, not JSON
+        raise AnalysisError("resolution must be a finite number > 0")
     if neighbours is not None:
         H = nearest_neighbours(H, neighbours)
     found = detect_clusters(H, resolution=resolution, seed=seed, min_size=min_size)
