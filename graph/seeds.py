@@ -53,6 +53,7 @@ def read_seed_file(path: str | Path) -> SeedList:
 
 STDIN = "-"  # the seed that reads a seed list from standard input
 STDIN_SOURCE = "<stdin>"
+MAX_STDIN_BYTES = 64 * 2**20
 
 
 def read_standard_input() -> SeedList:
@@ -66,7 +67,12 @@ def read_standard_input() -> SeedList:
         raise SeedFileError("seed - reads the seeds from standard input, which is a terminal here; pipe a seed "
                             "file in (citegraph map - < list.md) or give the file's name")
     try:
-        data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode("utf-8", "surrogateescape")
+        # bounded: "yes | citegraph map -" or a device piped in would otherwise be read until memory ran out
+        data = (stream.buffer.read(MAX_STDIN_BYTES + 1) if hasattr(stream, "buffer")
+                else stream.read(MAX_STDIN_BYTES + 1).encode("utf-8", "surrogateescape"))
+        if len(data) > MAX_STDIN_BYTES:
+            raise SeedFileError(f"standard input holds more than {MAX_STDIN_BYTES // 2**20} MiB, more than any seed "
+                                "list; pipe in the seed file itself, or give its name")
         text = data.decode("utf-8-sig")
     except OSError as exc:
         raise SeedFileError(f"cannot read standard input: {exc.strerror or exc}; give the seed file's name") from exc

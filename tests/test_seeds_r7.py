@@ -319,3 +319,17 @@ def test_dash_with_a_terminal_on_standard_input_is_refused_not_waited_on(monkeyp
     monkeypatch.setattr(sys, "stdin", Terminal(io.BytesIO(b"2101.00000\n")))
     with pytest.raises(SeedFileError, match="terminal"):
         read_seeds(["-"])
+
+
+def test_standard_input_is_read_up_to_a_bound_not_until_memory_runs_out(monkeypatch):
+    import io
+
+    from graph import seeds
+    from graph.errors import SeedFileError
+
+    monkeypatch.setattr(seeds, "MAX_STDIN_BYTES", 1000)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"2101.00000\n" * 200)))
+    with pytest.raises(SeedFileError, match="more than"):
+        read_seeds(["-"])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"2101.00000\n" * 90)))
+    assert len(read_seeds(["-"]).problems) == 89  # duplicates of the first: every line was read
