@@ -111,7 +111,7 @@ def parse_markdown_reading_list(text: str, source: str = "<markdown>") -> SeedLi
     resolvable ID become title seeds.
     """
     # the block structure alone (headings, lists, each paragraph's raw text): the inline rules, unused
-    # here, cost most of the time, and on hostile links a lot (30,000 nested "[a](" took seconds)
+    # here, cost most of the time, and on hostile links a lot (30,000 nested "[a](" took over a minute)
     tokens = MarkdownIt().disable("inline").parse(text)
     headings: dict[int, str] = {}
     list_stack: list[str] = []
