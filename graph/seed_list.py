@@ -35,7 +35,29 @@ class SeedProblem:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.reason}: {self.input!r}"
+        # a skipped line can be megabytes long (a file's content pasted as one line): its start is
+        # enough to find it, and the message stays one line of a log
+        return f"{self.source}:{self.line}: {_shortened(self.reason, SHOWN_REASON)}: {shown_input(self.input)}"
+
+
+SHOWN_INPUT = 80  # characters of a skipped line shown in its message
+SHOWN_REASON = 300
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shown_input(text: str) -> str:
+    """``text`` quoted as a message shows a skipped input: its first :data:`SHOWN_INPUT` characters,
+    and how long it is when that is not all of it.
+
+    >>> shown_input("2101.00000"), shown_input("x" * 100)[-20:]
+    ("'2101.00000'", "x'… (100 characters)")
+    """
+    if len(text) <= SHOWN_INPUT:
+        return repr(text)
+    return f"{text[:SHOWN_INPUT]!r}… ({len(text):,} characters)"
 
 
 @dataclass
@@ -53,3 +75,21 @@ class SeedList:
         self.problems.extend(other.problems)
         self.notes.extend(other.notes)
 
+
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: not, when it carries the surrogates Python decodes
+    undecodable bytes to (a command-line argument in another encoding) or a JSON ``\\udcff`` escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_bytes(text: str) -> str:
+    """``text`` with what is not UTF-8 in it shown as U+FFFD, safe to print and to write.
+
+    >>> shown_bytes("Attention \\udcff is all")
+    'Attention \ufffd is all'
+    """
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)

@@ -16,13 +16,15 @@ lines become :class:`SeedProblem` entries; the good lines still go through.
 from __future__ import annotations
 
 import os
+import re
 import stat
+import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import SeedError, SeedFileError
 from .ids import PaperId, normalise_identifier, normalise_title
-from .seed_list import Seed, SeedList, SeedProblem
+from .seed_list import Seed, SeedList, SeedProblem, is_utf8, shown_bytes
 from .seeds_bibtex import parse_bibtex
 from .seeds_markdown import looks_like_markdown_reading_list, markdown_title, parse_markdown_reading_list
 from .seeds_text import parse_identifier_list, plausible_title, repair_mojibake
@@ -39,29 +41,92 @@ def read_seed_file(path: str | Path) -> SeedList:
     Text whose UTF-8 was once read as Windows-1252 (mojibake) is repaired first, with a note.
     """
     p = Path(path)
+    name = shown_bytes(str(p))  # a file name in another encoding is read, and shown with U+FFFD
     try:
         text = p.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise SeedFileError(f"cannot read seed file {p}: {exc.strerror}; check the path") from exc
+        raise SeedFileError(f"cannot read seed file {name}: {exc.strerror}; check the path") from exc
     except UnicodeDecodeError as exc:
-        raise SeedFileError(f"seed file {p} is not UTF-8 text; save it as UTF-8 and retry") from exc
+        raise SeedFileError(f"seed file {name} is not UTF-8 text; save it as UTF-8 and retry") from exc
+    return _read_seed_text(text, p, name)
+
+
+STDIN = "-"  # the seed that reads a seed list from standard input
+STDIN_SOURCE = "<stdin>"
+MAX_STDIN_BYTES = 64 * 2**20
+
+
+def read_standard_input() -> SeedList:
+    """The seed list piped to standard input (``citegraph map - < list.md``), read once and told apart
+    by its content as a file's is (a reading list, RIS, CSL-JSON, BibTeX, one identifier a line)."""
+    stream = sys.stdin
+    if stream is None:
+        raise SeedFileError("seed - reads standard input, and there is none; give the seed file's name instead")
+    if stream.isatty():
+        # reading would wait for typing with no prompt: the seeds were surely meant to be piped in
+        raise SeedFileError("seed - reads the seeds from standard input, which is a terminal here; pipe a seed "
+                            "file in (citegraph map - < list.md) or give the file's name")
+    try:
+        # bounded: "yes | citegraph map -" or a device piped in would otherwise be read until memory ran out
+        data = (stream.buffer.read(MAX_STDIN_BYTES + 1) if hasattr(stream, "buffer")
+                else stream.read(MAX_STDIN_BYTES + 1).encode("utf-8", "surrogateescape"))
+        if len(data) > MAX_STDIN_BYTES:
+            raise SeedFileError(f"standard input holds more than {MAX_STDIN_BYTES // 2**20} MiB, more than any seed "
+                                "list; pipe in the seed file itself, or give its name")
+        text = data.decode("utf-8-sig")
+    except OSError as exc:
+        raise SeedFileError(f"cannot read standard input: {exc.strerror or exc}; give the seed file's name") from exc
+    except UnicodeDecodeError as exc:
+        raise SeedFileError("the seeds on standard input are not UTF-8 text; save them as UTF-8 and retry") from exc
+    return _read_seed_text(text, Path(STDIN_SOURCE), STDIN_SOURCE)
+
+
+def _read_seed_text(text: str, p: Path, source: str) -> SeedList:
+    """The seeds of one file's (or standard input's) ``text``: its format by ``p``'s extension, else by content."""
     from .seeds_references import reference_reader  # CSL-JSON and RIS, as Zotero exports them
 
     reader = reference_reader(p, text)
     if reader is not None:
-        return reader(text, source=str(p))
+        return reader(text, source=source)
     suffix = p.suffix.lower()
-    if suffix in {".bib", ".bibtex"}:
-        return parse_bibtex(text, source=str(p))
+    # standard input has no extension to say BibTeX: its entries say it
+    if suffix in {".bib", ".bibtex"} or (source == STDIN_SOURCE and looks_like_bibtex(text)):
+        return parse_bibtex(text, source=source)
     text, repaired = repair_mojibake(text)
     if suffix in {".md", ".markdown"} or looks_like_markdown_reading_list(text):
-        out = parse_markdown_reading_list(text, source=str(p))
+        out = parse_markdown_reading_list(text, source=source)
     else:
-        out = parse_identifier_list(text, source=str(p))
+        out = parse_identifier_list(text, source=source)
     if repaired:
-        out.notes.append(f"{p}: repaired the text encoding of {repaired} line(s) (UTF-8 once read as "
+        out.notes.append(f"{source}: repaired the text encoding of {repaired} line(s) (UTF-8 once read as "
                          f"Windows-1252); characters lost for good show as \ufffd")
     return out
+
+
+_BIBTEX_ENTRY = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.MULTILINE)
+
+
+def looks_like_bibtex(text: str) -> bool:
+    """Whether ``text`` (with no file extension to tell) holds BibTeX entries: a line starting ``@type{``.
+
+    >>> looks_like_bibtex("@article{k, title={SYNTH}}"), looks_like_bibtex("@someone said 2101.00000")
+    (True, False)
+    """
+    return bool(_BIBTEX_ENTRY.search(text))
+
+
+def _only_utf8(seeds: Iterable[Seed], problems: list[SeedProblem]) -> list[Seed]:
+    """The seeds whose every text is valid UTF-8; each other one is reported, so that no title or link
+    that cannot be written as UTF-8 reaches a source, the store or an output."""
+    kept = []
+    for s in seeds:
+        texts = [s.input, s.source, s.title or "", s.link or "", s.section, s.pid.value, *s.heading_path]
+        if all(map(is_utf8, texts)):
+            kept.append(s)
+        else:
+            problems.append(SeedProblem(shown_bytes(s.source), s.line, shown_bytes(s.title or s.input),
+                                        "not valid UTF-8 text (a title in another encoding?); fix it in the list"))
+    return kept
 
 
 def _dedupe(seeds: Iterable[Seed], problems: list[SeedProblem]) -> list[Seed]:
@@ -142,13 +207,26 @@ def looks_like_path(item: str) -> bool:
 def read_seeds(items: Sequence[str]) -> SeedList:
     """Read seeds from files and/or identifiers given directly.
 
-    Each item that names an existing file is parsed as a file; anything else
-    is an identifier or title typed on the command line.
+    Each item that names an existing file is parsed as a file; ``-`` reads a seed list from standard
+    input; anything else is an identifier or title typed on the command line. An item (or a seed
+    read from a file) that is not valid UTF-8 is refused as a problem.
     """
     from .seeds_zotero import read_zotero_library, zotero_database
 
     out = SeedList()
+    stdin_read = False
     for n, item in enumerate(items, start=1):
+        if item == STDIN:
+            if stdin_read:
+                out.problems.append(SeedProblem("<command line>", n, item, "standard input was read already"))
+                continue
+            stdin_read = True
+            read = read_standard_input()
+            if not read.seeds and not read.problems:
+                read.problems.append(SeedProblem(STDIN_SOURCE, 0, item, "standard input holds no seeds (nothing "
+                                                                         "was piped in?); pipe a seed file in"))
+            out.extend(read)
+            continue
         if zotero_database(item) is not None:  # a Zotero data directory or zotero.sqlite, ::COLLECTION
             out.extend(read_zotero_library(item))
             continue
@@ -156,9 +234,17 @@ def read_seeds(items: Sequence[str]) -> SeedList:
             read = read_seed_file(item)
             if not read.seeds and not read.problems:
                 # said here, so that "see the skipped lines above" has a line above
-                read.problems.append(SeedProblem(item, 0, item, "the file holds no seeds (it is empty, or only "
-                                                              "comments); write one arXiv ID, DOI or title a line"))
+                name = shown_bytes(item)
+                read.problems.append(SeedProblem(name, 0, name, "the file holds no seeds (it is empty, or only "
+                                                                "comments); write one arXiv ID, DOI or title a line"))
             out.extend(read)
+            continue
+        if not is_utf8(item):
+            # undecodable bytes (a title typed in another encoding) would reach a source's request and
+            # come back as an error blaming the source's answer; said here, where the seed enters (a file
+            # whose name is not UTF-8 was read above: only its name is shown with U+FFFD)
+            out.problems.append(SeedProblem("<command line>", n, shown_bytes(item),
+                                            "not valid UTF-8 (typed in another encoding?); retype it"))
             continue
         _refuse_other_path(item)
         if looks_like_path(item):
@@ -171,5 +257,5 @@ def read_seeds(items: Sequence[str]) -> SeedList:
             continue
         out.seeds.append(Seed(pid=pid, input=item, source="<command line>", line=n,
                               title=item if pid.kind == "title" else None))
-    out.seeds = _dedupe(out.seeds, out.problems)
+    out.seeds = _dedupe(_only_utf8(out.seeds, out.problems), out.problems)
     return out

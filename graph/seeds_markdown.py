@@ -13,16 +13,33 @@ from markdown_it import MarkdownIt
 from .errors import SeedError
 from .ids import PaperId, normalise_identifier
 from .seed_list import Seed, SeedList, SeedProblem
+from .seeds_text import URL_IN_TEXT, id_in_prose
 
-URL_IN_TEXT = re.compile(r"https?://[^\s)<>\]\"'，。、]+")
 _CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "bitbucket.org")
 _CODE_LABELS = ("代码", "code", "repo", "github")
 _LINK_LABELS = ("链接", "link", "url", "paper", "pdf", "论文")
 # the parenthetical a reading list puts after a paper's title: "(2017)", "(White Paper)"
-_PAPER_NOTE = re.compile(
-    r"\(\s*(?:(?P<year>(?:19|20)\d{2})|[^)]*(?:paper|report|preprint|thesis|论文|报告)[^)]*)\s*\)",
-    re.IGNORECASE,
-)
+# matched one innermost parenthetical at a time and its text tested apart, so no repeat can rescan the
+# line from every "(" (the old "[^)]*" made a line of 40,000 "(" take half a minute); a note is short
+_PARENTHETICAL = re.compile(r"\(([^()]{0,200})\)")
+_NOTE_YEAR = re.compile(r"(?:19|20)\d{2}")
+_NOTE_WORDS = re.compile(r"paper|report|preprint|thesis|论文|报告", re.IGNORECASE)
+
+
+def paper_note(rest: str) -> tuple[bool, int | None]:
+    """Whether the text after an entry's bold title has a paper's note, "(2017)" or "(White Paper)",
+    and the year it names (None for a note without one).
+
+    >>> paper_note(" (2017) ⭐"), paper_note(" (White Paper)"), paper_note(" (see the blog)")
+    ((True, 2017), (True, None), (False, None))
+    """
+    for m in _PARENTHETICAL.finditer(rest):
+        body = m.group(1).strip()
+        if _NOTE_YEAR.fullmatch(body):
+            return True, int(body)
+        if _NOTE_WORDS.search(body):
+            return True, None
+    return False, None
 
 
 def _clean_heading(text: str) -> str:
@@ -78,6 +95,12 @@ def _strip_common_prefix(paths: list[tuple[str, ...]]) -> int:
     return min(n, min(len(p) for p in paths) - 1) if n else 0
 
 
+# an item's bold title and the rest of its first paragraph; DOTALL so that the rest may run over lines
+# (with "$" after a "." that stops at a line break, every "**" on the first line of a two-line paragraph
+# rescanned that line: quadratic)
+_BOLD_FIRST = re.compile(r"\*\*(?P<title>(?:\\.|[^\\])+?)\*\*(?P<rest>.*)", re.DOTALL)
+
+
 def parse_markdown_reading_list(text: str, source: str = "<markdown>") -> SeedList:
     """Extract paper entries from a markdown reading list.
 
@@ -87,7 +110,9 @@ def parse_markdown_reading_list(text: str, source: str = "<markdown>") -> SeedLi
     papers; entries with a document link or a "(2022)"/"(White Paper)" note but no
     resolvable ID become title seeds.
     """
-    tokens = MarkdownIt().parse(text)
+    # the block structure alone (headings, lists, each paragraph's raw text): the inline rules, unused
+    # here, cost most of the time, and on hostile links a lot (30,000 nested "[a](" took over a minute)
+    tokens = MarkdownIt().disable("inline").parse(text)
     headings: dict[int, str] = {}
     list_stack: list[str] = []
     raw: list[Seed] = []
@@ -107,7 +132,7 @@ def parse_markdown_reading_list(text: str, source: str = "<markdown>") -> SeedLi
         elif tok.type == "list_item_open" and list_stack and list_stack[-1] == "ordered_list_open":
             first_inline = tokens[i + 2] if tokens[i + 2].type == "inline" else None
             if first_inline is not None:
-                m = re.match(r"^\*\*(?P<title>(?:\\.|[^\\])+?)\*\*(?P<rest>.*)$", first_inline.content.strip())
+                m = _BOLD_FIRST.match(first_inline.content.strip())
                 if m:
                     start, end = tok.map
                     entry_lines = src_lines[start:end]
@@ -139,25 +164,35 @@ def markdown_title(title: str) -> str:
 
 def _markdown_entry(m, entry_lines, entry_text, source, line, headings, problems) -> Seed | None:
     title = _MARKDOWN_ESCAPED.sub(r"\1", " ".join(m.group("title").split()))
-    note = _PAPER_NOTE.search(m.group("rest"))
+    has_note, year = paper_note(m.group("rest"))
     try:
         link, pid = _choose_link(entry_lines)
     except SeedError as exc:
         problems.append(SeedProblem(source, line, title, str(exc)))
         return None
-    is_paper = pid is not None and (
-        pid.resolvable_by_id or note is not None or _looks_like_document(link or "")
-    )
-    if not is_paper:
-        if note is None:
-            return None  # a lab, blog or search engine: not a paper
-        link, pid = None, None
+    after_title = entry_text.split(m.group("title"), 1)[-1]
+    given = link
+    if pid is None or not pid.resolvable_by_id:
+        # an identifier written in the item's text ("arXiv:2101.00000", a DOI), as the text reader takes
+        # it; the links were weighed above, and a code repository's must not lend its id
+        found = id_in_prose(URL_IN_TEXT.sub(" ", after_title))
+        if found is not None:
+            given, pid = found
+            link = link if link and _looks_like_document(link) else None
+    if pid is None and not has_note:
+        if not any(ch.isalnum() for ch in after_title):
+            problems.append(SeedProblem(source, line, entry_lines[0].strip() if entry_lines else title,
+                                        "a numbered bold title with no link, identifier or (year) note; add the "
+                                        "paper's arXiv ID, DOI or link after the title"))
+        return None  # an item of prose (a tip, a to-do), not a paper
+    if pid is not None and not pid.resolvable_by_id and not has_note and not _looks_like_document(link or ""):
+        return None  # a lab, blog or search engine: not a paper
     if pid is None or not pid.resolvable_by_id:
         pid = PaperId("title", title)
     stars = entry_text.count("⭐") or None
     return Seed(
         pid=pid,
-        input=link or title,
+        input=given or title,
         source=source,
         line=line,
         title=title,
@@ -165,7 +200,7 @@ def _markdown_entry(m, entry_lines, entry_text, source, line, headings, problems
         heading_path=tuple(headings[k] for k in sorted(headings)),
         stars=stars,
         must_read="必读" in entry_text or "must read" in entry_text.lower(),
-        year_hint=int(note.group("year")) if note and note.group("year") else None,
+        year_hint=year,
     )
 
 

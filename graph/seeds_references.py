@@ -106,6 +106,13 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+def _too_deep(source: str, line: int, what: str) -> SeedProblem:
+    # json's decoder recurses once per "[" or "{": a record nested thousands deep ends in RecursionError,
+    # which is said as the file's problem (no CSL-JSON record nests more than a few levels)
+    return SeedProblem(source, line, what, "not CSL-JSON: nested too deeply; this record and any after it "
+                                           "were not read")
+
+
 def _json_records(text: str, source: str, problems: list[SeedProblem]) -> Iterator[tuple[int, int, object]]:
     """``(record number, line, value)`` for each record of a CSL-JSON array, read one at a time so a
     truncated or damaged file still gives the records before the damage (reported once)."""
@@ -117,6 +124,9 @@ def _json_records(text: str, source: str, problems: list[SeedProblem]) -> Iterat
             value, _ = decoder.raw_decode(text, i)
         except json.JSONDecodeError as exc:
             problems.append(SeedProblem(source, exc.lineno, "record 1", f"bad CSL-JSON: {exc.msg}"))
+            return
+        except RecursionError:
+            problems.append(_too_deep(source, _line_of(text, i), "record 1"))
             return
         yield 1, _line_of(text, i), value
         return
@@ -135,6 +145,9 @@ def _json_records(text: str, source: str, problems: list[SeedProblem]) -> Iterat
             where = "the file ends inside it (truncated?)" if exc.pos >= len(text.rstrip()) else exc.msg
             problems.append(SeedProblem(source, exc.lineno, f"record {n}",
                                         f"bad CSL-JSON ({where}); this record and any after it were not read"))
+            return
+        except RecursionError:
+            problems.append(_too_deep(source, _line_of(text, i), f"record {n}"))
             return
         yield n, _line_of(text, i), value
         i = ws.match(text, end).end()

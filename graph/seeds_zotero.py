@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import SeedError, SeedFileError
-from .seed_list import SeedList, SeedProblem
+from .seed_list import SeedList, SeedProblem, shown_bytes
 from .seeds_references import NOT_BIBLIOGRAPHIC, add_seed, parse_csl_json, parse_ris, record_seed, year_in
 
 __all__ = ["parse_csl_json", "parse_ris", "read_zotero_library", "split_collection", "with_collection",
@@ -102,7 +102,7 @@ class _Library:
             names, seen, at = [], set(), cid
             while at in parent and at not in seen:  # a damaged parent loop must not hang the reader
                 seen.add(at)
-                names.append(str(parent[at][0]))
+                names.append(shown_bytes(str(parent[at][0])))
                 at = parent[at][1]
             paths[cid] = "/".join(reversed(names))
         return paths
@@ -143,7 +143,11 @@ def _open_copy(db_path: Path, tmp: Path) -> sqlite3.Connection:
     except OSError as exc:
         raise SeedFileError(f"cannot copy Zotero database {db_path} ({exc.strerror or exc}): is it locked by "
                             "another program? Close Zotero, or export the collection as CSL JSON or RIS") from None
-    return sqlite3.connect(copy)
+    db = sqlite3.connect(copy)
+    # a value that is not UTF-8 (written by another program) keeps its bytes as surrogates, so that
+    # read_seeds refuses that one item, not the whole library
+    db.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+    return db
 
 
 def read_zotero_library(item: str) -> SeedList:
@@ -154,7 +158,7 @@ def read_zotero_library(item: str) -> SeedList:
     if db_path is None:
         raise SeedFileError(f"{item} is not a Zotero data directory or database")
     _, collection = split_collection(item)
-    where = f"{db_path}" + (f" (collection {collection})" if collection else "")
+    where = shown_bytes(f"{db_path}" + (f" (collection {collection})" if collection else ""))
     with tempfile.TemporaryDirectory(prefix="citegraph-zotero-") as tmp:
         db = _open_copy(db_path, Path(tmp))
         try:
