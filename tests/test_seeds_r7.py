@@ -333,3 +333,12 @@ def test_standard_input_is_read_up_to_a_bound_not_until_memory_runs_out(monkeypa
         read_seeds(["-"])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"2101.00000\n" * 90)))
     assert len(read_seeds(["-"]).problems) == 89  # duplicates of the first: every line was read
+
+
+def test_map_shows_a_huge_skipped_line_by_its_start(cli_env, tmp_path):
+    f = tmp_path / "huge.txt"
+    f.write_text("2101.00000\n" + "SYNTH " + "x" * 200_000 + "\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["map", str(f), "--out", str(tmp_path / "out"), "--name", "m"])
+    assert res.exit_code == 0, res.output[:2000]
+    assert max(len(line) for line in res.output.splitlines()) < 1_000
+    assert "(200,006 characters)" in res.output

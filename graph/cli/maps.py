@@ -22,7 +22,7 @@ from .common import _analysis_options, _check_outputs, _expansion_options, _sess
 @_analysis_options
 @_expansion_options
 def map_command(seeds, out_dir, name, as_json, whole_graph, top, method, resolution, **expansion):
-    """Build a citation map from SEEDS (files or identifiers).
+    """Build a citation map from SEEDS (files, identifiers, or - for a list on standard input).
 
     Writes under --out: NAME.html (interactive map of the seeds and their most
     related papers, with a timeline), NAME.papers.csv and .parquet (the map's
@@ -110,14 +110,17 @@ def _print_summary(summary, clusters) -> None:
     """The run as people read it: a :class:`graph.pipeline.RunSummary` and the map's
     :class:`graph.analysis.TopicClusters`."""
     from ..pipeline import first_skipped
+    from ..seed_list import shown_input
 
     s = summary.seeds
     click.echo(f"seeds: {s.resolved} of {s.total} resolved")
     for note in s.notes:
         click.echo(f"  note: {note}")
     for u in s.unresolved:
-        click.echo(f"  unresolved {u['source']}: {u['title'] or u['input']}: {u['reason']}")
-    for line in first_skipped([f"  skipped {u['source']}: {u['reason']}: {u['input']}" for u in s.skipped_lines],
+        click.echo(f"  unresolved {u['source']}: {u['title'] or shown_input(u['input'])}: {u['reason']}")
+    # a skipped line is shown by its start: a 20 MB line is not printed whole
+    for line in first_skipped([f"  skipped {u['source']}: {u['reason']}: {shown_input(u['input'])}"
+                               for u in s.skipped_lines],
                               indent="  "):
         click.echo(line)
     click.echo(f"graph: {summary.papers} papers, {summary.edges} citation edges")
