@@ -14,7 +14,7 @@ from ..errors import CitegraphError
 from ..identifiers import DOI_PATTERN
 from .corpus_import import NORM_TITLE, BadLine, ImportReport
 from .csv_columns import choose_csv_columns
-from .import_files import check_text_file, file_digest, open_bytes, read_block
+from .import_files import check_input_file, check_text_file, file_digest, open_bytes, read_block
 
 if TYPE_CHECKING:
     from .corpus_import import Corpus
@@ -54,8 +54,7 @@ def import_csv(corpus: "Corpus", papers: Sequence[str | Path], edges: str | Path
     t0 = time.perf_counter()
     files = [str(p) for p in papers]
     for f in files + [str(edges)]:
-        if not Path(f).exists():
-            raise CitegraphError(f"{f} does not exist")
+        check_input_file(Path(f))
     digest = hashlib.sha1("|".join(file_digest(Path(f)) for f in files + [str(edges)]).encode()).hexdigest()
     report = ImportReport(", ".join(files) + f" + {edges}", "csv")
     if corpus._one("SELECT 1 FROM imports WHERE digest = ?", [digest]):

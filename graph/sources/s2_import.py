@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Sequence
 from ..errors import CitegraphError
 from ..identifiers import DOI_PATTERN
 from .corpus_import import MAX_BAD_REPORTED, NORM_TITLE, BadLine, Corpus, ImportReport
-from .import_files import file_digest, line_blocks, open_bytes, read_block
+from .import_files import check_input_file, file_digest, line_blocks, open_bytes, read_block
 
 # per dataset: the JSON structure to parse and the SELECT list that maps it to the table
 DATASETS = {
@@ -73,6 +73,7 @@ def s2_files(paths: Sequence[str | Path]) -> list[Path]:
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(SHARD_SUFFIXES)))
         elif p.exists():
+            check_input_file(p)
             out.append(p)
         else:
             raise CitegraphError(f"{p} does not exist; give S2 bulk dataset files or folders")

@@ -1,0 +1,131 @@
+"""Round seven's red-team findings on imports and S2 answers: answers that name other papers, answers
+too large, paper ids that are not S2's, a URL that is not UTF-8, FIFOs as import inputs, repeated ids
+and bad values in imported rows. The S2 path runs against the real local test server
+(graph/testing/s2_server.py with the lies of graph/testing/s2_hostile.py); the data is SYNTH."""
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from graph.cli import cli
+from graph.errors import CitegraphError
+from graph.ids import PaperId
+from graph.sources.corpus_import import Corpus
+from graph.sources.s2_config import S2Config, S2ConfigError, S2RequestError
+from graph.sources.s2_import import import_s2
+from graph.sources.s2_records import NESTED_LIST_CAP, good_id
+from graph.testing.s2_dataset import S2Dataset
+from graph.testing.s2_hostile import WEIRD_IDS, HostileApi
+from graph.testing.s2_server import S2TestServer
+
+from conftest import SYNTH_EDGES
+
+ARXIV = [PaperId("arxiv", f"2101.{i:05d}") for i in range(3)]
+
+
+def _synth() -> S2Dataset:
+    return S2Dataset.synthetic(10, SYNTH_EDGES)
+
+
+# -- 4: a batch row is checked against the id it answers --------------------------------------------
+def test_one_paper_answering_three_ids_resolves_one_of_them(make_source):
+    with S2TestServer(app=HostileApi(_synth(), "same_paper")) as server:
+        src = make_source(server.url)
+        got = src.fetch_papers(ARXIV, with_references=False)
+    assert got[0] is not None and got[0].record.arxiv_id == "2101.00000"
+    assert got[1] is None and got[2] is None
+    # a broken answer, not "unknown to S2": no miss may be remembered for them
+    assert src.invalid_ids == {ARXIV[1], ARXIV[2]}
+    assert any("is another paper" in w for w in src.warnings)
+
+
+def test_swapped_rows_alias_no_paper(make_source, synth_dataset):
+    with S2TestServer(app=HostileApi(_synth(), "swap")) as server:
+        src = make_source(server.url)
+        got = src.fetch_papers(ARXIV, with_references=False)
+        # ids given as S2 sends them (str) are checked by their kind too
+        by_s2 = src.fetch_papers([synth_dataset.pid_of(0), "CorpusId:900001", "DOI:10.9999/synth.2"],
+                                 with_references=False)
+    assert got[0] is None and got[2] is None
+    assert got[1] is not None and got[1].record.arxiv_id == "2101.00001"  # the middle row stays in place
+    assert by_s2[0] is None and by_s2[2] is None and by_s2[1].record.corpus_id == 900001
+
+
+def test_honest_answers_still_resolve_every_kind_of_id(make_source, synth_server, synth_dataset):
+    ids = [PaperId("arxiv", "2101.00000v2"), PaperId("doi", "10.9999/SYNTH.1"), PaperId("corpus", "900002"),
+           PaperId("s2", synth_dataset.pid_of(3)), "ARXIV:2101.00004"]
+    got = make_source(synth_server.url).fetch_papers(ids, with_references=True)
+    assert [g.record.title for g in got] == [f"SYNTH paper {i}" for i in range(5)]
+
+
+# -- 5: size caps on S2 answers ---------------------------------------------------------------------
+def test_nested_references_beyond_the_cap_are_cut_and_flagged(make_source):
+    with S2TestServer(app=HostileApi(_synth(), "huge_refs", size=5000)) as server:
+        src = make_source(server.url)
+        got = src.fetch_papers(ARXIV[:1], with_references=True)
+    assert len(got[0].reference_ids) == NESTED_LIST_CAP
+    assert got[0].references_truncated is not None
+    assert any("5,000 references" in w for w in src.warnings)
+
+
+def test_a_citations_page_longer_than_asked_is_cut(make_source, synth_dataset):
+    with S2TestServer(app=HostileApi(_synth(), "huge_page", size=3000)) as server:
+        src = make_source(server.url)
+        edges = [e for page in src.iter_citations(synth_dataset.pid_of(0), 10) for e in page]
+    assert len(edges) <= 10
+    assert any("3,000 rows for" in w for w in src.warnings)
+
+
+def test_an_answer_inflating_past_the_body_cap_is_a_bad_answer(make_source):
+    with S2TestServer(app=HostileApi(_synth(), "gzip_bomb", size=4 << 20)) as server:
+        src = make_source(server.url, max_body_bytes=1 << 20)
+        with pytest.raises(S2RequestError, match="over 1,048,576 bytes decoded"):
+            src.fetch_papers(ARXIV, with_references=False)
+        # the same answer under the cap is read (gzip decoded as before)
+        roomy = make_source(server.url, max_body_bytes=8 << 20)
+        assert roomy.fetch_papers(ARXIV, with_references=False)[0].record.title == "SYNTH paper 0"
+
+
+def test_the_body_cap_defaults_far_above_real_answers():
+    assert S2Config().max_body_bytes == 64 << 20
+
+
+# -- 6: paper ids are S2's shape ---------------------------------------------------------------------
+def test_paper_ids_that_are_not_s2s_are_bad_rows(make_source):
+    with S2TestServer(app=HostileApi(_synth(), "weird_ids")) as server:
+        src = make_source(server.url)
+        got = src.fetch_papers(ARXIV, with_references=True)
+    assert got == [None, None, None]
+    assert src.invalid_ids == set(ARXIV)
+    assert not any(good_id(w) for w in WEIRD_IDS)
+    assert good_id("204e3073870fae3d05bcbc2f6a8e263d9b72e776") and not good_id("204e3073870fae3d05bcbc2f6a8e263d9b72e77")
+
+
+# -- 7: S2_API_URL that is not UTF-8 -----------------------------------------------------------------
+def test_an_api_url_of_non_utf8_bytes_is_refused_in_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("S2_API_URL", os.fsdecode(b"http://127.0.0.1:1/\xff\xfe"))
+    with pytest.raises(S2ConfigError, match="not UTF-8"):
+        S2Config.from_env()
+    monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "s.sqlite"))
+    res = CliRunner().invoke(cli, ["map", "2101.00000", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "Traceback" not in res.output and "not UTF-8" in res.output
+
+
+# -- 3: a FIFO as an import input -------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["csv-papers", "csv-edges", "s2"])
+def test_a_fifo_as_import_input_is_refused_not_waited_on(tmp_path, kind):
+    fifo = tmp_path / ("f.jsonl" if kind == "s2" else "f.csv")
+    os.mkfifo(fifo)
+    good = tmp_path / "ok.csv"
+    good.write_text("id,title\n1,SYNTH paper\n", encoding="utf-8")
+    edges = tmp_path / "e.csv"
+    edges.write_text("source,target\n1,1\n", encoding="utf-8")
+    db = str(tmp_path / "c.duckdb")
+    args = {"s2": ["import", "s2", str(fifo), "--corpus", db],
+            "csv-papers": ["import", "csv", "--corpus", db, "--papers", str(fifo), "--edges", str(edges)],
+            "csv-edges": ["import", "csv", "--corpus", db, "--papers", str(good), "--edges", str(fifo)]}[kind]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 1, res.output
+    assert "FIFO" in res.output and "not a regular file" in res.output and "Traceback" not in res.output
