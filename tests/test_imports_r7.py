@@ -129,3 +129,34 @@ def test_a_fifo_as_import_input_is_refused_not_waited_on(tmp_path, kind):
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 1, res.output
     assert "FIFO" in res.output and "not a regular file" in res.output and "Traceback" not in res.output
+
+
+# -- 2: import csv, repeated ids and bad years ---------------------------------------------------------
+def test_a_repeated_csv_paper_id_keeps_the_first_row_and_counts_no_negative_bad_lines(tmp_path):
+    papers, edges = tmp_path / "p.csv", tmp_path / "e.csv"
+    papers.write_text("id,title,year\n1,SYNTH alpha,2020\n1,SYNTH beta,2021\n2,SYNTH gamma,2022\n"
+                      "3,SYNTH delta,abc\n4,SYNTH epsilon,99999\n", encoding="utf-8")
+    edges.write_text("source,target\n1,2\n2,1\n3,1\n4,2\n", encoding="utf-8")
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        report = corpus.import_csv([papers], edges)
+        titles = {t for (t,) in corpus._run("SELECT title FROM papers")}
+        years = dict(corpus._run("SELECT title, year FROM papers"))
+        n_edges = corpus._count("citations")
+    assert titles == {"SYNTH alpha", "SYNTH gamma", "SYNTH delta", "SYNTH epsilon"}
+    assert n_edges == 4  # one citation per edge row, none spread to a repeated id
+    assert years["SYNTH delta"] is None and years["SYNTH epsilon"] is None and years["SYNTH alpha"] == 2020
+    assert report.bad == 3
+    reasons = [(b.line, b.reason) for b in report.bad_lines]
+    assert reasons[0][0] == 3 and "paper id '1' repeats" in reasons[0][1]
+    assert [line for line, _ in reasons[1:]] == [5, 6] and all("is not a year" in why for _, why in reasons[1:])
+
+
+def test_the_import_csv_command_reports_repeats_as_bad_lines(tmp_path):
+    papers, edges = tmp_path / "p.csv", tmp_path / "e.csv"
+    papers.write_text("id,title\n7,SYNTH one\n7,SYNTH two\n8,SYNTH three\n", encoding="utf-8")
+    edges.write_text("source,target\n7,8\n8,7\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["import", "csv", "--corpus", str(tmp_path / "c.duckdb"), "--papers", str(papers),
+                                   "--edges", str(edges)])
+    assert res.exit_code == 0, res.output
+    assert "1 bad lines" in res.output and "p.csv:3: paper id '7' repeats" in res.output
+    assert "2 papers, 2 citations" in res.output
