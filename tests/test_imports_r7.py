@@ -160,3 +160,59 @@ def test_the_import_csv_command_reports_repeats_as_bad_lines(tmp_path):
     assert res.exit_code == 0, res.output
     assert "1 bad lines" in res.output and "p.csv:3: paper id '7' repeats" in res.output
     assert "2 papers, 2 citations" in res.output
+
+
+# -- 1: import s2 validates papers as the API path does -----------------------------------------------
+def _bulk_paper(corpusid, **fields):
+    row = {"corpusid": corpusid, "externalids": {"ArXiv": None, "DOI": None, "CorpusId": str(corpusid)},
+           "url": f"https://www.semanticscholar.org/paper/{corpusid:040x}", "title": f"SYNTH paper {corpusid}",
+           "authors": [{"authorId": "1", "name": "SYNTH Author"}], "venue": "", "year": 2018,
+           "referencecount": 0, "citationcount": 0, "influentialcitationcount": 0, "publicationdate": None}
+    row.update(fields)
+    return json.dumps(row)
+
+
+HOSTILE_PAPERS = [
+    (_bulk_paper(1), None),
+    (_bulk_paper(2, year=99999), "year 99999 is not valid"),
+    (_bulk_paper(3, year="abc"), "year 'abc' is not valid"),
+    (_bulk_paper(4, citationcount=-5), "citationCount -5 is not valid"),
+    (_bulk_paper(5, title="T" * 5_000_000), "title of 5,000,000 characters cut to 1,000"),
+    (_bulk_paper(6, title=12345), "title 12345 is not valid"),
+    (_bulk_paper(-8), "corpusId -8 is not valid; dropped; not loaded"),
+    (_bulk_paper(9, title="Ctrl \u0000\u0007 chars"), "control characters removed"),
+    (_bulk_paper(10, citationcount=10**15), "citationCount 1000000000000000 is not valid"),
+    (_bulk_paper(11, influentialcitationcount=1e15), "influentialCitationCount 1000000000000000.0 is not valid"),
+    (_bulk_paper(12, authors="Alice and Bob"), "authors 'Alice and Bob' is not valid"),
+    (_bulk_paper(13, publicationdate="yesterday"), "publicationDate 'yesterday' is not valid"),
+    (_bulk_paper(14, externalids={"ArXiv": "../x", "DOI": None}), "externalIds.ArXiv '../x' is not an arXiv ID"),
+]
+
+
+def test_import_s2_validates_every_paper_field_and_reports_the_lines(tmp_path):
+    shard = tmp_path / "papers.jsonl"
+    shard.write_text("\n".join(line for line, _ in HOSTILE_PAPERS) + "\n", encoding="utf-8")
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        [report] = import_s2(corpus, [shard])
+        rows = {r[0]: r[1:] for r in corpus._run(
+            "SELECT corpusid, title, year, citationcount, influentialcitationcount, authors, publicationdate, "
+            "arxiv, sha FROM papers")}
+    assert set(rows) == {1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14}  # -8 is no corpus id: not loaded
+    assert rows[1] == ("SYNTH paper 1", 2018, 0, 0, ["SYNTH Author"], None, None, f"{1:040x}")
+    assert rows[2][1] is None and rows[3][1] is None and rows[4][2] is None and rows[10][2] is None
+    assert rows[11][3] is None and rows[12][4] == [] and rows[13][5] is None and rows[14][6] is None
+    assert len(rows[5][0]) == 1000 and rows[6][0] is None and rows[9][0] == "Ctrl  chars"
+    assert rows[2][0] == "SYNTH paper 2" and rows[4][1] == 2018  # the rest of each paper is kept
+    reasons = {b.line: b.reason for b in report.bad_lines}
+    assert report.bad == len(HOSTILE_PAPERS) - 1 == len(reasons)
+    for n, (_, why) in enumerate(HOSTILE_PAPERS, start=1):
+        if why:
+            assert why in reasons[n], (n, reasons[n])
+    assert report.rows == 12
+
+
+def test_import_s2_leaves_valid_real_papers_as_they_were(tmp_path, s2_bulk_dir):
+    # the shared real sample: nothing in it is a bad line, so the bulk insert takes it whole
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        [report] = import_s2(corpus, [s2_bulk_dir / "papers" / "papers-sample.jsonl.gz"])
+    assert report.bad == 0 and report.rows > 0
