@@ -5,9 +5,13 @@ and bad values in imported rows. The S2 path runs against the real local test se
 
 import json
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graph.cli import cli
 from graph.errors import CitegraphError
@@ -216,3 +220,38 @@ def test_import_s2_leaves_valid_real_papers_as_they_were(tmp_path, s2_bulk_dir):
     with Corpus(tmp_path / "c.duckdb") as corpus:
         [report] = import_s2(corpus, [s2_bulk_dir / "papers" / "papers-sample.jsonl.gz"])
     assert report.bad == 0 and report.rows > 0
+
+
+_values = st.one_of(st.none(), st.integers(min_value=-10, max_value=3000), st.integers(min_value=-2**70, max_value=2**70),
+                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12), st.booleans())
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries({
+    "title": st.one_of(st.text(max_size=30), st.text(alphabet="\x00\x07\x1f\x7f\"\\/é", max_size=5), _values,
+                       st.just("T" * 1001)),
+    "year": _values, "citationcount": _values, "referencecount": _values,
+    "venue": st.one_of(st.none(), st.text(max_size=8)), "publicationdate": st.one_of(_values, st.just("2020-01")),
+}), min_size=1, max_size=4))
+def test_import_s2_stores_what_check_s2_paper_keeps(fields):
+    """Whichever path a line takes (the bulk insert or one by one), the stored paper is the one
+    check_s2_paper makes of it."""
+    from graph.sources.s2_records import check_s2_paper
+
+    lines = [_bulk_paper(i + 1, **f) for i, f in enumerate(fields)]
+    with tempfile.TemporaryDirectory() as tmp:
+        shard = Path(tmp) / "papers.jsonl"
+        shard.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with Corpus(Path(tmp) / "c.duckdb") as corpus:
+            import_s2(corpus, [shard])
+            rows = {r[0]: r[1:] for r in corpus._run(
+                "SELECT corpusid, title, year, citationcount, referencecount, venue, publicationdate FROM papers")}
+    for i, f in enumerate(fields):
+        api = {"paperId": "0" * 40, "corpusId": i + 1, **{k: v for k, v in f.items() if k not in
+                                                          ("citationcount", "referencecount", "publicationdate")},
+               "citationCount": f["citationcount"], "referenceCount": f["referencecount"],
+               "publicationDate": f["publicationdate"]}
+        rec = check_s2_paper(api, source="s2", fetched_at=0)
+        title, *rest = rows[i + 1]
+        assert (title or None, *rest) == (rec.title, rec.year, rec.citation_count, rec.reference_count,
+                                          rec.venue or None, rec.publication_date)  # "" and null: no title
