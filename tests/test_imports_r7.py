@@ -45,6 +45,20 @@ def test_one_paper_answering_three_ids_resolves_one_of_them(make_source):
     assert any("is another paper" in w for w in src.warnings)
 
 
+def test_one_paper_id_for_three_different_papers_resolves_none(make_source, synth_dataset):
+    with S2TestServer(app=HostileApi(_synth(), "same_id")) as server:
+        src = make_source(server.url)
+        got = src.fetch_papers(ARXIV, with_references=False)
+    assert got == [None, None, None] and src.invalid_ids == set(ARXIV)
+    assert any("answers for different papers" in w for w in src.warnings)
+
+
+def test_two_ids_of_one_paper_in_one_batch_both_resolve(make_source, synth_server):
+    got = make_source(synth_server.url).fetch_papers([PaperId("arxiv", "2101.00003"), PaperId("doi", "10.9999/synth.3")],
+                                                     with_references=False)
+    assert got[0] is not None and got[0].record == got[1].record
+
+
 def test_swapped_rows_alias_no_paper(make_source, synth_dataset):
     with S2TestServer(app=HostileApi(_synth(), "swap")) as server:
         src = make_source(server.url)

@@ -274,7 +274,26 @@ class S2Source:
                 # not "unknown to S2": the answer was broken, so no miss may be remembered for it
                 self.invalid_ids.add(asked)
             self._warn(found)
+        self._refuse_shared_ids(ids, out)
         return out
+
+    def _refuse_shared_ids(self, ids: Sequence[PaperId | str], out: list[FetchedPaper | None]) -> None:
+        """Rows of one answer that give one paperId to papers that differ (their arXiv id, DOI, corpus id
+        or title) are none of them trusted: stored, they would alias every id asked to one paper. Two
+        ids of the same paper (its DOI and its arXiv id) get identical rows and stay."""
+        seen: dict[str, set] = {}
+        for got in out:
+            if got is not None:
+                r = got.record
+                seen.setdefault(r.paper_id, set()).add((r.arxiv_id, r.doi, r.corpus_id, r.title))
+        found: list[str] = []
+        for i, got in enumerate(out):
+            if got is not None and len(seen[got.record.paper_id]) > 1:
+                found.append(f"paperId {got.record.paper_id} answers for different papers in one batch; the "
+                             "record is not stored")
+                out[i] = None
+                self.invalid_ids.add(ids[i])
+        self._warn(found)
 
     def match_title(self, title: str, year: int | None = None) -> PaperRecord | None:
         """Best title match (``GET /paper/search/match``), or ``None`` when S2 finds none. When the

@@ -22,6 +22,7 @@ from .s2_server import _Api
 HOSTILE_ANSWERS = {
     "same_paper": "every row of a batch answer is the first row's paper",
     "swap": "a batch answer's rows in reverse order",
+    "same_id": "every row of a batch answer keeps its own paper but has the first row's paperId",
     "huge_refs": "every paper of a batch answer with `size` references (S2 nests at most 1,000)",
     "weird_ids": "every paperId of a batch answer (its references' too) a path, markup or spaces",
     "huge_page": "a citations page with `size` rows, whatever limit was asked",
@@ -57,6 +58,8 @@ class HostileApi:
         mode = self.mode
         if mode == "same_paper":
             return 200, [rows[0] for _ in rows]
+        if mode == "same_id":
+            return 200, [None if r is None else {**r, "paperId": rows[0]["paperId"]} for r in rows]
         if mode == "swap":
             return 200, rows[::-1]
         if mode == "huge_refs":
