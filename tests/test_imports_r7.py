@@ -117,6 +117,10 @@ def test_paper_ids_that_are_not_s2s_are_bad_rows(make_source):
         got = src.fetch_papers(ARXIV, with_references=True)
     assert got == [None, None, None]
     assert src.invalid_ids == set(ARXIV)
+    with S2TestServer(app=HostileApi(_synth(), "weird_refs")) as server:
+        src = make_source(server.url)
+        got = src.fetch_papers(ARXIV, with_references=True)
+    assert got[0].reference_ids == [] and any("3 references with a paperId that is not one" in w for w in src.warnings)
     assert not any(good_id(w) for w in WEIRD_IDS)
     assert good_id("204e3073870fae3d05bcbc2f6a8e263d9b72e776") and not good_id("204e3073870fae3d05bcbc2f6a8e263d9b72e77")
 

@@ -117,6 +117,11 @@ def fetched_from_s2(item: dict, fetched_at: float, warnings: list[str] | None = 
                                     f"{NESTED_LIST_CAP} S2 nests; the first {NESTED_LIST_CAP} kept")
                 refs = refs[:NESTED_LIST_CAP]
             ref_ids = [r["paperId"] for r in refs if isinstance(r, dict) and good_id(r.get("paperId"))]
+            odd = [r.get("paperId") for r in refs if isinstance(r, dict) and r.get("paperId") is not None
+                   and not good_id(r.get("paperId"))]
+            if odd and warnings is not None:  # a null paperId is a reference S2 did not match: normal
+                warnings.append(f"paper {record.paper_id}: {len(odd)} references with a paperId that is not "
+                                f"one (e.g. {show_value(odd[0])}); skipped")
     return FetchedPaper(record, ref_ids, truncated)
 
 

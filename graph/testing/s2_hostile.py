@@ -25,6 +25,7 @@ HOSTILE_ANSWERS = {
     "same_id": "every row of a batch answer keeps its own paper but has the first row's paperId",
     "huge_refs": "every paper of a batch answer with `size` references (S2 nests at most 1,000)",
     "weird_ids": "every paperId of a batch answer (its references' too) a path, markup or spaces",
+    "weird_refs": "every paper of a batch answer with references whose paperIds are a path, markup or spaces",
     "huge_page": "a citations page with `size` rows, whatever limit was asked",
     "gzip_bomb": "a batch answer gzipped, inflating to `size` bytes (JSON padded with spaces)",
 }
@@ -65,9 +66,10 @@ class HostileApi:
         if mode == "huge_refs":
             fake = [{"paperId": hashlib.sha1(f"HOSTILE/{i}".encode()).hexdigest()} for i in range(self.size)]
             return 200, [None if r is None else {**r, "references": fake} for r in rows]
-        if mode == "weird_ids":
-            return 200, [None if r is None else {**r, "paperId": WEIRD_IDS[i % len(WEIRD_IDS)],
-                                                 "references": [{"paperId": w} for w in WEIRD_IDS]}
+        if mode in ("weird_ids", "weird_refs"):
+            return 200, [None if r is None else {**r, "references": [{"paperId": w} for w in WEIRD_IDS],
+                                                 **({"paperId": WEIRD_IDS[i % len(WEIRD_IDS)]}
+                                                    if mode == "weird_ids" else {})}
                          for i, r in enumerate(rows)]
         # gzip_bomb: whitespace is valid JSON padding and compresses about 1000 to 1
         data = json.dumps(rows).encode()
