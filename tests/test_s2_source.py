@@ -282,7 +282,9 @@ def test_real_references_skip_unmatched_entries(s2_responses_dir, make_source):
 
     def batch_app(method, path, query, body):
         asked.append((method, path, query.get("fields", ""), json.loads(body)["ids"]))
+        # the DOI asked is in the answer's externalIds, as in S2's real answers (checked against the id asked)
         return 200, json.dumps([{"paperId": "cb1ebd913c3724c599f6b276b14b5c6253da68f3", "title": "T",
+                                 "externalIds": {"DOI": "10.2139/ssrn.2250500"},
                                  "references": all_items}]).encode()
 
     with S2TestServer(app=batch_app) as server:

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Sequence
 
 from ..errors import CitegraphError
 from ..identifiers import DOI_PATTERN
-from .corpus_import import NORM_TITLE, BadLine, ImportReport
+from ..model import MAX_YEAR, MIN_YEAR
+from .corpus_import import MAX_BAD_REPORTED, NORM_TITLE, BadLine, ImportReport
 from .csv_columns import choose_csv_columns
-from .import_files import check_text_file, file_digest, open_bytes, read_block
+from .import_files import check_input_file, check_text_file, file_digest, open_bytes, read_block
 
 if TYPE_CHECKING:
     from .corpus_import import Corpus
@@ -32,6 +33,27 @@ def _check_rows_read(corpus: "Corpus", path: Path) -> None:
         raise CitegraphError(f"{path}: only {rows:,} rows could be read from its {lines:,} lines (a quote opened "
                              "and not closed until far below?); fix the file and import again; nothing was imported")
 
+
+
+def _report_rows(report: ImportReport, files: list[str], rows: list[tuple[int, str]]) -> None:
+    """Count ``rows`` ((0-based row, reason)) of the paper files as bad lines, the first few listed
+    (line = row + 2 under the header, when no field spans lines)."""
+    report.bad += len(rows)
+    room = max(0, MAX_BAD_REPORTED - len(report.bad_lines))
+    report.bad_lines.extend(BadLine(files[0] if len(files) == 1 else ", ".join(files), r + 2, why)
+                            for r, why in rows[:room])
+
+
+def _drop_repeated_ids(corpus: "Corpus", report: ImportReport, files: list[str]) -> None:
+    """Keep the first row of each paper id: a repeated id would join its edges to every row of it
+    (6 edge rows made 9 citations); the repeats are reported as bad lines, not loaded."""
+    repeats = corpus._run("SELECT r, ext_id FROM (SELECT r, ext_id, row_number() OVER (PARTITION BY ext_id ORDER BY r) "
+                          "AS occ FROM csv_rows WHERE ext_id IS NOT NULL) WHERE occ > 1 ORDER BY r")
+    if repeats:
+        corpus._run("DELETE FROM csv_rows WHERE r IN (SELECT r FROM (SELECT r, row_number() OVER "
+                    "(PARTITION BY ext_id ORDER BY r) AS occ FROM csv_rows WHERE ext_id IS NOT NULL) WHERE occ > 1)")
+        _report_rows(report, files, [(r, f"paper id {v[:40]!r} repeats an earlier row's; the first row is kept")
+                                     for r, v in repeats])
 
 
 def import_csv(corpus: "Corpus", papers: Sequence[str | Path], edges: str | Path, *, title_column: str | None = None,
@@ -54,8 +76,7 @@ def import_csv(corpus: "Corpus", papers: Sequence[str | Path], edges: str | Path
     t0 = time.perf_counter()
     files = [str(p) for p in papers]
     for f in files + [str(edges)]:
-        if not Path(f).exists():
-            raise CitegraphError(f"{f} does not exist")
+        check_input_file(Path(f))
     digest = hashlib.sha1("|".join(file_digest(Path(f)) for f in files + [str(edges)]).encode()).hexdigest()
     report = ImportReport(", ".join(files) + f" + {edges}", "csv")
     if corpus._one("SELECT 1 FROM imports WHERE digest = ?", [digest]):
@@ -98,7 +119,10 @@ def _import_csv_rows(corpus: "Corpus", files: list[str], edges: str | Path, repo
     q = lambda c: '"' + c.replace('"', '""') + '"'
     arxiv = (f"CASE WHEN regexp_matches({q(arxiv_column)}, '^(\\d{{4}}\\.\\d{{4,5}}|[a-z\\-]+(\\.[A-Z]{{2}})?/\\d{{7}})(v\\d+)?$') "
              f"THEN regexp_replace({q(arxiv_column)}, 'v\\d+$', '') END") if arxiv_column else "NULL"
-    year = ("TRY_CAST(year_raw AS INTEGER)" if year_column else
+    # a year outside MIN_YEAR..MAX_YEAR (99999) or not a number ("abc") is dropped and reported, as
+    # FieldValidator.year drops it from an S2 answer
+    year = (f"CASE WHEN TRY_CAST(year_raw AS INTEGER) BETWEEN {MIN_YEAR} AND {MAX_YEAR} "
+            "THEN TRY_CAST(year_raw AS INTEGER) END" if year_column else
             "CASE WHEN regexp_matches(arxiv, '^\\d{4}\\.') AND substr(arxiv, 3, 2)::INT BETWEEN 1 AND 12 "
             "THEN 2000 + substr(arxiv, 1, 2)::INT END")
     # a paper's key: its arXiv id, else its DOI, else its normalised title. The same rows imported again
@@ -119,6 +143,13 @@ def _import_csv_rows(corpus: "Corpus", files: list[str], edges: str | Path, repo
                        CASE WHEN {doi_ok(doi_raw)} THEN {doi_raw} END AS doi,
                        {year_column and q(year_column) or 'NULL'} AS year_raw
                 FROM {sources})""")
+        _drop_repeated_ids(corpus, report, files)
+        if year_column:
+            bad_years = corpus._run(
+                f"SELECT r, year_raw FROM (SELECT r, year_raw, {year} AS y FROM csv_rows) "
+                "WHERE nullif(trim(year_raw), '') IS NOT NULL AND y IS NULL ORDER BY r")
+            _report_rows(report, files, [(r, f"year {v[:40]!r} is not a year from {MIN_YEAR} to {MAX_YEAR}; "
+                                             "dropped, the paper is loaded") for r, v in bad_years])
         old_doi = f"CASE WHEN {doi_ok('doi')} THEN doi END"
         corpus._run(f"""
             CREATE TEMP TABLE csv_keyed AS
@@ -192,9 +223,10 @@ def _import_csv_rows(corpus: "Corpus", files: list[str], edges: str | Path, repo
                 "the wrong --id-column, --citing-column or --cited-column?); fix them and import again; "
                 "nothing was imported")
         report.rows = n_new + loaded_edges
-        report.bad = total - matched
-        if report.bad:
-            report.bad_lines.append(BadLine(str(edges), 0, f"{report.bad} edges name papers not in the paper files"))
+        report.bad += total - matched
+        if total - matched:
+            report.bad_lines.append(BadLine(str(edges), 0, f"{total - matched} edges name papers not in the paper "
+                                                           "files"))
         if n_rows - n_new or matched - loaded_edges:
             report.already = (f"{n_rows - n_new:,} papers and {matched - loaded_edges:,} edges were already "
                               "in the corpus (same arXiv id, DOI or title)")

@@ -7,13 +7,29 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import stat
 import zlib
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from ..errors import CitegraphError
 
-__all__ = ["check_text_file", "file_digest", "line_blocks", "open_bytes", "read_block"]
+__all__ = ["check_input_file", "check_text_file", "file_digest", "line_blocks", "open_bytes", "read_block"]
+
+
+def check_input_file(path: Path) -> None:
+    """Refuse an import input that is not a regular file (a FIFO, a device, a folder): reading a FIFO
+    waits for a writer forever, and a device never ends."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise CitegraphError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise CitegraphError(f"cannot read {path} ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else \
+            "a device or socket"
+        raise CitegraphError(f"{path} is {what}, not a regular file; give the data file itself")
 
 
 def file_digest(path: Path) -> str:

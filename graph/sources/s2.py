@@ -24,7 +24,7 @@ from .base import STOPPED, FetchedPaper, Page, SourceLimits
 from .s2_config import (BATCH_LIMIT, DEFAULT_API_URL, LIST_OFFSET_CAP, PAGE_LIMIT, S2Config, S2ConfigError,
                         S2NotFoundError, S2RequestError, S2UnavailableError, check_api_url, shown_url)
 from .s2_http import LoopThread, RequestStats, S2Api, S2HttpRequester, endpoint_name
-from .s2_records import check_s2_paper, edge_from_s2, fetched_from_s2
+from .s2_records import answers_asked, check_s2_paper, edge_from_s2, fetched_from_s2, good_id
 
 __all__ = ["BATCH_LIMIT", "DEFAULT_API_URL", "LIST_OFFSET_CAP", "PAGE_LIMIT", "RequestStats", "S2Config",
            "S2ConfigError", "S2NotFoundError", "S2RequestError", "S2Source", "S2UnavailableError", "check_api_url",
@@ -65,6 +65,16 @@ def is_s2_paper_id(paper_id: str) -> bool:
 
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _asked_kind(asked: PaperId | str) -> tuple[str, str]:
+    """(kind, value) of an id as fetch_papers was given it: a ``str`` in S2's syntax is read back."""
+    if isinstance(asked, PaperId):
+        return asked.kind, asked.value
+    for kind, prefix in _S2_PREFIX.items():
+        if prefix and asked.upper().startswith(prefix.upper()):
+            return kind, asked[len(prefix):]
+    return ("s2", asked) if good_id(asked) else ("other", asked)
 
 
 def paper_url(paper_id: str) -> str:
@@ -253,14 +263,37 @@ class S2Source:
         for asked, item in zip(ids, data):
             found: list[str] = []
             try:
-                out.append(None if item is None else fetched_from_s2(item, now, found))
+                fetched = None if item is None else fetched_from_s2(item, now, found)
+                if fetched is not None and not answers_asked(fetched.record, *_asked_kind(asked)):
+                    raise InvalidRecord(f"the answer for {s2_request_id(asked) if isinstance(asked, PaperId) else asked}"
+                                        f" is another paper ({fetched.record.paper_id})")
+                out.append(fetched)
             except InvalidRecord as exc:
                 found.append(f"{exc}; the record is not stored")
                 out.append(None)
                 # not "unknown to S2": the answer was broken, so no miss may be remembered for it
                 self.invalid_ids.add(asked)
             self._warn(found)
+        self._refuse_shared_ids(ids, out)
         return out
+
+    def _refuse_shared_ids(self, ids: Sequence[PaperId | str], out: list[FetchedPaper | None]) -> None:
+        """Rows of one answer that give one paperId to papers that differ (their arXiv id, DOI, corpus id
+        or title) are none of them trusted: stored, they would alias every id asked to one paper. Two
+        ids of the same paper (its DOI and its arXiv id) get identical rows and stay."""
+        seen: dict[str, set] = {}
+        for got in out:
+            if got is not None:
+                r = got.record
+                seen.setdefault(r.paper_id, set()).add((r.arxiv_id, r.doi, r.corpus_id, r.title))
+        found: list[str] = []
+        for i, got in enumerate(out):
+            if got is not None and len(seen[got.record.paper_id]) > 1:
+                found.append(f"paperId {got.record.paper_id} answers for different papers in one batch; the "
+                             "record is not stored")
+                out[i] = None
+                self.invalid_ids.add(ids[i])
+        self._warn(found)
 
     def match_title(self, title: str, year: int | None = None) -> PaperRecord | None:
         """Best title match (``GET /paper/search/match``), or ``None`` when S2 finds none. When the
@@ -314,8 +347,13 @@ class S2Source:
                 raise S2RequestError(f"Semantic Scholar's {kind} page of {paper_id} is not a list of rows "
                                      f"(got {type(data).__name__} {str(data)[:80]!r}); what was fetched before "
                                      f"is stored, run again later")
-            offset += len(rows)
             found: list[str] = []
+            if len(rows) > size:
+                # more rows than asked: a broken or hostile answer, cut so that it cannot flood the store
+                found.append(f"the {kind} page of {paper_id} has {len(rows):,} rows for {size} asked; "
+                             f"the first {size} kept")
+                rows = rows[:size]
+            offset += len(rows)
             edges = [e for e in (edge_from_s2(paper_id, raw, found) for raw in rows) if e is not None]
             # an answer that makes no progress ends the listing: a page shorter than asked is the last
             # one, whatever it says ("next" on pages of one null row cost a request per row, up to the cap)

@@ -66,6 +66,9 @@ class S2Config:
     # trickles): after this many the server is taken as unreachable, whatever is left of max_wait
     max_timeouts: int = 2
     page_size: int = PAGE_LIMIT
+    # an answer's decoded body is read up to this many bytes: S2's largest real answers (500 papers
+    # with their references) are a few MB, and a small gzipped body can inflate to gigabytes
+    max_body_bytes: int = 64 << 20
 
     def __post_init__(self) -> None:
         check_api_url(self.api_url)
@@ -121,6 +124,13 @@ def check_api_url(url: Any) -> str:
     >>> check_api_url("http://127.0.0.1:8765")
     'http://127.0.0.1:8765'
     """
+    try:
+        url.encode("utf-8")  # bytes of the environment that are not UTF-8 come as surrogates
+    except UnicodeEncodeError:
+        raise S2ConfigError(f"the API URL {shown_url(url).encode('utf-8', 'replace').decode()!r} is not UTF-8 text "
+                            "(check --api-url or S2_API_URL, e.g. https://api.semanticscholar.org)") from None
+    except AttributeError:
+        pass  # not text at all: refused below
     try:
         parts = urlsplit(url)
         parts.port  # raises ValueError on a port that is not a number or out of range

@@ -49,6 +49,12 @@ class _Retryable(Exception):
         self.timed_out = timed_out  # no complete answer within the attempt's deadline
 
 
+class _BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
 def endpoint_name(url: str) -> str:
     """Which Graph API endpoint a URL or path calls: batch, match, citations, references or paper."""
     path = url.split("/graph/v1/", 1)[-1]
@@ -71,11 +77,11 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _error_text(response: httpx.Response) -> str:
+def _error_text(content: bytes) -> str:
     try:
-        body = response.json()
+        body = json.loads(content)
     except (ValueError, UnicodeDecodeError):
-        return response.text[:200]
+        return content[:200].decode("utf-8", "replace")
     if isinstance(body, dict):
         return str(body.get("error") or body.get("message") or body)[:200]
     return str(body)[:200]
@@ -207,10 +213,12 @@ class S2HttpRequester:
         self.stats.requests += 1
         self.stats.by_endpoint[endpoint] += 1
         try:
-            r = await asyncio.wait_for(
-                self._client.request("POST" if payload is not None else "GET", url,
-                                     params=parameters.lstrip("&"), headers=headers, json=payload),
-                timeout=deadline)
+            r, content = await asyncio.wait_for(self._fetch(url, parameters, headers, payload), timeout=deadline)
+        except _BodyTooLarge as exc:
+            self.stats.by_status["too large"] += 1
+            raise S2RequestError(f"Semantic Scholar's {endpoint} answer is over {exc.limit:,} bytes decoded "
+                                 "(S2's real answers are far smaller: a broken or hostile server?); nothing of it "
+                                 "is stored, check S2_API_URL or run again later") from None
         except (asyncio.TimeoutError, httpx.TimeoutException):
             self.stats.by_status["timeout"] += 1
             raise _Retryable(f"network error: no complete answer within {deadline:g} s", network=True,
@@ -231,16 +239,16 @@ class S2HttpRequester:
         self.stats.by_status[r.status_code] += 1
         if r.status_code == 200:
             try:
-                data = json.loads(r.content)
+                data = json.loads(content)
             except (ValueError, UnicodeDecodeError):
                 # an HTML error page, an empty or cut-off body: a proxy or an overloaded server, so retried
-                kind = "an empty answer" if not r.content.strip() else (
-                    "an HTML page" if r.content.lstrip()[:1] == b"<" else "JSON that does not parse")
-                raise _Retryable(f"HTTP 200 with {kind} ({len(r.content):,} bytes)") from None
+                kind = "an empty answer" if not content.strip() else (
+                    "an HTML page" if content.lstrip()[:1] == b"<" else "JSON that does not parse")
+                raise _Retryable(f"HTTP 200 with {kind} ({len(content):,} bytes)") from None
             if isinstance(data, dict) and set(data) == {"error"}:
                 raise S2RequestError(f"Semantic Scholar said: {str(data['error'])[:200]}", 200)
             return data
-        message = _error_text(r)
+        message = _error_text(content)
         if r.status_code == 429 or r.status_code >= 500:
             raise _Retryable(f"HTTP {r.status_code}: {message}", _retry_after(r))
         if r.status_code == 404:
@@ -249,6 +257,23 @@ class S2HttpRequester:
             raise S2RequestError("Semantic Scholar refused the API key (HTTP 403); check S2_API_KEY", 403)
         raise S2RequestError(f"Semantic Scholar rejected the request (HTTP {r.status_code}): {message}",
                              r.status_code)
+
+    async def _fetch(self, url, parameters, headers, payload) -> tuple[httpx.Response, bytes]:
+        """The response and its decoded body, read as a stream that stops past ``max_body_bytes``."""
+        limit = self.config.max_body_bytes
+        request = self._client.build_request("POST" if payload is not None else "GET", url,
+                                             params=parameters.lstrip("&"), headers=headers, json=payload)
+        r = await self._client.send(request, stream=True)
+        try:
+            chunks, size = [], 0
+            async for chunk in r.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise _BodyTooLarge(limit)
+                chunks.append(chunk)
+        finally:
+            await r.aclose()
+        return r, b"".join(chunks)
 
     async def aclose(self) -> None:
         """Close the HTTP client, if one was opened (the next call opens another)."""

@@ -11,14 +11,18 @@ Example::
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from ..errors import CitegraphError
-from ..identifiers import DOI_PATTERN
+from ..errors import CitegraphError, InvalidRecord
+from ..identifiers import ARXIV_PATTERN, DOI_PATTERN
+from ..model import (_DATE as DATE_PATTERN, CONTROL_CHARS, MAX_AUTHOR_NAME, MAX_AUTHORS, MAX_CORPUS_ID, MAX_COUNT, MAX_TITLE,
+                     MAX_VENUE, MAX_YEAR, MIN_YEAR)
 from .corpus_import import MAX_BAD_REPORTED, NORM_TITLE, BadLine, Corpus, ImportReport
-from .import_files import file_digest, line_blocks, open_bytes, read_block
+from .s2_records import check_s2_paper
+from .import_files import check_input_file, file_digest, line_blocks, open_bytes, read_block
 
 # per dataset: the JSON structure to parse and the SELECT list that maps it to the table
 DATASETS = {
@@ -73,6 +77,7 @@ def s2_files(paths: Sequence[str | Path]) -> list[Path]:
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(SHARD_SUFFIXES)))
         elif p.exists():
+            check_input_file(p)
             out.append(p)
         else:
             raise CitegraphError(f"{p} does not exist; give S2 bulk dataset files or folders")
@@ -167,6 +172,116 @@ def _import_shard(corpus: Corpus, path: Path, progress) -> ImportReport:
     report.seconds = time.perf_counter() - t0
     return report
 
+def _json_field_ok(field: str, types: str, check: str) -> str:
+    """SQL: the papers line's ``field`` is absent, null, or of one of ``types`` and passes ``check``
+    (on ``v``, the field as text)."""
+    t = f"json_type({field})"
+    # the JSON text itself (a number's digits, a string quoted and escaped): parsing it again per field
+    # made the check cost more than the import
+    v = f"{field}::VARCHAR"
+    return f"coalesce({t} IS NULL OR {t} = 'NULL' OR ({t} IN ({types}) AND ({check.format(v=v)})), false)"
+
+
+_INT = "'UBIGINT', 'BIGINT'"
+_CTRL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # model.CONTROL_CHARS, as RE2 reads it
+# the same characters in JSON text: raw, or escaped as \u0000-\u0008, \u000b, \u000c, \u000e-\u001f, \u007f,
+# \b or \f (an escaped backslash before "u0001" is taken for one too, and checked one by one)
+_CTRL_JSON = _CTRL + r"|\\(u00(0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF])|[bf])"
+
+
+def _quoted(pattern: str) -> str:
+    """An anchored regex for a value, made to match the value's JSON text (in quotes), its {4} kept
+    through str.format."""
+    assert pattern.startswith("^") and pattern.endswith("$")
+    return ('^"' + pattern[1:-1] + '"$').replace("{", "{{").replace("}", "}}")
+
+
+def _count_ok(cap: int, low: int = 0) -> str:
+    return f"TRY_CAST({{v}} AS BIGINT) BETWEEN {low} AND {cap}"
+
+
+def _text_ok(cap: int) -> str:
+    # on the quoted JSON text: at most cap characters besides the quotes (escapes make it longer, so a
+    # title near the cap with escapes is checked one by one), no control character raw or escaped
+    return f"length({{v}}) <= {cap + 2} AND NOT regexp_matches({{v}}, '{_CTRL_JSON}')"
+
+
+# a papers line the bulk insert may take as it is: every field the API path validates (check_s2_paper)
+# is absent, null or already valid; any other line goes through check_s2_paper itself
+_PAPER_CLEAN = " AND ".join([
+    _json_field_ok("c.corpusid", _INT, _count_ok(MAX_CORPUS_ID)),
+    _json_field_ok("c.title", "'VARCHAR'", _text_ok(MAX_TITLE)),
+    _json_field_ok("c.venue", "'VARCHAR'", _text_ok(MAX_VENUE)),
+    _json_field_ok("c.year", _INT, _count_ok(MAX_YEAR, MIN_YEAR)),
+    *(_json_field_ok(f"c.{f}", _INT, _count_ok(MAX_COUNT))
+      for f in ("citationcount", "referencecount", "influentialcitationcount")),
+    _json_field_ok("c.publicationdate", "'VARCHAR'", f"regexp_matches({{v}}, '{_quoted(DATE_PATTERN.pattern)}')"),
+    _json_field_ok("c.externalids", "'OBJECT'", "true"),
+    _json_field_ok("json_extract(c.externalids, '$.ArXiv')", "'VARCHAR'",
+                   f"regexp_matches({{v}}, '{_quoted(ARXIV_PATTERN)}')"),
+    _json_field_ok("c.authors", "'ARRAY'",
+                   f"json_array_length(c.authors) <= {MAX_AUTHORS} AND len(list_filter("
+                   f"json_extract(c.authors, '$[*]'), lambda x: json_type(x) <> 'OBJECT' OR "
+                   f"coalesce(json_type(x, '$.name'), 'NULL') NOT IN ('NULL', 'VARCHAR') OR "
+                   f"coalesce(length(json_extract_string(x, '$.name')) > {MAX_AUTHOR_NAME} OR "
+                   f"regexp_matches(json_extract_string(x, '$.name'), '{_CTRL}'), false))) = 0"),
+])
+# the fields _PAPER_CLEAN looks at, each as the JSON it was sent as (one parse of the line)
+_PAPER_RAW = json.dumps({f: "JSON" for f in ("corpusid", "title", "venue", "year", "citationcount", "referencecount",
+                                              "influentialcitationcount", "publicationdate", "externalids",
+                                              "authors")})
+_BULK_TO_API = {"corpusid": "corpusId", "externalids": "externalIds", "title": "title", "authors": "authors",
+                "venue": "venue", "year": "year", "citationcount": "citationCount",
+                "referencecount": "referenceCount", "influentialcitationcount": "influentialCitationCount",
+                "publicationdate": "publicationDate"}
+_SHA = re.compile(r"([0-9a-f]{40})$")
+
+
+def _texts(obj: dict) -> Iterator[str]:
+    """The text fields of a papers line that FieldValidator.text cleans (title, venue, author names)."""
+    yield from (t for t in (obj.get("title"), obj.get("venue")) if isinstance(t, str))
+    if isinstance(obj.get("authors"), list):
+        yield from (a.get("name") for a in obj["authors"] if isinstance(a, dict) and isinstance(a.get("name"), str))
+
+
+def _load_suspect_papers(corpus: Corpus, spec: dict, rows: list[tuple[int, str]], bad: list) -> int:
+    """Validate papers lines the bulk insert left out with :func:`check_s2_paper`, as the API path does:
+    a wrong value is dropped, over-long text cut, control characters removed, and the line reported
+    with what was done; a line without a valid corpusid is not loaded. Returns the rows added."""
+    added = 0
+    for n, line in rows:
+        obj = json.loads(line)
+        sha_match = _SHA.search(obj.get("url") or "") if isinstance(obj.get("url"), str) else None
+        sha = sha_match.group(1) if sha_match else None
+        # the bulk row's key is its corpusid; the API's paperId is stood in for by the row's sha
+        data = {"paperId": sha or "0" * 40, **{api: obj.get(bulk) for bulk, api in _BULK_TO_API.items()}}
+        warnings: list[str] = []
+        try:
+            record = check_s2_paper(data, source="s2-bulk", fetched_at=0.0, warnings=warnings)
+        except InvalidRecord as exc:  # not a JSON object: filtered out before, kept for safety
+            bad.append((n, str(exc)))
+            continue
+        # FieldValidator removes control characters without a warning: the line says so itself
+        reasons = "; ".join(w.split(": ", 1)[-1] for w in warnings)[:300] or (
+            "control characters removed" if any(CONTROL_CHARS.search(t) for t in _texts(obj)) else "")
+        if obj.get("corpusid") is None or record.corpus_id is None or data["corpusId"] is None:
+            bad.append((n, f"{reasons or 'no corpusid'}; not loaded"))
+            continue
+        if reasons:  # else the check above was cautious (an escaped "/", a long escaped title): a good line
+            bad.append((n, f"{reasons}; the rest of the paper is loaded"))
+        before = corpus._count("papers")
+        corpus._run(
+            f"INSERT INTO papers SELECT c, sha, t, {NORM_TITLE.format(t='t')}, y, v, au, ax, d, cc, rc, ic, pd "
+            f"FROM (SELECT ?::BIGINT AS c, ?::VARCHAR AS sha, ?::VARCHAR AS t, ?::INTEGER AS y, ?::VARCHAR AS v, "
+            f"?::VARCHAR[] AS au, ?::VARCHAR AS ax, ?::VARCHAR AS d, ?::INTEGER AS cc, ?::INTEGER AS rc, "
+            f"?::INTEGER AS ic, ?::VARCHAR AS pd) WHERE c NOT IN (SELECT corpusid FROM papers WHERE corpusid IS NOT NULL)",
+            [record.corpus_id, sha, record.title, record.year, record.venue or None, record.authors or [],
+             record.arxiv_id, record.doi, record.citation_count, record.reference_count,
+             record.influential_citation_count, record.publication_date])
+        added += corpus._count("papers") - before
+    return added
+
+
 def _load_block(corpus: Corpus, table: str, spec: dict, structure: str, first: int, lines: list[str]):
     """Insert one block of JSON lines; returns (rows added, [(line, reason) of bad lines], rows with a null id
     the data allows, placeholder DOIs dropped)."""
@@ -178,6 +293,16 @@ def _load_block(corpus: Corpus, table: str, spec: dict, structure: str, first: i
     try:
         parsed = (f"SELECT n, from_json(line, '{structure}') AS s FROM block "
                   f"WHERE line <> '' AND json_valid(line) AND json_type(line) = 'OBJECT'")
+        suspect_rows: list[tuple[int, str]] = []
+        if table == "papers":
+            # rows with a value the API path would repair or drop (a year 99999, a count -5, a title of
+            # 5,000,000 characters or with control characters, a title that is a number...) are taken out
+            # of the bulk insert and validated one by one by check_s2_paper: its policy, not a copy of it
+            suspect_rows = corpus._run(f"SELECT n, line FROM (SELECT n, line, from_json(line, '{_PAPER_RAW}') AS c "
+                                       f"FROM block WHERE line <> '' AND json_valid(line) AND json_type(line) = "
+                                       f"'OBJECT') WHERE NOT ({_PAPER_CLEAN}) ORDER BY n")
+            if suspect_rows:
+                parsed += f" AND n NOT IN ({', '.join(str(n) for n, _ in suspect_rows)})"
         dedupe = ""
         if spec["unique"]:
             dedupe = (f" AND {spec['select'].split(',')[0]} NOT IN "
@@ -214,6 +339,9 @@ def _load_block(corpus: Corpus, table: str, spec: dict, structure: str, first: i
         placeholder_dois = corpus._one(
             f"SELECT count(*) FROM ({parsed}) WHERE nullif(trim(s.externalids.DOI), '') IS NOT NULL AND NOT "
             f"regexp_matches(lower(trim(s.externalids.DOI)), '{DOI_PATTERN}')")[0] if table == "papers" else 0
+        if table == "papers":
+            added += _load_suspect_papers(corpus, spec, suspect_rows, bad)
+            bad.sort()
     finally:
         try:
             corpus.db.unregister("block")

@@ -8,6 +8,7 @@ cannot be a paper at all raises :class:`graph.errors.InvalidRecord`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import InvalidRecord
@@ -30,7 +31,7 @@ def check_s2_paper(data: Any, *, source: str, fetched_at: float,
     usable ``paperId`` (then nothing of it may be stored).
 
     >>> w = []
-    >>> rec = check_s2_paper({"paperId": "ab", "citationCount": "lots", "year": "abc"}, source="s2",
+    >>> rec = check_s2_paper({"paperId": "ab" * 20, "citationCount": "lots", "year": "abc"}, source="s2",
     ...                      fetched_at=0, warnings=w)
     >>> rec.citation_count, rec.year, len(w)
     (None, None, 2)
@@ -38,8 +39,8 @@ def check_s2_paper(data: Any, *, source: str, fetched_at: float,
     if not isinstance(data, dict):
         raise InvalidRecord(f"a paper must be a JSON object, got {show_value(data)}")
     pid = data.get("paperId")
-    if not isinstance(pid, str) or not pid.strip() or len(pid) > MAX_IDENT or CONTROL_CHARS.search(pid):
-        raise InvalidRecord(f"paperId {show_value(pid)} is not a paper id")
+    if not good_id(pid):
+        raise InvalidRecord(f"paperId {show_value(pid)} is not a paper id (40 hexadecimal digits)")
     v = FieldValidator(pid, warnings)
     ext = data.get("externalIds")
     if ext is not None and not isinstance(ext, dict):
@@ -107,15 +108,56 @@ def fetched_from_s2(item: dict, fetched_at: float, warnings: list[str] | None = 
                 warnings.append(f"paper {record.paper_id}: references is not a list; not stored")
             refs = None
         else:
-            ref_ids = [r["paperId"] for r in refs if isinstance(r, dict) and good_id(r.get("paperId"))]
             if len(refs) >= NESTED_LIST_CAP:
                 truncated = f"Semantic Scholar returns at most {NESTED_LIST_CAP} nested references per paper"
+            if len(refs) > NESTED_LIST_CAP:
+                # more than S2 ever nests: a hostile or broken answer, cut so that it cannot flood the store
+                if warnings is not None:
+                    warnings.append(f"paper {record.paper_id}: {len(refs):,} references, more than the "
+                                    f"{NESTED_LIST_CAP} S2 nests; the first {NESTED_LIST_CAP} kept")
+                refs = refs[:NESTED_LIST_CAP]
+            ref_ids = [r["paperId"] for r in refs if isinstance(r, dict) and good_id(r.get("paperId"))]
+            odd = [r.get("paperId") for r in refs if isinstance(r, dict) and r.get("paperId") is not None
+                   and not good_id(r.get("paperId"))]
+            if odd and warnings is not None:  # a null paperId is a reference S2 did not match: normal
+                warnings.append(f"paper {record.paper_id}: {len(odd)} references with a paperId that is not "
+                                f"one (e.g. {show_value(odd[0])}); skipped")
     return FetchedPaper(record, ref_ids, truncated)
 
 
 def good_id(value: Any) -> bool:
-    """Whether ``value`` can be a paper id: printable text of 1 to 300 characters."""
-    return isinstance(value, str) and 0 < len(value) <= 300 and value.isprintable()
+    """Whether ``value`` is a paper id as Semantic Scholar sends them: 40 hexadecimal digits (anything
+    else, ``../x`` or ``<script>``, would reach file names and exports).
+
+    >>> good_id("204e3073870fae3d05bcbc2f6a8e263d9b72e776"), good_id("../../etc/passwd")
+    (True, False)
+    """
+    return isinstance(value, str) and _PAPER_ID.fullmatch(value) is not None
+
+
+_PAPER_ID = re.compile(r"[0-9a-fA-F]{40}")
+
+
+def answers_asked(record: PaperRecord, kind: str, value: str) -> bool:
+    """Whether ``record`` is the paper asked for by an id of ``kind`` (``s2``, ``corpus``, ``arxiv``,
+    ``doi``; another kind cannot be checked and passes) and ``value``: a batch answer is paired with
+    the ids asked by position only, so a row for another paper would otherwise alias it.
+
+    >>> rec = PaperRecord(paper_id="ab" * 20, arxiv_id="1706.03762", source="s2", fetched_at=0)
+    >>> answers_asked(rec, "arxiv", "1706.03762v2"), answers_asked(rec, "arxiv", "1706.03763")
+    (True, False)
+    """
+    if kind == "s2":
+        return record.paper_id.lower() == value.lower()
+    if kind == "corpus":
+        return record.corpus_id is not None and str(record.corpus_id) == value.strip()
+    if kind == "arxiv":
+        asked, got = record_arxiv(value), record.arxiv_id
+        unversioned = lambda a: re.sub(r"v\d+$", "", a.lower())
+        return got is not None and asked is not None and unversioned(got) == unversioned(asked)
+    if kind == "doi":
+        return record.doi is not None and record.doi.lower() == value.strip().lower()
+    return True
 
 
 def edge_from_s2(paper_id: str, raw: Any, warnings: list[str]) -> CitationEdge | None:

@@ -176,8 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("500", "502", "503"):
             self._send(int(fault), {"message": "Internal Server Error" if fault == "500" else "Bad Gateway"})
             return
-        status, payload = srv.app(method, parts.path, query, body)
-        self._send(status, payload)
+        status, payload, *headers = srv.app(method, parts.path, query, body)  # an app may add headers
+        self._send(status, payload, *headers)
 
 
     def _hostile(self, mode: str, method: str, parts, query: dict, body: bytes) -> None:
