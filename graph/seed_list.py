@@ -76,16 +76,6 @@ class SeedList:
         self.notes.extend(other.notes)
 
 
-def is_utf8(text: str) -> bool:
-    """Whether ``text`` can be written as UTF-8: not, when it carries the surrogates Python decodes
-    undecodable bytes to (a command-line argument in another encoding) or a JSON ``\\udcff`` escape."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def shown_bytes(text: str) -> str:
     """``text`` with what is not UTF-8 in it shown as U+FFFD, safe to print and to write.
 

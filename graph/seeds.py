@@ -24,7 +24,8 @@ from typing import Iterable, Sequence
 
 from .errors import SeedError, SeedFileError
 from .ids import PaperId, normalise_identifier, normalise_title
-from .seed_list import Seed, SeedList, SeedProblem, is_utf8, shown_bytes
+from .paths import not_utf8
+from .seed_list import Seed, SeedList, SeedProblem, shown_bytes
 from .seeds_bibtex import parse_bibtex
 from .seeds_markdown import looks_like_markdown_reading_list, markdown_title, parse_markdown_reading_list
 from .seeds_text import parse_identifier_list, plausible_title, repair_mojibake
@@ -121,7 +122,7 @@ def _only_utf8(seeds: Iterable[Seed], problems: list[SeedProblem]) -> list[Seed]
     kept = []
     for s in seeds:
         texts = [s.input, s.source, s.title or "", s.link or "", s.section, s.pid.value, *s.heading_path]
-        if all(map(is_utf8, texts)):
+        if not any(map(not_utf8, texts)):
             kept.append(s)
         else:
             problems.append(SeedProblem(shown_bytes(s.source), s.line, shown_bytes(s.title or s.input),
@@ -239,7 +240,7 @@ def read_seeds(items: Sequence[str]) -> SeedList:
                                                                 "comments); write one arXiv ID, DOI or title a line"))
             out.extend(read)
             continue
-        if not is_utf8(item):
+        if not_utf8(item):
             # undecodable bytes (a title typed in another encoding) would reach a source's request and
             # come back as an error blaming the source's answer; said here, where the seed enters (a file
             # whose name is not UTF-8 was read above: only its name is shown with U+FFFD)

@@ -109,6 +109,14 @@ def synth_server(synth_dataset):
         yield server
 
 
+@pytest.fixture
+def cli_env(synth_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("S2_API_URL", synth_server.url)
+    monkeypatch.setenv("S2_RATE", "0")
+    monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "store.sqlite"))
+    return synth_server
+
+
 def import_csv_corpus(folder: Path, papers_csv: str, edges_csv: str):
     """A corpus imported with ``citegraph import csv`` from two small hand-written (SYNTH) CSV texts:
     ``(corpus path, the command's result)``."""

@@ -169,12 +169,6 @@ def test_killed_run_resumes_with_only_the_missing_requests(arxiv_server, tmp_pat
     assert len(a) == sum(c["size"] for c in resumed["clusters"]) < clean["papers"]  # the map's papers
 
 
-@pytest.fixture
-def cli_env(synth_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("S2_API_URL", synth_server.url)
-    monkeypatch.setenv("S2_RATE", "0")
-    monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "store.sqlite"))
-    return synth_server
 
 
 def invoke(*args):

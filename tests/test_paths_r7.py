@@ -242,10 +242,7 @@ def test_the_largest_resolution_allowed_gives_valid_json(cli_env_map):
 
 
 @pytest.fixture
-def cli_env_map(synth_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("S2_API_URL", synth_server.url)
-    monkeypatch.setenv("S2_RATE", "0")
-    monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "store.sqlite"))
+def cli_env_map(cli_env, tmp_path):
     return tmp_path
 
 

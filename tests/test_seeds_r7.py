@@ -259,12 +259,6 @@ def test_a_seed_file_whose_name_is_not_utf8_is_read_and_shown_with_a_replacement
 
 # --- 6. "-" reads standard input ---------------------------------------------------------------------------
 
-@pytest.fixture
-def cli_env(synth_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("S2_API_URL", synth_server.url)
-    monkeypatch.setenv("S2_RATE", "0")
-    monkeypatch.setenv("CITEGRAPH_STORE", str(tmp_path / "store.sqlite"))
-    return synth_server
 
 
 def test_dash_reads_a_seed_list_from_standard_input(cli_env, tmp_path):
