@@ -267,8 +267,8 @@ def main() -> None:
     ap.add_argument("--csv", type=Path, help="Write every per-review row here.")
     ap.add_argument("--k", default=",".join(map(str, KS)), help="Seeds per review, comma-separated.")
     ap.add_argument("--mixed", action="store_true", help="Mixed reading lists (issue 15).")
-    ap.add_argument("--mixed-samples", default="0,1",
-                    help="Which samples of 10 mixed lists (2 and 3 are for tuning).")
+    ap.add_argument("--mixed-samples", default=None,
+                    help="Which samples of 10 mixed lists (default 0,1; with --designs 2,3, the tuning ones).")
     ap.add_argument("--loo", action="store_true", help="Leave one seed out of the shipped reading list.")
     ap.add_argument("--designs", action="store_true",
                     help="Ranking designs tried for mixed lists, on the tuning lists (samples 2,3 unless "
@@ -287,13 +287,13 @@ def main() -> None:
     if args.designs:
         from quality_designs import run_designs
 
-        samples = tuple(int(x) for x in args.mixed_samples.split(",")) if args.mixed_samples != "0,1" else (2, 3)
+        samples = tuple(int(x) for x in (args.mixed_samples or "2,3").split(","))
         text = run_designs(G, samples, args.max_papers, args.cache)
         print(f"# Ranking designs for mixed reading lists ({time.perf_counter() - t0:.0f} s)")
         print(text)
         return
     if args.mixed:
-        samples = tuple(int(x) for x in args.mixed_samples.split(","))
+        samples = tuple(int(x) for x in (args.mixed_samples or "0,1").split(","))
         df = score_mixed(prepare_mixed(G, samples, args.max_papers, args.cache, args.topic_shares,
                                        args.citation_topics))
         if args.csv:

@@ -68,7 +68,10 @@ def test_swapped_rows_alias_no_paper(make_source, synth_dataset):
                                  with_references=False)
     assert got[0] is None and got[2] is None
     assert got[1] is not None and got[1].record.arxiv_id == "2101.00001"  # the middle row stays in place
-    assert by_s2[0] is None and by_s2[2] is None and by_s2[1].record.corpus_id == 900001
+    assert by_s2[1].record.corpus_id == 900001
+    # an S2 paperId or a DOI answered with another paper is taken: S2 answers a merged paper's old paperId
+    # with its current one, and a DOI may resolve to a paper listing another DOI (nothing to check them by)
+    assert by_s2[0].record.paper_id != synth_dataset.pid_of(0) and by_s2[2] is not None
 
 
 def test_honest_answers_still_resolve_every_kind_of_id(make_source, synth_server, synth_dataset):
@@ -273,3 +276,26 @@ def test_import_s2_stores_what_check_s2_paper_keeps(fields):
         title, *rest = rows[i + 1]
         assert (title or None, *rest) == (rec.title, rec.year, rec.citation_count, rec.reference_count,
                                           rec.venue or None, rec.publication_date)  # "" and null: no title
+
+
+def test_import_s2_reports_a_line_nested_too_deeply_and_keeps_the_first_of_a_repeated_corpusid(tmp_path):
+    deep = _bulk_paper(2, year=99999).replace('"venue": ""', '"venue": ' + "[" * 100_000 + "]" * 100_000)
+    shard = tmp_path / "papers.jsonl"
+    shard.write_text("\n".join([_bulk_paper(1), deep, _bulk_paper(3, year=99999, title="SYNTH first"),
+                                _bulk_paper(3, year=99999, title="SYNTH second")]) + "\n", encoding="utf-8")
+    with Corpus(tmp_path / "c.duckdb") as corpus:
+        [report] = import_s2(corpus, [shard])
+        rows = dict(corpus._run("SELECT corpusid, title FROM papers"))
+    assert rows == {1: "SYNTH paper 1", 3: "SYNTH first"}
+    reasons = {b.line: b.reason for b in report.bad_lines}
+    assert "nested too deeply" in reasons[2] and "not loaded" in reasons[2]
+
+
+@pytest.mark.parametrize("var, value", [("S2_TIMEOUT", "1e308"), ("S2_MAX_WAIT", "1e308"), ("S2_RATE", "1e308"),
+                                        ("S2_RATE", "nan")])
+def test_the_environment_s_settings_have_the_command_line_s_bounds(monkeypatch, var, value):
+    from graph.sources.s2_config import S2Config, S2ConfigError
+
+    monkeypatch.setenv(var, value)
+    with pytest.raises(S2ConfigError, match="must be a number from 0 to"):
+        S2Config.from_env()

@@ -43,6 +43,13 @@ class S2UnavailableError(SourceUnavailableError):
     """Semantic Scholar kept failing (429, 5xx, network) after every retry."""
 
 
+# the largest settings taken, the bounds of the command line's --rate, --timeout and --max-wait too
+# (graph/cli/common.py keeps its own copy: importing the sources would slow every --help): a timeout of
+# 1e308 s, from S2_TIMEOUT, waited for ever on a server that never answers
+MAX_RATE = 1000.0
+MAX_SECONDS = 7 * 24 * 3600.0
+
+
 @dataclass
 class S2Config:
     """How to reach Semantic Scholar. ``from_env`` reads ``S2_API_URL``, ``S2_API_KEY``, ``S2_RATE``."""
@@ -72,10 +79,10 @@ class S2Config:
 
     def __post_init__(self) -> None:
         check_api_url(self.api_url)
-        for name in ("rate", "timeout", "max_wait"):
+        for name, most in (("rate", MAX_RATE), ("timeout", MAX_SECONDS), ("max_wait", MAX_SECONDS)):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value != value or value < 0 or value == float("inf"):
-                raise S2ConfigError(f"{name} must be a finite number of 0 or more, got {value!r}")
+            if not isinstance(value, (int, float)) or value != value or not 0 <= value <= most:
+                raise S2ConfigError(f"{name} must be a number from 0 to {most:g}, got {value!r}")
         if self.timeout <= 0:
             raise S2ConfigError("the request timeout must be more than 0 seconds")
 

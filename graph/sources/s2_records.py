@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import InvalidRecord
 from ..identifiers import record_arxiv, record_doi
 from ..ids import arxiv_year
-from ..model import (CONTROL_CHARS, MAX_ABSTRACT, MAX_CORPUS_ID, MAX_IDENT, MAX_TITLE, MAX_TLDR, MAX_VENUE,
+from ..model import (MAX_ABSTRACT, MAX_CORPUS_ID, MAX_TITLE, MAX_TLDR, MAX_VENUE,
                      CitationEdge, FieldValidator, PaperRecord, show_value)
 from .base import FetchedPaper
 
@@ -139,24 +139,25 @@ _PAPER_ID = re.compile(r"[0-9a-fA-F]{40}")
 
 
 def answers_asked(record: PaperRecord, kind: str, value: str) -> bool:
-    """Whether ``record`` is the paper asked for by an id of ``kind`` (``s2``, ``corpus``, ``arxiv``,
-    ``doi``; another kind cannot be checked and passes) and ``value``: a batch answer is paired with
-    the ids asked by position only, so a row for another paper would otherwise alias it.
+    """Whether ``record`` is the paper asked for by an id of ``kind`` (``corpus`` or ``arxiv``; an S2
+    paperId, a DOI or another kind cannot be checked and passes) and ``value``: a batch answer is paired
+    with the ids asked by position only, so a row for another paper would otherwise alias it.
 
     >>> rec = PaperRecord(paper_id="ab" * 20, arxiv_id="1706.03762", source="s2", fetched_at=0)
     >>> answers_asked(rec, "arxiv", "1706.03762v2"), answers_asked(rec, "arxiv", "1706.03763")
     (True, False)
     """
-    if kind == "s2":
-        return record.paper_id.lower() == value.lower()
+    if kind in ("s2", "doi"):
+        # not checked: S2 answers a merged paper's old paperId with the paper's current one (s2-folks #108,
+        # #157), and a DOI may resolve to a paper that lists another of its DOIs; one paperId answering
+        # for different papers of a batch is caught by S2Source._refuse_shared_ids
+        return True
     if kind == "corpus":
         return record.corpus_id is not None and str(record.corpus_id) == value.strip()
     if kind == "arxiv":
         asked, got = record_arxiv(value), record.arxiv_id
         unversioned = lambda a: re.sub(r"v\d+$", "", a.lower())
         return got is not None and asked is not None and unversioned(got) == unversioned(asked)
-    if kind == "doi":
-        return record.doi is not None and record.doi.lower() == value.strip().lower()
     return True
 
 
