@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from .errors import OutputError
 from .formats import FORMATS
-from .paths import is_stream, kind_of, shown
+from .paths import STREAM_KINDS, kind_of, shown
 
 READING_LIST_SUFFIXES = (".md", ".markdown")
 
@@ -159,9 +159,10 @@ def output_target(path: Path, option: str = "the output") -> tuple[Path, bool]:
     if kind == "a symlink loop":
         raise OutputError(f"{option} {shown(str(path))} is a symlink loop (it leads back to itself); "
                           "point it at a file or give another path")
-    if kind not in (None, "a file") and not is_stream(path):
+    stream = kind in STREAM_KINDS
+    if kind not in (None, "a file") and not stream:
         raise OutputError(f"{option} {shown(str(path))} is {kind}, which cannot hold a file; give a file path")
-    if is_stream(path) or (kind is not None and _through_device_links(path)):
+    if stream or (kind is not None and _through_device_links(path)):
         return path, True
     if os.path.islink(path):
         return Path(os.path.realpath(path)), False

@@ -44,14 +44,8 @@ def kind_of(path: str | Path) -> str | None:
     return next((what for test, what in KINDS if test(mode)), "not a regular file")
 
 
-def is_stream(path: str | Path) -> bool:
-    """Whether writing ``path`` means streaming into what is there (a FIFO, a character device such
-    as a terminal or ``/dev/null``) rather than replacing a file."""
-    try:
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+# what writing a path streams into (a terminal, /dev/null, a named pipe) rather than replaces
+STREAM_KINDS = ("a FIFO (named pipe)", "a character device")
 
 
 def not_utf8(text: str) -> bool:
