@@ -142,7 +142,7 @@ MAX_COUNT = 10**9  # citation/reference counts (the largest real ones are about 
 MAX_CORPUS_ID = 2**62
 MIN_YEAR, MAX_YEAR = 1000, 2200
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+DATE_PATTERN = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 class FieldValidator:
@@ -214,7 +214,7 @@ class FieldValidator:
         """A date ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``."""
         if value is None:
             return None
-        if not isinstance(value, str) or not _DATE.match(value):
+        if not isinstance(value, str) or not DATE_PATTERN.match(value):
             return self.bad(name, value)
         return value
 

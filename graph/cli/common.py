@@ -56,8 +56,9 @@ def _check_corpus_path(ctx, param, value):
     from ..paths import file_problem, utf8_problem
 
     if value:
-        if utf8_problem(value):  # as every option's (see _check_utf8_options), before anything stats it
-            raise click.BadParameter(utf8_problem(value), ctx=ctx, param=param)
+        bad_text = utf8_problem(value)
+        if bad_text:  # a usage error, as every option's (see _check_utf8_options), before anything stats it
+            raise click.BadParameter(bad_text, ctx=ctx, param=param)
         problem = file_problem(value, "corpus")
         if problem:
             raise CitegraphError(problem)

@@ -47,13 +47,12 @@ def _report_rows(report: ImportReport, files: list[str], rows: list[tuple[int, s
 def _drop_repeated_ids(corpus: "Corpus", report: ImportReport, files: list[str]) -> None:
     """Keep the first row of each paper id: a repeated id would join its edges to every row of it
     (6 edge rows made 9 citations); the repeats are reported as bad lines, not loaded."""
-    repeats = corpus._run("SELECT r, ext_id FROM (SELECT r, ext_id, row_number() OVER (PARTITION BY ext_id ORDER BY r) "
-                          "AS occ FROM csv_rows WHERE ext_id IS NOT NULL) WHERE occ > 1 ORDER BY r")
+    repeats = corpus._run("DELETE FROM csv_rows WHERE r IN (SELECT r FROM (SELECT r, row_number() OVER "
+                          "(PARTITION BY ext_id ORDER BY r) AS occ FROM csv_rows WHERE ext_id IS NOT NULL) "
+                          "WHERE occ > 1) RETURNING r, ext_id")
     if repeats:
-        corpus._run("DELETE FROM csv_rows WHERE r IN (SELECT r FROM (SELECT r, row_number() OVER "
-                    "(PARTITION BY ext_id ORDER BY r) AS occ FROM csv_rows WHERE ext_id IS NOT NULL) WHERE occ > 1)")
         _report_rows(report, files, [(r, f"paper id {v[:40]!r} repeats an earlier row's; the first row is kept")
-                                     for r, v in repeats])
+                                     for r, v in sorted(repeats)])
 
 
 def import_csv(corpus: "Corpus", papers: Sequence[str | Path], edges: str | Path, *, title_column: str | None = None,

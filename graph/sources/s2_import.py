@@ -18,7 +18,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..errors import CitegraphError, InvalidRecord
 from ..identifiers import ARXIV_PATTERN, DOI_PATTERN
-from ..model import (_DATE as DATE_PATTERN, CONTROL_CHARS, MAX_AUTHOR_NAME, MAX_AUTHORS, MAX_CORPUS_ID, MAX_COUNT, MAX_TITLE,
+from ..model import (CONTROL_CHARS, DATE_PATTERN, MAX_AUTHOR_NAME, MAX_AUTHORS, MAX_CORPUS_ID, MAX_COUNT, MAX_TITLE,
                      MAX_VENUE, MAX_YEAR, MIN_YEAR)
 from .corpus_import import MAX_BAD_REPORTED, NORM_TITLE, BadLine, Corpus, ImportReport
 from .s2_records import check_s2_paper
@@ -244,7 +244,7 @@ def _texts(obj: dict) -> Iterator[str]:
         yield from (a.get("name") for a in obj["authors"] if isinstance(a, dict) and isinstance(a.get("name"), str))
 
 
-def _load_suspect_papers(corpus: Corpus, spec: dict, rows: list[tuple[int, str]], bad: list) -> int:
+def _load_suspect_papers(corpus: Corpus, rows: list[tuple[int, str]], bad: list) -> int:
     """Validate papers lines the bulk insert left out with :func:`check_s2_paper`, as the API path does:
     a wrong value is dropped, over-long text cut, control characters removed, and the line reported
     with what was done; a line without a valid corpusid is not loaded. The lines are validated one by
@@ -358,7 +358,7 @@ def _load_block(corpus: Corpus, table: str, spec: dict, structure: str, first: i
             f"SELECT count(*) FROM ({parsed}) WHERE nullif(trim(s.externalids.DOI), '') IS NOT NULL AND NOT "
             f"regexp_matches(lower(trim(s.externalids.DOI)), '{DOI_PATTERN}')")[0] if table == "papers" else 0
         if table == "papers":
-            added += _load_suspect_papers(corpus, spec, suspect_rows, bad)
+            added += _load_suspect_papers(corpus, suspect_rows, bad)
             bad.sort()
     finally:
         try:
