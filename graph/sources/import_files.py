@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from ..errors import CitegraphError
+from ..paths import KINDS
 
 __all__ = ["check_input_file", "check_text_file", "file_digest", "line_blocks", "open_bytes", "read_block"]
 
@@ -27,8 +28,7 @@ def check_input_file(path: Path) -> None:
     except OSError as exc:
         raise CitegraphError(f"cannot read {path} ({exc.strerror or exc})") from None
     if not stat.S_ISREG(mode):
-        what = "a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else \
-            "a device or socket"
+        what = next((words for test, words in KINDS if test(mode)), "not a regular file")
         raise CitegraphError(f"{path} is {what}, not a regular file; give the data file itself")
 
 
