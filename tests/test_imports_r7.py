@@ -299,3 +299,13 @@ def test_the_environment_s_settings_have_the_command_line_s_bounds(monkeypatch, 
     monkeypatch.setenv(var, value)
     with pytest.raises(S2ConfigError, match="must be a number from 0 to"):
         S2Config.from_env()
+
+
+def test_an_answer_whose_gzip_body_is_broken_is_a_bad_answer_not_a_traceback(make_source):
+    from graph.errors import SourceError
+
+    with S2TestServer(app=HostileApi(_synth(), "bad_gzip")) as server:
+        src = make_source(server.url)
+        with pytest.raises(SourceError, match="does not decode as its Content-Encoding says"):
+            src.fetch_papers(ARXIV, with_references=False)
+    assert src.stats.by_status["undecodable"] >= 1

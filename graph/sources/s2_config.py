@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import SourceError, SourceUnavailableError
+from ..paths import not_utf8, shown
 
 DEFAULT_API_URL = "https://api.semanticscholar.org"
 BATCH_LIMIT = 500  # ids per POST /paper/batch
@@ -131,13 +132,9 @@ def check_api_url(url: Any) -> str:
     >>> check_api_url("http://127.0.0.1:8765")
     'http://127.0.0.1:8765'
     """
-    try:
-        url.encode("utf-8")  # bytes of the environment that are not UTF-8 come as surrogates
-    except UnicodeEncodeError:
-        raise S2ConfigError(f"the API URL {shown_url(url).encode('utf-8', 'replace').decode()!r} is not UTF-8 text "
-                            "(check --api-url or S2_API_URL, e.g. https://api.semanticscholar.org)") from None
-    except AttributeError:
-        pass  # not text at all: refused below
+    if isinstance(url, str) and not_utf8(url):  # bytes of the environment that are not UTF-8 come as surrogates
+        raise S2ConfigError(f"the API URL {shown(shown_url(url))!r} is not UTF-8 text "
+                            "(check --api-url or S2_API_URL, e.g. https://api.semanticscholar.org)")
     try:
         parts = urlsplit(url)
         parts.port  # raises ValueError on a port that is not a number or out of range

@@ -219,6 +219,11 @@ class S2HttpRequester:
             raise S2RequestError(f"Semantic Scholar's {endpoint} answer is over {exc.limit:,} bytes decoded "
                                  "(S2's real answers are far smaller: a broken or hostile server?); nothing of it "
                                  "is stored, check S2_API_URL or run again later") from None
+        except httpx.DecodingError:
+            # a body its Content-Encoding does not decode (a broken gzip stream): a broken answer, as an
+            # HTML page or cut-off JSON is, so retried
+            self.stats.by_status["undecodable"] += 1
+            raise _Retryable("an answer whose body does not decode as its Content-Encoding says") from None
         except (asyncio.TimeoutError, httpx.TimeoutException):
             self.stats.by_status["timeout"] += 1
             raise _Retryable(f"network error: no complete answer within {deadline:g} s", network=True,

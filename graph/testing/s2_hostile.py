@@ -28,6 +28,7 @@ HOSTILE_ANSWERS = {
     "weird_refs": "every paper of a batch answer with references whose paperIds are a path, markup or spaces",
     "huge_page": "a citations page with `size` rows, whatever limit was asked",
     "gzip_bomb": "a batch answer gzipped, inflating to `size` bytes (JSON padded with spaces)",
+    "bad_gzip": "a batch answer said to be gzipped whose body is no gzip stream",
 }
 WEIRD_IDS = ["../../etc/passwd", "<script>alert(1)</script>", "a b c"]
 
@@ -71,6 +72,8 @@ class HostileApi:
                                                  **({"paperId": WEIRD_IDS[i % len(WEIRD_IDS)]}
                                                     if mode == "weird_ids" else {})}
                          for i, r in enumerate(rows)]
+        if mode == "bad_gzip":
+            return 200, b"\x1f\x8b SYNTH not a gzip stream" * 10, {"Content-Encoding": "gzip"}
         # gzip_bomb: whitespace is valid JSON padding and compresses about 1000 to 1
         data = json.dumps(rows).encode()
         padded = data[:-1] + b" " * max(0, self.size - len(data)) + data[-1:]
